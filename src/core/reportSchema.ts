@@ -1,0 +1,207 @@
+/**
+ * The saved report (`<run>/report.sparsity.json`): the one data contract between the core,
+ * the CLI, the extension panel, the standalone report.html and exported files.
+ * Bump REPORT_SCHEMA_VERSION on any incompatible change; readers check it.
+ */
+import type { LayerKind, ModelFormat, Preprocessing, UnitMode } from './types';
+
+export const REPORT_SCHEMA = 'sparsity-lens/report';
+export const REPORT_SCHEMA_VERSION = 1;
+
+/** Summary of a distribution of category PSIs (METHOD §5: median, with spread). */
+export interface Spread {
+  median: number;
+  q1: number;
+  q3: number;
+  mean: number;
+  min: number;
+  max: number;
+}
+
+export interface LayerPsi {
+  /** Layer name (as listed by `sparsity-lens layers`). */
+  name: string;
+  /** 1-based depth index used for the depth trend. */
+  index: number;
+  kind: LayerKind;
+  units: number;
+  /** One PSI per category, in report.categories order. */
+  psi: number[];
+  summary: Spread;
+  /** File (relative to the run folder) holding category-mean responses, float32 [categories x units]. */
+  responsesFile?: string;
+}
+
+/** Kendall tau-b of layer index vs pooled category PSIs (METHOD §6). */
+export interface TrendStat {
+  tau: number;
+  p: number;
+  n: number;
+}
+
+export type PassKind = 'trained' | 'permuted' | 'norelu';
+
+/** One forward pass over the images: the trained model or a lesion control. */
+export interface PassResult {
+  /** `trained`, `permuted-1` .. `permuted-N`, `norelu`. */
+  id: string;
+  kind: PassKind;
+  /** Seed of a permuted pass. */
+  seed?: number;
+  /** What a permuted pass shuffled. */
+  permuteTarget?: 'weights' | 'biases';
+  layers: LayerPsi[];
+  depthTrend: TrendStat;
+}
+
+export interface CategoryInfo {
+  name: string;
+  /** Images used (decoded successfully). */
+  images: number;
+  /** Model output index when the folder maps to a class (synset id or label file). */
+  classIndex?: number;
+  className?: string;
+}
+
+export interface CorrelationStat {
+  layer: string;
+  r: number;
+  p: number;
+  n: number;
+}
+
+export interface RegressionCoefficient {
+  layer: string;
+  beta: number;
+  se: number;
+  t: number;
+  p: number;
+}
+
+export interface RegressionResult {
+  /** `conv`, `fc`, `all` or a user-named list. */
+  group: string;
+  layers: string[];
+  r2: number;
+  adjR2: number;
+  n: number;
+  coefficients: RegressionCoefficient[];
+  /** Forward stepwise selection by adjusted R² (METHOD §7). */
+  stepwise: { selected: string[]; steps: { added: string; adjR2: number }[] };
+}
+
+export interface AccuracyResult {
+  /** Which accuracy the PSI-vs-accuracy statistics use. */
+  method: 'model' | 'decoder';
+  /** Per category, report.categories order, in [0, 1]. */
+  perCategory: number[];
+  overall: number;
+  /** Model accuracy, when categories map to output classes. */
+  model?: { top1: number[]; top5: number[]; top1Overall: number; top5Overall: number };
+  /** Decoder accuracy (METHOD §7): logistic regression on one layer's per-image responses. */
+  decoder?: {
+    layer: string;
+    folds: number;
+    seed: number;
+    perCategory: number[];
+    overall: number;
+    /** Bytes held for per-image features of the decoder layer. */
+    featureMemoryBytes: number;
+    trainSeconds: number;
+    iterations: number[];
+    converged: boolean[];
+  };
+}
+
+export interface PsiAccuracyResult {
+  method: 'pearson' | 'spearman';
+  perLayer: CorrelationStat[];
+  /** Kendall tau of per-layer r against layer index. */
+  trend: TrendStat;
+  regressions: RegressionResult[];
+}
+
+/** Trained vs each control, per layer (METHOD §8). */
+export interface ControlComparison {
+  layers: string[];
+  /** pass id -> median PSI per layer (layers order). */
+  medians: Record<string, number[]>;
+  /** pass id -> depth trend. */
+  trends: Record<string, TrendStat>;
+  /** pass id -> whether PSI still rises with depth (tau > 0 and p < 0.05). */
+  riseSurvives: Record<string, boolean>;
+  /** For N permuted passes: per-layer median over permutations of the median PSI, and min/max. */
+  permutedSpread?: { median: number[]; min: number[]; max: number[] };
+}
+
+export interface SkippedFile {
+  file: string;
+  reason: string;
+}
+
+export interface AnalysisSettings {
+  preset: string;
+  imagesPerCategory: number | 'all';
+  sampling: 'first' | 'random';
+  minImagesPerCategory: number;
+  seed: number;
+  batchSize: number;
+  layers: string[];
+  unit: UnitMode;
+  preprocessing: Preprocessing;
+  accuracy: 'auto' | 'model' | 'decoder' | 'none';
+  decoderLayer?: string;
+  folds: number;
+  correlation: 'pearson' | 'spearman';
+  controls: { permutations: number; permuteTarget: 'weights' | 'biases'; noNonlinearity: boolean };
+  regressionGroups: string[];
+  referencePSI: number;
+  labelFile?: string;
+  /** `i/n` when this run is one shard of a category split. */
+  shard?: string;
+}
+
+export interface SparsityReport {
+  schema: typeof REPORT_SCHEMA;
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  tool: { name: string; version: string };
+  createdAt: string;
+  /** False while a run is still going (live panel); the saved file is always complete. */
+  complete: boolean;
+  model: {
+    path: string;
+    sha256: string;
+    format: ModelFormat;
+    source?: string;
+    inputSize: { width: number; height: number };
+  };
+  engine: { runtime: string; backend: string };
+  dataset: {
+    path: string;
+    categoriesFound: number;
+    categoriesUsed: number;
+    imagesFound: number;
+    imagesUsed: number;
+    droppedCategories: { name: string; reason: string }[];
+  };
+  settings: AnalysisSettings;
+  categories: CategoryInfo[];
+  /** passes[0] is always the trained model. */
+  passes: PassResult[];
+  accuracy?: AccuracyResult;
+  psiAccuracy?: PsiAccuracyResult;
+  controls?: ControlComparison;
+  reference: { psi: number; label: string };
+  skipped: SkippedFile[];
+  timings: {
+    startedAt: string;
+    finishedAt: string;
+    seconds: number;
+    imagesPerSecond: number;
+    decodeSeconds: number;
+    inferenceSeconds: number;
+    statsSeconds: number;
+  };
+  /** Files written beside the JSON, relative to the run folder. */
+  files: { summaryCsv: string; psiCsv: string; html?: string; responses: Record<string, string> };
+}
