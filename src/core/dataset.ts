@@ -1,0 +1,172 @@
+/**
+ * Dataset scanning (METHOD §1): categories are the immediate sub-folders of the root, sorted
+ * by name; images are picked by extension. Nested folders inside a category are walked too,
+ * with symlink loops broken by real-path identity, so nothing hangs or counts twice.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { SeededRandom } from './random';
+import { imagenetClassOf, readLabelFile, type ClassLabel } from './labels';
+import { UserError } from './types';
+
+export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.bmp', '.gif', '.tif', '.tiff']);
+
+export interface ScanOptions {
+  /** 'all' or the number of images to take per category. */
+  imagesPerCategory: number | 'all';
+  /** With a number: the first N by name, or a seeded random sample. */
+  sampling: 'first' | 'random';
+  seed: number;
+  /** Categories with fewer images are dropped (and listed). */
+  minImagesPerCategory: number;
+  /** JSON/CSV mapping folder → class index; synset folders map without it. */
+  labelFile?: string;
+  /** `i/n` (1-based): keep only every n-th category starting at i, for splitting a run across machines. */
+  shard?: string;
+}
+
+export interface Category {
+  name: string;
+  dir: string;
+  /** Absolute image paths in processing order. */
+  files: string[];
+  label?: ClassLabel;
+}
+
+export interface ScanResult {
+  root: string;
+  categories: Category[];
+  /** Categories found before shard selection and dropping. */
+  categoriesFound: number;
+  imagesFound: number;
+  dropped: { name: string; reason: string }[];
+}
+
+const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function listImages(dir: string, seen: Set<string>): string[] {
+  let real: string;
+  try {
+    real = fs.realpathSync(dir);
+  } catch {
+    return [];
+  }
+  if (seen.has(real)) return []; // symlink loop or a folder reached twice
+  seen.add(real);
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const files: string[] = [];
+  const subdirs: string[] = [];
+  for (const e of entries.sort((a, b) => byName(a.name, b.name))) {
+    if (e.name.startsWith('.')) continue;
+    const p = path.join(dir, e.name);
+    let isDir = e.isDirectory();
+    let isFile = e.isFile();
+    if (e.isSymbolicLink()) {
+      try {
+        const st = fs.statSync(p);
+        isDir = st.isDirectory();
+        isFile = st.isFile();
+      } catch {
+        continue; // dangling link
+      }
+    }
+    if (isDir) subdirs.push(p);
+    else if (isFile && IMAGE_EXTENSIONS.has(path.extname(e.name).toLowerCase())) {
+      let realFile: string;
+      try {
+        realFile = fs.realpathSync(p);
+      } catch {
+        continue;
+      }
+      if (seen.has(realFile)) continue; // the same file through a second link
+      seen.add(realFile);
+      files.push(p);
+    }
+  }
+  for (const d of subdirs) files.push(...listImages(d, seen));
+  return files;
+}
+
+export function parseShard(shard: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(shard.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index < 1 || index > count) {
+    throw new UserError(`Invalid shard "${shard}": use i/n with 1 <= i <= n, e.g. 2/4.`, 'E_SHARD');
+  }
+  return { index, count };
+}
+
+export function scanDataset(root: string, options: ScanOptions): ScanResult {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(root);
+  } catch {
+    throw new UserError(`Dataset folder ${root} does not exist. Pass a folder with one sub-folder per category.`, 'E_DATASET');
+  }
+  if (!st.isDirectory()) {
+    throw new UserError(`${root} is not a folder. Pass a folder with one sub-folder per category.`, 'E_DATASET');
+  }
+  const labels = options.labelFile ? readLabelFile(options.labelFile) : undefined;
+  const seen = new Set<string>([fs.realpathSync(root)]);
+  let names = fs
+    .readdirSync(root, { withFileTypes: true })
+    .filter((e) => !e.name.startsWith('.'))
+    .filter((e) => e.isDirectory() || (e.isSymbolicLink() && safeIsDir(path.join(root, e.name))))
+    .map((e) => e.name)
+    .sort(byName);
+  const categoriesFound = names.length;
+  if (options.shard) {
+    const { index, count } = parseShard(options.shard);
+    names = names.filter((_, i) => i % count === index - 1);
+  }
+  const categories: Category[] = [];
+  const dropped: ScanResult['dropped'] = [];
+  let imagesFound = 0;
+  const rng = new SeededRandom(options.seed);
+  for (const name of names) {
+    const dir = path.join(root, name);
+    let files = listImages(dir, seen);
+    imagesFound += files.length;
+    if (typeof options.imagesPerCategory === 'number' && files.length > options.imagesPerCategory) {
+      if (options.sampling === 'random') {
+        files = rng.shuffle(files.slice()).slice(0, options.imagesPerCategory).sort(byName);
+      } else {
+        files = files.slice(0, options.imagesPerCategory);
+      }
+    }
+    if (files.length === 0) {
+      dropped.push({ name, reason: 'no image files' });
+      continue;
+    }
+    if (files.length < options.minImagesPerCategory) {
+      dropped.push({ name, reason: `${files.length} images, fewer than the minimum ${options.minImagesPerCategory}` });
+      continue;
+    }
+    const label = labels ? labels.get(name) : imagenetClassOf(name);
+    categories.push({ name, dir, files, label });
+  }
+  if (categories.length < 2 && !options.shard) {
+    const found = categoriesFound === 0 ? 'no sub-folders' : `${categories.length} usable categor${categories.length === 1 ? 'y' : 'ies'}`;
+    throw new UserError(
+      `Dataset ${root} has ${found}; at least 2 categories are needed. Put each category's images in its own sub-folder` +
+        (dropped.length ? ` (dropped: ${dropped.map((d) => `${d.name}: ${d.reason}`).join('; ')})` : '') +
+        '.',
+      'E_DATASET',
+    );
+  }
+  return { root, categories, categoriesFound, imagesFound, dropped };
+}
+
+function safeIsDir(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Image decoding and preprocessing (METHOD §2) with sharp: any supported file becomes
+ * 8-bit sRGB RGB pixels at the model's input size; `packBatch` turns those into the
+ * normalised float tensor in the engine's layout. Splitting the two keeps the decoded
+ * image small (3 bytes/pixel) while it waits in the prefetch queue.
+ */
+import sharp from 'sharp';
+import type { Layout, Preprocessing } from './types';
+
+// libvips' operation cache only helps repeated operations on one file; we never repeat.
+sharp.cache(false);
+
+/** One decoded image: RGB, 8-bit, row-major H x W x 3. */
+export interface DecodedImage {
+  pixels: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** A file that could not be used, with a reason a person can act on. */
+export class ImageDecodeError extends Error {
+  constructor(readonly file: string, reason: string) {
+    super(reason);
+    this.name = 'ImageDecodeError';
+  }
+}
+
+function describeSharpError(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/empty|missing/i.test(msg)) return 'empty file';
+  if (/unsupported image format/i.test(msg)) return 'not an image (unsupported or unrecognised format)';
+  if (/premature end|truncated|corrupt|VipsJpeg|read error|bad|invalid/i.test(msg)) return `corrupt or truncated image (${msg.split('\n')[0]})`;
+  return msg.split('\n')[0];
+}
+
+/** Decodes, auto-rotates (EXIF), converts to sRGB RGB, drops alpha, resizes per `pre`. */
+export async function decodeImage(file: string, pre: Preprocessing): Promise<DecodedImage> {
+  try {
+    // failOn 'error': a truncated JPEG is rejected instead of silently padded with grey.
+    let img = sharp(file, { failOn: 'error', sequentialRead: true }).rotate();
+    if (pre.resize === 'shorter-crop') {
+      const meta = await sharp(file).metadata();
+      // EXIF orientations 5-8 swap width and height.
+      const swap = (meta.orientation ?? 1) >= 5;
+      const w = (swap ? meta.height : meta.width) ?? 0;
+      const h = (swap ? meta.width : meta.height) ?? 0;
+      if (!w || !h) throw new Error('unreadable image size');
+      const scale = pre.shorterSide / Math.min(w, h);
+      const rw = Math.max(pre.width, Math.round(w * scale));
+      const rh = Math.max(pre.height, Math.round(h * scale));
+      img = img.resize(rw, rh, { fit: 'fill', kernel: 'linear' }).extract({
+        left: Math.floor((rw - pre.width) / 2),
+        top: Math.floor((rh - pre.height) / 2),
+        width: pre.width,
+        height: pre.height,
+      });
+    } else {
+      img = img.resize(pre.width, pre.height, { fit: 'fill', kernel: 'linear' });
+    }
+    const { data, info } = await img
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3 || info.width !== pre.width || info.height !== pre.height) {
+      throw new Error(`unexpected decoded shape ${info.width}x${info.height}x${info.channels}`);
+    }
+    return { pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+  } catch (e) {
+    throw new ImageDecodeError(file, describeSharpError(e));
+  }
+}
+
+/**
+ * Writes `images` into `out` (length >= n * 3 * H * W) as normalised floats:
+ * (pixel * scale - mean) / std per channel, in RGB or BGR order, NCHW or NHWC.
+ */
+export function packBatch(images: DecodedImage[], pre: Preprocessing, layout: Layout, out: Float32Array): Float32Array {
+  const hw = pre.width * pre.height;
+  const order = pre.channelOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
+  // Per output channel c (in model order): value = pixel * a[c] + b[c].
+  const a = order.map((src) => pre.scale / pre.std[src]);
+  const b = order.map((src) => -pre.mean[src] / pre.std[src]);
+  images.forEach((img, n) => {
+    const px = img.pixels;
+    const base = n * 3 * hw;
+    for (let c = 0; c < 3; c++) {
+      const src = order[c];
+      const ac = a[c];
+      const bc = b[c];
+      if (layout === 'NCHW') {
+        const o = base + c * hw;
+        for (let i = 0; i < hw; i++) out[o + i] = px[i * 3 + src] * ac + bc;
+      } else {
+        for (let i = 0; i < hw; i++) out[base + i * 3 + c] = px[i * 3 + src] * ac + bc;
+      }
+    }
+  });
+  return out;
+}

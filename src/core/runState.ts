@@ -1,0 +1,258 @@
+/**
+ * Everything a run accumulates, small enough to checkpoint (categories x units per layer per
+ * pass) and exactly mergeable across category shards: per-category sums (float64) and counts,
+ * model-accuracy hit counts, and the decoder layer's per-image features (the only per-image
+ * data kept, appended to a file as they come).
+ *
+ * On-disk layout inside a run folder (`state/`): `state.json` (written last, atomically, it names
+ * every binary and its length) + `<pass>.<tap>.f64` + `features.f32` + `featureLabels.i32`.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { writeFileAtomic } from './fsAtomic';
+import type { AnalysisSettings, PassKind, SkippedFile } from './reportSchema';
+import type { LayerKind, ModelFormat } from './types';
+import type { ClassLabel } from './labels';
+import { UserError } from './types';
+
+export const STATE_VERSION = 1;
+
+export interface PassSpec {
+  id: string;
+  kind: PassKind;
+  label: string;
+  seed?: number;
+}
+
+export interface TapSpec {
+  name: string;
+  kind: LayerKind;
+  units: number;
+}
+
+export interface CategoryState {
+  name: string;
+  files: string[];
+  label?: ClassLabel;
+  /** Images decoded and run through every pass. */
+  images: number;
+  /** Model accuracy hit counts (trained pass), when labels map. */
+  top1: number;
+  top5: number;
+}
+
+export interface RunMeta {
+  datasetPath: string;
+  categoriesFound: number;
+  imagesFound: number;
+  droppedCategories: { name: string; reason: string }[];
+  modelPath: string;
+  modelSha256: string;
+  modelFormat: ModelFormat;
+  modelSource?: string;
+  runtime: string;
+  backend: string;
+  inputSize: { width: number; height: number };
+  settings: AnalysisSettings;
+  startedAt: string;
+}
+
+export class RunState {
+  /** pass index → tap index → Float64Array [categories x units] of summed responses. */
+  readonly sums: Float64Array[][];
+  /** Position in the flattened (category-major) image list: everything before it is done. */
+  nextImage = 0;
+  skipped: SkippedFile[] = [];
+  /** Decoder-layer features, row-major; only kept in memory for the decoder stage. */
+  features: Float32Array;
+  featureLabels: Int32Array;
+  featureRows = 0;
+  decodeSeconds = 0;
+  inferenceSeconds = 0;
+  /** Wall seconds spent before the latest resume. */
+  elapsedBefore = 0;
+
+  constructor(
+    readonly meta: RunMeta,
+    readonly categories: CategoryState[],
+    readonly passes: PassSpec[],
+    readonly taps: TapSpec[],
+    /** Tap index whose per-image features feed the decoder, or -1. */
+    readonly decoderTap: number,
+  ) {
+    this.sums = passes.map(() => taps.map((t) => new Float64Array(categories.length * t.units)));
+    const units = decoderTap >= 0 ? taps[decoderTap].units : 0;
+    this.features = new Float32Array(units * 64);
+    this.featureLabels = new Int32Array(64);
+  }
+
+  get totalImages(): number {
+    return this.categories.reduce((s, c) => s + c.files.length, 0);
+  }
+
+  decoderUnits(): number {
+    return this.decoderTap >= 0 ? this.taps[this.decoderTap].units : 0;
+  }
+
+  /** Appends rows of decoder features (grows geometrically). */
+  addFeatures(rows: Float32Array, labels: ArrayLike<number>): void {
+    const units = this.decoderUnits();
+    const n = labels.length;
+    if (this.featureRows + n > this.featureLabels.length) {
+      let cap = this.featureLabels.length;
+      while (cap < this.featureRows + n) cap *= 2;
+      const f = new Float32Array(cap * units);
+      f.set(this.features.subarray(0, this.featureRows * units));
+      const l = new Int32Array(cap);
+      l.set(this.featureLabels.subarray(0, this.featureRows));
+      this.features = f;
+      this.featureLabels = l;
+    }
+    this.features.set(rows.subarray(0, n * units), this.featureRows * units);
+    for (let i = 0; i < n; i++) this.featureLabels[this.featureRows + i] = labels[i];
+    this.featureRows += n;
+  }
+
+  /** Category-mean responses [categories x units] for one pass and tap, over the given categories. */
+  means(pass: number, tap: number, categoryIdx: number[]): Float64Array {
+    const u = this.taps[tap].units;
+    const out = new Float64Array(categoryIdx.length * u);
+    const sums = this.sums[pass][tap];
+    categoryIdx.forEach((c, row) => {
+      const n = this.categories[c].images;
+      for (let k = 0; k < u; k++) out[row * u + k] = sums[c * u + k] / n;
+    });
+    return out;
+  }
+
+  save(dir: string): void {
+    fs.mkdirSync(dir, { recursive: true });
+    const binaries: Record<string, number> = {};
+    this.passes.forEach((p, pi) =>
+      this.taps.forEach((t, ti) => {
+        const name = `${p.id}.${safeName(t.name)}.f64`;
+        const a = this.sums[pi][ti];
+        writeFileAtomic(path.join(dir, name), new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+        binaries[name] = a.byteLength;
+      }),
+    );
+    const units = this.decoderUnits();
+    const f = this.features.subarray(0, this.featureRows * units);
+    const l = this.featureLabels.subarray(0, this.featureRows);
+    writeFileAtomic(path.join(dir, 'features.f32'), new Uint8Array(f.buffer, f.byteOffset, f.byteLength));
+    writeFileAtomic(path.join(dir, 'featureLabels.i32'), new Uint8Array(l.buffer, l.byteOffset, l.byteLength));
+    const json = {
+      version: STATE_VERSION,
+      meta: this.meta,
+      categories: this.categories,
+      passes: this.passes,
+      taps: this.taps,
+      decoderTap: this.decoderTap,
+      nextImage: this.nextImage,
+      skipped: this.skipped,
+      featureRows: this.featureRows,
+      decodeSeconds: this.decodeSeconds,
+      inferenceSeconds: this.inferenceSeconds,
+      elapsedBefore: this.elapsedBefore,
+      binaries,
+    };
+    writeFileAtomic(path.join(dir, 'state.json'), JSON.stringify(json));
+  }
+
+  static load(dir: string): RunState {
+    const file = path.join(dir, 'state.json');
+    let j: ReturnType<typeof JSON.parse>;
+    try {
+      j = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new UserError(`No readable run state in ${dir} (${(e as Error).message}). Pass a run folder written by sparsity-lens.`, 'E_STATE');
+    }
+    if (j.version !== STATE_VERSION) {
+      throw new UserError(`Run state ${file} has version ${j.version}; this Sparsity Lens reads version ${STATE_VERSION}.`, 'E_STATE');
+    }
+    const s = new RunState(j.meta, j.categories, j.passes, j.taps, j.decoderTap);
+    s.passes.forEach((p, pi) =>
+      s.taps.forEach((t, ti) => {
+        const name = `${p.id}.${safeName(t.name)}.f64`;
+        const buf = fs.readFileSync(path.join(dir, name));
+        if (buf.byteLength !== j.binaries[name]) throw new UserError(`Run state file ${path.join(dir, name)} is truncated.`, 'E_STATE');
+        s.sums[pi][ti] = new Float64Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+      }),
+    );
+    const units = s.decoderUnits();
+    const fbuf = fs.readFileSync(path.join(dir, 'features.f32'));
+    const lbuf = fs.readFileSync(path.join(dir, 'featureLabels.i32'));
+    if (fbuf.byteLength !== j.featureRows * units * 4 || lbuf.byteLength !== j.featureRows * 4) {
+      throw new UserError(`Run state features in ${dir} are truncated.`, 'E_STATE');
+    }
+    s.features = new Float32Array(fbuf.buffer.slice(fbuf.byteOffset, fbuf.byteOffset + fbuf.byteLength));
+    s.featureLabels = new Int32Array(lbuf.buffer.slice(lbuf.byteOffset, lbuf.byteOffset + lbuf.byteLength));
+    if (s.featureLabels.length === 0) {
+      s.features = new Float32Array(units * 64);
+      s.featureLabels = new Int32Array(64);
+    }
+    s.featureRows = j.featureRows;
+    s.nextImage = j.nextImage;
+    s.skipped = j.skipped;
+    s.decodeSeconds = j.decodeSeconds;
+    s.inferenceSeconds = j.inferenceSeconds;
+    s.elapsedBefore = j.elapsedBefore;
+    return s;
+  }
+
+  /**
+   * Merges complete runs over disjoint category sets (shards) of the same model, settings and
+   * dataset root into one state. Exact: per-category sums and counts are simply placed side by side.
+   */
+  static merge(states: RunState[]): RunState {
+    if (states.length === 0) throw new UserError('Nothing to merge: pass at least one run folder.', 'E_MERGE');
+    const first = states[0];
+    const sameKeys = (a: object, b: object) => JSON.stringify(a) === JSON.stringify(b);
+    const settingsKey = (s: RunState) => ({ ...s.meta.settings, shard: undefined });
+    for (const s of states) {
+      if (s.nextImage < s.totalImages) throw new UserError(`Run for shard ${s.meta.settings.shard ?? '?'} is not complete; finish it (--resume) before merging.`, 'E_MERGE');
+      if (s.meta.modelSha256 !== first.meta.modelSha256) throw new UserError('Runs used different model files (sha256 differs); merge only runs of the same model.', 'E_MERGE');
+      if (!sameKeys(settingsKey(s), settingsKey(first))) throw new UserError('Runs used different settings; merge only shards of one analysis.', 'E_MERGE');
+      if (!sameKeys(s.passes, first.passes) || !sameKeys(s.taps, first.taps)) throw new UserError('Runs used different passes or layers.', 'E_MERGE');
+    }
+    const all = states.flatMap((s, si) => s.categories.map((c, ci) => ({ c, si, ci })));
+    all.sort((a, b) => (a.c.name < b.c.name ? -1 : a.c.name > b.c.name ? 1 : 0));
+    for (let i = 1; i < all.length; i++) {
+      if (all[i].c.name === all[i - 1].c.name) throw new UserError(`Category "${all[i].c.name}" appears in two runs; shards must not overlap.`, 'E_MERGE');
+    }
+    const meta: RunMeta = {
+      ...first.meta,
+      categoriesFound: first.meta.categoriesFound,
+      imagesFound: states.reduce((s, x) => s + x.meta.imagesFound, 0),
+      droppedCategories: states.flatMap((s) => s.meta.droppedCategories),
+      settings: { ...first.meta.settings, shard: undefined },
+      startedAt: states.map((s) => s.meta.startedAt).sort()[0],
+    };
+    const merged = new RunState(meta, all.map((x) => ({ ...x.c })), first.passes, first.taps, first.decoderTap);
+    merged.passes.forEach((_, pi) =>
+      merged.taps.forEach((t, ti) => {
+        all.forEach((x, row) => merged.sums[pi][ti].set(states[x.si].sums[pi][ti].subarray(x.ci * t.units, (x.ci + 1) * t.units), row * t.units));
+      }),
+    );
+    // Decoder features: category by category in the merged order, rows within a category in
+    // their original order, so a merged run equals the unsharded run row for row.
+    for (const [row, x] of all.entries()) {
+      const s = states[x.si];
+      const u = s.decoderUnits();
+      for (let i = 0; i < s.featureRows; i++) {
+        if (s.featureLabels[i] === x.ci) merged.addFeatures(s.features.subarray(i * u, (i + 1) * u), [row]);
+      }
+    }
+    merged.nextImage = merged.totalImages;
+    merged.skipped = states.flatMap((s) => s.skipped);
+    merged.decodeSeconds = states.reduce((a, s) => a + s.decodeSeconds, 0);
+    merged.inferenceSeconds = states.reduce((a, s) => a + s.inferenceSeconds, 0);
+    merged.elapsedBefore = states.reduce((a, s) => a + s.elapsedBefore, 0);
+    return merged;
+  }
+}
+
+/** A tap name as a file-name part. */
+export function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.-]+/g, '_');
+}
