@@ -1,0 +1,370 @@
+/**
+ * One analysis run, end to end: scan → decode (prefetched, concurrent) → every pass
+ * (trained + controls) on each decoded batch → per-category accumulators → statistics →
+ * report files. Each image is decoded once and run through all passes, so 12 passes cost
+ * one decode. State is checkpointed so a killed run resumes to the same result.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { AnalyzeHooks, AnalyzeRequest, AnalyzeResult, ProgressEvent } from './analyzeTypes';
+import { scanDataset } from './dataset';
+import { decodeImage, ImageDecodeError, packBatch, type DecodedImage } from './decode';
+import { openEngine } from './engines';
+import { createUniqueDir } from './fsAtomic';
+import { modelSha256 } from './modelHash';
+import { resolveModelPreprocessing } from './modelPreprocessing';
+import { buildReport } from './buildReport';
+import { writeReport } from './reportWriter';
+import { RunState, type PassSpec, type TapSpec } from './runState';
+import { resolveSettings } from './settings';
+import { CancelledError, UserError, type Engine, type ModelSession, type ModelVariant } from './types';
+
+const CHECKPOINT_SECONDS = 30;
+const PARTIAL_SECONDS = 2;
+
+export function passSpecs(permutations: number, noNonlinearity: boolean, seed: number): PassSpec[] {
+  const passes: PassSpec[] = [{ id: 'trained', kind: 'trained', label: 'trained' }];
+  for (let k = 1; k <= permutations; k++) {
+    // Distinct, reproducible seed per permuted model, derived from the run seed.
+    passes.push({ id: `permuted-${k}`, kind: 'permuted', label: `permuted ${k}/${permutations}`, seed: seed * 1000 + k });
+  }
+  if (noNonlinearity) passes.push({ id: 'norelu', kind: 'norelu', label: 'no-ReLU' });
+  return passes;
+}
+
+function variantOf(p: PassSpec, target: 'weights' | 'biases'): ModelVariant {
+  if (p.kind === 'permuted') return { kind: 'permuted', seed: p.seed ?? 0, target };
+  return { kind: p.kind };
+}
+
+function checkAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new CancelledError();
+}
+
+/** Builds a fresh run state: settings, dataset, model, taps, passes. */
+async function prepare(request: AnalyzeRequest, engine: Engine, hooks: AnalyzeHooks): Promise<RunState> {
+  const settings = resolveSettings(request.settings);
+  const { preprocessing, labels: modelClasses, sources } = resolveModelPreprocessing(request.modelPath, settings.preset, request.preprocessing);
+  if (engine.inputSize) {
+    preprocessing.width = engine.inputSize.width;
+    preprocessing.height = engine.inputSize.height;
+  }
+  settings.preprocessing = preprocessing;
+  hooks.onLog?.(`Preprocessing from ${sources.join(' < ')}: ${JSON.stringify(preprocessing)}`);
+
+  const scan = scanDataset(request.datasetPath, { ...settings, labelFile: settings.labelFile });
+  const layers = engine.layers();
+  const tapNames = settings.layers.length ? settings.layers : engine.defaultTaps();
+  if (tapNames.length === 0) {
+    throw new UserError(`Model ${request.modelPath} has no default layers to analyse (no ReLU after a conv or fc layer). Choose layers by name; list them with "sparsity-lens layers --model ${request.modelPath}".`, 'E_LAYERS');
+  }
+  for (const name of tapNames) {
+    if (!layers.some((l) => l.name === name)) {
+      throw new UserError(`Layer "${name}" is not in model ${request.modelPath}. Available: ${layers.map((l) => l.name).join(', ')}.`, 'E_LAYERS');
+    }
+  }
+  settings.layers = tapNames;
+  // Probe the units of each tap with a one-image session (shapes can be dynamic in the file).
+  const probe = await engine.createSession({ taps: tapNames, variant: { kind: 'trained' }, unitMode: settings.unit, includeLogits: true });
+  const taps: TapSpec[] = tapNames.map((name, i) => ({ name, kind: layers.find((l) => l.name === name)!.kind, units: probe.tapUnits[i] }));
+  const numClasses = probe.numClasses;
+  await probe.dispose();
+
+  // Class labels: label file / ImageNet synsets (from the scan), else the model's own class list.
+  const categories = scan.categories.map((c) => {
+    let label = c.label;
+    if (!label && modelClasses) {
+      const index = modelClasses.indexOf(c.name);
+      if (index >= 0) label = { index, name: c.name };
+    }
+    return { name: c.name, files: c.files, label, images: 0, top1: 0, top5: 0 };
+  });
+  const labelsMap = numClasses !== null && categories.every((c) => c.label && c.label.index < numClasses);
+  if (settings.accuracy === 'model' && !labelsMap) {
+    throw new UserError('Setting accuracy is "model" but the category folders do not map to the model\'s output classes. Use ImageNet synset folder names, a label file (--labels), or accuracy "decoder".', 'E_SETTINGS');
+  }
+  if (!labelsMap) for (const c of categories) delete c.label;
+
+  let decoderTap = -1;
+  if (settings.accuracy === 'decoder' || settings.accuracy === 'auto') {
+    const name = settings.decoderLayer ?? tapNames[tapNames.length - 1];
+    decoderTap = tapNames.indexOf(name);
+    if (decoderTap < 0) throw new UserError(`Decoder layer "${name}" is not among the analysed layers (${tapNames.join(', ')}).`, 'E_SETTINGS');
+    settings.decoderLayer = name;
+  }
+  const passes = passSpecs(settings.controls.permutations, settings.controls.noNonlinearity, settings.seed);
+  return new RunState(
+    {
+      datasetPath: path.resolve(request.datasetPath),
+      categoriesFound: scan.categoriesFound,
+      imagesFound: scan.imagesFound,
+      droppedCategories: scan.dropped,
+      modelPath: path.resolve(request.modelPath),
+      modelSha256: modelSha256(request.modelPath),
+      modelFormat: engine.format,
+      modelSource: request.modelSource,
+      runtime: engine.format === 'onnx' ? 'onnxruntime-node' : 'tfjs',
+      backend: engine.backend,
+      inputSize: { width: preprocessing.width, height: preprocessing.height },
+      settings,
+      startedAt: new Date().toISOString(),
+      modelAccuracy: labelsMap,
+    },
+    categories,
+    passes,
+    taps,
+    decoderTap,
+  );
+}
+
+/** Decodes images in order with bounded look-ahead; failures become skip records. */
+class Prefetcher {
+  private readonly pending = new Map<number, Promise<DecodedImage | ImageDecodeError>>();
+  private next: number;
+  decodeSeconds = 0;
+  constructor(
+    private readonly files: string[],
+    start: number,
+    private readonly preprocessing: RunState['meta']['settings']['preprocessing'],
+    private readonly lookahead: number,
+  ) {
+    this.next = start;
+  }
+  private fill(from: number): void {
+    while (this.next < this.files.length && this.next < from + this.lookahead) {
+      const i = this.next++;
+      const t0 = performance.now();
+      this.pending.set(
+        i,
+        decodeImage(this.files[i], this.preprocessing).then(
+          (img) => {
+            this.decodeSeconds += (performance.now() - t0) / 1000;
+            return img;
+          },
+          (e: unknown) => (e instanceof ImageDecodeError ? e : new ImageDecodeError(this.files[i], String(e))),
+        ),
+      );
+    }
+  }
+  async take(i: number): Promise<DecodedImage | ImageDecodeError> {
+    this.fill(i);
+    const p = this.pending.get(i)!;
+    this.pending.delete(i);
+    const r = await p;
+    this.fill(i + 1);
+    return r;
+  }
+  /** Lets in-flight decodes finish so no promise outlives the run. */
+  async drain(): Promise<void> {
+    await Promise.allSettled(this.pending.values());
+    this.pending.clear();
+  }
+}
+
+async function runPasses(state: RunState, engine: Engine, runDir: string, request: AnalyzeRequest, hooks: AnalyzeHooks): Promise<void> {
+  const s = state.meta.settings;
+  const files = state.categories.flatMap((c) => c.files);
+  const categoryOf = new Int32Array(files.length);
+  const categoryEnd: number[] = [];
+  {
+    let k = 0;
+    state.categories.forEach((c, ci) => {
+      for (let j = 0; j < c.files.length; j++) categoryOf[k++] = ci;
+      categoryEnd.push(k);
+    });
+  }
+  if (state.nextImage >= files.length) return;
+  const pre = s.preprocessing;
+  const tapNames = state.taps.map((t) => t.name);
+  const threads = os.cpus().length;
+  const sessions: ModelSession[] = [];
+  try {
+    for (const p of state.passes) {
+      hooks.onProgress?.({ phase: 'load', passLabel: p.label, done: 0, total: 0, imagesPerSecond: 0, etaSeconds: null, message: `Preparing ${p.label} model` });
+      sessions.push(
+        await engine.createSession({
+          taps: tapNames,
+          variant: variantOf(p, s.controls.permuteTarget),
+          unitMode: s.unit,
+          includeLogits: p.kind === 'trained' && state.meta.modelAccuracy === true,
+          threads,
+        }),
+      );
+      checkAborted(hooks.signal);
+    }
+    const batchSize = s.batchSize;
+    const input = new Float32Array(batchSize * 3 * pre.width * pre.height);
+    const prefetch = new Prefetcher(files, state.nextImage, pre, batchSize * 3);
+    const passes = state.passes.length;
+    const total = files.length * passes;
+    const startDone = state.nextImage * passes;
+    const t0 = performance.now();
+    let lastCheckpoint = t0;
+    let lastPartial = 0;
+    let completedCategories = categoryEnd.filter((e) => e <= state.nextImage).length;
+    try {
+      while (state.nextImage < files.length) {
+        checkAborted(hooks.signal);
+        // Gather one batch of decodable images (skips do not shorten the batch).
+        const batch: DecodedImage[] = [];
+        const cats: number[] = [];
+        let i = state.nextImage;
+        while (batch.length < batchSize && i < files.length) {
+          const r = await prefetch.take(i);
+          if (r instanceof ImageDecodeError) {
+            state.skipped.push({ file: r.file, reason: r.message });
+            hooks.onLog?.(`Skipped ${r.file}: ${r.message}`);
+          } else {
+            batch.push(r);
+            cats.push(categoryOf[i]);
+          }
+          i++;
+        }
+        const n = batch.length;
+        if (n > 0) {
+          packBatch(batch, pre, engine.layout, input);
+          const x = n === batchSize ? input : input.subarray(0, n * 3 * pre.width * pre.height);
+          const tInfer = performance.now();
+          for (let pi = 0; pi < passes; pi++) {
+            const out = await sessions[pi].run(x, n);
+            accumulate(state, pi, out.taps, cats);
+            if (pi === 0) {
+              if (out.logits && sessions[0].numClasses) scoreLogits(state, out.logits, sessions[0].numClasses, cats);
+              if (state.decoderTap >= 0) state.addFeatures(out.taps[state.decoderTap], cats);
+            }
+          }
+          state.inferenceSeconds += (performance.now() - tInfer) / 1000;
+          for (const c of cats) state.categories[c].images++;
+        }
+        state.nextImage = i;
+        state.decodeSeconds = prefetch.decodeSeconds;
+
+        const now = performance.now();
+        const done = state.nextImage * passes;
+        const rate = ((done - startDone) / passes) / Math.max(1e-9, (now - t0) / 1000);
+        hooks.onProgress?.({
+          phase: 'run',
+          passLabel: passes > 1 ? `trained + ${passes - 1} control${passes > 2 ? 's' : ''}` : 'trained',
+          done,
+          total,
+          imagesPerSecond: rate,
+          etaSeconds: rate > 0 ? (files.length - state.nextImage) / rate : null,
+        } satisfies ProgressEvent);
+        const nowComplete = categoryEnd.filter((e) => e <= state.nextImage).length;
+        if (nowComplete > completedCategories) {
+          completedCategories = nowComplete;
+          if (hooks.onPartial && nowComplete >= 2 && (now - lastPartial) / 1000 >= PARTIAL_SECONDS && state.nextImage < files.length) {
+            lastPartial = now;
+            hooks.onPartial(await buildReport(state, { partial: true, runDir }));
+          }
+        }
+        if (request.checkpoint !== false && (now - lastCheckpoint) / 1000 >= CHECKPOINT_SECONDS) {
+          lastCheckpoint = now;
+          state.save(path.join(runDir, 'state'));
+        }
+      }
+    } finally {
+      await prefetch.drain();
+    }
+  } finally {
+    for (const ses of sessions) await ses.dispose();
+  }
+}
+
+function accumulate(state: RunState, pass: number, taps: Float32Array[], cats: number[]): void {
+  state.taps.forEach((t, ti) => {
+    const u = t.units;
+    const sums = state.sums[pass][ti];
+    const rows = taps[ti];
+    for (let r = 0; r < cats.length; r++) {
+      const o = cats[r] * u;
+      const src = r * u;
+      for (let k = 0; k < u; k++) sums[o + k] += rows[src + k];
+    }
+  });
+}
+
+/** Top-1 / top-5 hits per category from the trained model's logits. */
+function scoreLogits(state: RunState, logits: Float32Array, classes: number, cats: number[]): void {
+  for (let r = 0; r < cats.length; r++) {
+    const c = state.categories[cats[r]];
+    const target = c.label!.index;
+    const v = logits[r * classes + target];
+    let higher = 0;
+    for (let k = 0; k < classes; k++) {
+      const w = logits[r * classes + k];
+      // Ties count against: a class ranks above the target if larger, or equal with a lower index.
+      if (w > v || (w === v && k < target)) higher++;
+    }
+    if (higher === 0) c.top1++;
+    if (higher < 5) c.top5++;
+  }
+}
+
+function runFolderName(datasetPath: string): string {
+  const d = new Date();
+  const p = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+  return `${path.basename(path.resolve(datasetPath)).replace(/[^A-Za-z0-9_.-]+/g, '_')}-${stamp}`;
+}
+
+/**
+ * Runs the analysis. A new run folder is made under request.outputRoot (or the run in
+ * request.resumeRunDir continues from its checkpoint). On cancel the new folder is removed.
+ */
+export async function analyze(request: AnalyzeRequest, hooks: AnalyzeHooks = {}): Promise<AnalyzeResult> {
+  const wallStart = performance.now();
+  hooks.onProgress?.({ phase: 'scan', done: 0, total: 0, imagesPerSecond: 0, etaSeconds: null, message: 'Scanning dataset' });
+  let state: RunState | undefined;
+  let runDir = '';
+  if (request.resumeRunDir) {
+    runDir = path.resolve(request.resumeRunDir);
+    if (fs.existsSync(path.join(runDir, 'report.sparsity.json'))) {
+      throw new UserError(`Run ${runDir} is already complete (it has a report). Start a new run instead of resuming.`, 'E_RESUME');
+    }
+    state = RunState.load(path.join(runDir, 'state'));
+    if (modelSha256(state.meta.modelPath) !== state.meta.modelSha256) {
+      throw new UserError(`Model ${state.meta.modelPath} changed since the run started (sha256 differs); resuming would mix two models. Start a new run.`, 'E_RESUME');
+    }
+    hooks.onLog?.(`Resuming ${runDir} at image ${state.nextImage} of ${state.totalImages}`);
+  }
+  const engine = await openEngine(state ? state.meta.modelPath : request.modelPath);
+  let createdDir: string | undefined;
+  try {
+    if (!state) {
+      state = await prepare(request, engine, hooks);
+      runDir = createUniqueDir(path.resolve(request.outputRoot), runFolderName(request.datasetPath));
+      createdDir = runDir;
+      if (request.checkpoint !== false) state.save(path.join(runDir, 'state'));
+    }
+    const st = state;
+    hooks.onLog?.(
+      `Model ${st.meta.modelPath} (${st.meta.modelFormat}, sha256 ${st.meta.modelSha256.slice(0, 12)}…) on ${st.meta.backend}; ` +
+        `${st.categories.length} categories, ${st.totalImages} images, ${st.passes.length} pass(es): ${st.passes.map((p) => p.label).join(', ')}; ` +
+        `layers ${st.taps.map((t) => `${t.name}(${t.units})`).join(', ')}`,
+    );
+    hooks.onLog?.(`Settings: ${JSON.stringify({ ...st.meta.settings, preprocessing: undefined })}`);
+    const runStart = performance.now();
+    await runPasses(st, engine, runDir, request, hooks);
+    st.elapsedBefore += (performance.now() - runStart) / 1000;
+    if (request.checkpoint !== false) st.save(path.join(runDir, 'state'));
+    checkAborted(hooks.signal);
+    const report = await buildReport(st, { partial: false, runDir: runDir, hooks });
+    checkAborted(hooks.signal);
+    hooks.onProgress?.({ phase: 'write', done: 1, total: 1, imagesPerSecond: 0, etaSeconds: 0, message: 'Writing report' });
+    report.timings.seconds = Math.max(report.timings.seconds, (performance.now() - wallStart) / 1000);
+    const reportPath = await writeReport(report, st, runDir, { html: request.html });
+    hooks.onLog?.(`Report written to ${reportPath} (${report.timings.imagesPerSecond.toFixed(1)} images/s, ${report.skipped.length} skipped)`);
+    return { report, runDir: runDir, reportPath };
+  } catch (e) {
+    // A cancelled new run leaves nothing behind; a failed run keeps its checkpoint for --resume.
+    if (e instanceof CancelledError && createdDir) fs.rmSync(createdDir, { recursive: true, force: true });
+    else if (createdDir && !(e instanceof CancelledError) && runDir && fs.existsSync(path.join(runDir, 'state', 'state.json'))) {
+      hooks.onLog?.(`Run stopped by an error; its checkpoint is in ${runDir} (resume with --resume).`);
+    }
+    throw e;
+  } finally {
+    await engine.dispose();
+  }
+}
