@@ -1,0 +1,29 @@
+/**
+ * Entry of the analysis worker process (bundled to dist/analysisWorker.js).
+ *
+ * The extension host forks this file with `child_process.fork` (inside VS Code that runs the
+ * Electron binary as plain Node via ELECTRON_RUN_AS_NODE=1) so that decoding images and running
+ * the model (native onnxruntime / sharp / tfjs) never block the extension host and a native
+ * crash cannot take it down. Jobs, progress, partial reports, logs and cancel travel over the
+ * IPC channel (src/extension/workerProtocol.ts); the job logic is in workerMain.ts.
+ */
+import { analyze } from '../core/analyze';
+import { listModelLayers } from '../core/modelInfo';
+import { runWorker, type WorkerChannel } from './workerMain';
+
+if (typeof process.send !== 'function') {
+  process.stderr.write('analysisWorker: must be started with child_process.fork (needs an IPC channel)\n');
+  process.exit(2);
+}
+
+const channel: WorkerChannel = {
+  send: (m) => {
+    process.send!(m);
+  },
+  on: (event: 'message' | 'disconnect', listener: (m?: unknown) => void) => {
+    process.on(event as 'message', listener as (m: unknown) => void);
+  },
+  exit: (code) => process.exit(code),
+};
+
+runWorker({ analyze, listModelLayers }, channel, { exitAfterJob: true });

@@ -1,0 +1,64 @@
+/**
+ * Messages between the extension host and the analysis worker process
+ * (src/extension/analysisWorker.ts, forked with child_process.fork, JSON over the IPC channel).
+ * Not the webview protocol (that is src/shared/protocol.ts).
+ */
+import type { AnalyzeRequest, AnalyzeResult, ProgressEvent } from '../core/analyzeTypes';
+import type { SparsityReport } from '../core/reportSchema';
+import type { LayerInfo, ModelFormat } from '../core/types';
+
+/** What "Show Layers of Model" needs from src/core/modelInfo.ts `listModelLayers`. */
+export interface ModelLayersInfo {
+  format: ModelFormat;
+  backend: string;
+  inputSize?: { width: number; height: number } | null;
+  layers: LayerInfo[];
+  defaultTaps?: string[];
+}
+
+export type HostToWorker =
+  | { type: 'analyze'; jobId: string; request: AnalyzeRequest }
+  | { type: 'layers'; jobId: string; modelPath: string }
+  /** Abort the running job: analyze() rejects within one batch and leaves no report. */
+  | { type: 'cancel'; jobId: string };
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  /** UserError code (E_...), when the core threw a UserError. */
+  code?: string;
+  stack?: string;
+}
+
+export type WorkerToHost =
+  | { type: 'ready'; pid: number }
+  | { type: 'progress'; jobId: string; event: ProgressEvent }
+  | { type: 'partial'; jobId: string; report: SparsityReport }
+  | { type: 'log'; jobId: string; line: string }
+  | { type: 'done'; jobId: string; result: AnalyzeResult }
+  | { type: 'layers'; jobId: string; result: ModelLayersInfo }
+  | { type: 'cancelled'; jobId: string }
+  | { type: 'error'; jobId: string; error: SerializedError };
+
+export function serializeError(e: unknown): SerializedError {
+  if (e instanceof Error) {
+    const out: SerializedError = { name: e.name, message: e.message, stack: e.stack };
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') out.code = code;
+    return out;
+  }
+  return { name: 'Error', message: String(e) };
+}
+
+export function isWorkerMessage(m: unknown): m is WorkerToHost {
+  return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string';
+}
+
+export function isHostToWorker(m: unknown): m is HostToWorker {
+  if (typeof m !== 'object' || m === null) return false;
+  const o = m as Record<string, unknown>;
+  if (typeof o.jobId !== 'string') return false;
+  if (o.type === 'analyze') return typeof o.request === 'object' && o.request !== null;
+  if (o.type === 'layers') return typeof o.modelPath === 'string';
+  return o.type === 'cancel';
+}
