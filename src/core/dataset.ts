@@ -61,33 +61,34 @@ function listImages(dir: string, seen: Set<string>): string[] {
   }
   const files: string[] = [];
   const subdirs: string[] = [];
-  for (const e of entries.sort((a, b) => byName(a.name, b.name))) {
-    if (e.name.startsWith('.')) continue;
+  const linkedFiles = new Set<string>();
+  const sorted = entries.sort((a, b) => byName(a.name, b.name)).filter((e) => !e.name.startsWith('.'));
+  const isImage = (name: string) => IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase());
+  // Regular files claim their identity first, so a link to a file is the one dropped, not the file.
+  for (const e of sorted) {
+    if (e.isFile() && isImage(e.name)) seen.add(fs.realpathSync(path.join(dir, e.name)));
+  }
+  for (const e of sorted) {
     const p = path.join(dir, e.name);
-    let isDir = e.isDirectory();
-    let isFile = e.isFile();
-    if (e.isSymbolicLink()) {
+    if (e.isDirectory()) subdirs.push(p);
+    else if (e.isFile() && isImage(e.name)) files.push(p);
+    else if (e.isSymbolicLink()) {
+      let st: fs.Stats;
+      let real: string;
       try {
-        const st = fs.statSync(p);
-        isDir = st.isDirectory();
-        isFile = st.isFile();
+        st = fs.statSync(p);
+        real = fs.realpathSync(p);
       } catch {
         continue; // dangling link
       }
-    }
-    if (isDir) subdirs.push(p);
-    else if (isFile && IMAGE_EXTENSIONS.has(path.extname(e.name).toLowerCase())) {
-      let realFile: string;
-      try {
-        realFile = fs.realpathSync(p);
-      } catch {
-        continue;
+      if (st.isDirectory()) subdirs.push(p);
+      else if (st.isFile() && isImage(e.name) && !seen.has(real) && !linkedFiles.has(real)) {
+        linkedFiles.add(real);
+        files.push(p);
       }
-      if (seen.has(realFile)) continue; // the same file through a second link
-      seen.add(realFile);
-      files.push(p);
     }
   }
+  for (const f of files) seen.add(fs.realpathSync(f));
   for (const d of subdirs) files.push(...listImages(d, seen));
   return files;
 }

@@ -4,6 +4,7 @@
  * normalised float tensor in the engine's layout. Splitting the two keeps the decoded
  * image small (3 bytes/pixel) while it waits in the prefetch queue.
  */
+import * as fs from 'fs';
 import sharp from 'sharp';
 import type { Layout, Preprocessing } from './types';
 
@@ -67,7 +68,13 @@ export async function decodeImage(file: string, pre: Preprocessing): Promise<Dec
     }
     return { pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
   } catch (e) {
-    throw new ImageDecodeError(file, describeSharpError(e));
+    let empty = false;
+    try {
+      empty = fs.statSync(file).size === 0;
+    } catch {
+      throw new ImageDecodeError(file, 'file cannot be read (removed or no permission)');
+    }
+    throw new ImageDecodeError(file, empty ? 'empty file (0 bytes)' : describeSharpError(e));
   }
 }
 
