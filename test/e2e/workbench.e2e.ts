@@ -1,0 +1,48 @@
+/**
+ * Harness smoke test: the offline VS Code (code-server + chromium) starts, shows the workspace
+ * in the Explorer and opens the Explorer context menu. Independent of the extension, so a
+ * broken environment is told apart from a broken extension.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CodeServer, ensureCodeServer, explorerRow, log, mkTemp, openWorkbench, printTimings, screenshot, timed, withDiagnostics, type Workbench } from './harness';
+
+let server: CodeServer | undefined;
+let wb: Workbench | undefined;
+let home = '';
+
+before(async () => {
+  const bin = await timed('e2e-setup (code-server, chromium)', () => ensureCodeServer());
+  home = mkTemp('sl-e2e-smoke-');
+  const ws = path.join(home, 'workspace');
+  fs.mkdirSync(path.join(ws, 'images', 'cats'), { recursive: true });
+  fs.writeFileSync(path.join(ws, 'notes.txt'), 'hello\n');
+  server = new CodeServer({ bin, home, workspace: ws, name: 'smoke' });
+  await timed('code-server start (smoke)', () => server!.start());
+});
+
+after(async () => {
+  await wb?.close();
+  await server?.stop();
+  if (home) fs.rmSync(home, { recursive: true, force: true });
+  printTimings();
+});
+
+test('workbench loads offline and the Explorer context menu opens', async () => {
+  await withDiagnostics('smoke', () => wb, () => server, async () => {
+    wb = await timed('workbench load (smoke)', () => openWorkbench(server!, 'smoke'));
+    const { page } = wb;
+    await explorerRow(page, 'images').waitFor({ timeout: 30_000 });
+    await explorerRow(page, 'notes.txt').waitFor({ timeout: 30_000 });
+    await explorerRow(page, 'images').click({ button: 'right' });
+    const items = page.getByRole('menuitem');
+    await items.first().waitFor({ timeout: 15_000 });
+    const labels = (await items.allInnerTexts()).map((s) => s.replace(/\s+/g, ' ').trim()).filter(Boolean);
+    log(`context menu: ${labels.join(' | ')}`);
+    assert.ok(labels.some((l) => /New File/.test(l)), `expected "New File…" in the Explorer context menu, got ${JSON.stringify(labels)}`);
+    await screenshot(page, 'smoke-workbench');
+    await page.keyboard.press('Escape');
+  });
+});
