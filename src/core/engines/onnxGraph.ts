@@ -1,0 +1,923 @@
+/**
+ * ONNX graph helpers for the ONNX engine (src/core/engines/onnx.ts): reading a ModelProto,
+ * finding the image input, static shape inference, the METHOD §2 default taps and their
+ * names, and the in-memory edits a session needs (extra outputs, per-channel reduction,
+ * dynamic batch, lesion controls of METHOD §8). Nothing here touches the model file.
+ *
+ * The decoded ModelProto of a loaded model is shared by every session and is never
+ * mutated after loading: session edits build new node / tensor / graph objects.
+ */
+import { onnx } from 'onnx-proto';
+import { SeededRandom } from '../random';
+import { LayerInfo, LayerKind, ModelVariant, UnitMode } from '../types';
+
+// ---------------------------------------------------------------- small utilities
+
+type Int64 = number | { toNumber(): number } | null | undefined;
+
+/** int64 fields decode as Long objects when the `long` package is present. */
+export function num(v: Int64): number {
+  if (v === null || v === undefined) return 0;
+  return typeof v === 'number' ? v : v.toNumber();
+}
+
+/** Unknown dimension. */
+export type Dim = number | null;
+/** A tensor shape with unknown entries; `null` as a whole means unknown rank. */
+export type Shape = Dim[] | null;
+
+export const DT = onnx.TensorProto.DataType;
+
+const DTYPE_NAMES: Record<number, string> = {
+  1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string',
+  9: 'bool', 10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 14: 'complex64',
+  15: 'complex128', 16: 'bfloat16', 17: 'float8e4m3fn', 18: 'float8e4m3fnuz', 19: 'float8e5m2',
+  20: 'float8e5m2fnuz', 21: 'uint4', 22: 'int4',
+};
+export function dtypeName(t: number): string {
+  return DTYPE_NAMES[t] ?? `dtype ${t}`;
+}
+
+/** Bytes per element in raw_data, or 0 when elements are not whole bytes / not fixed width. */
+function rawElementSize(t: number): number {
+  switch (t) {
+    case DT.UINT8: case DT.INT8: case DT.BOOL: case 17: case 18: case 19: case 20: return 1;
+    case DT.UINT16: case DT.INT16: case DT.FLOAT16: case DT.BFLOAT16: return 2;
+    case DT.FLOAT: case DT.INT32: case DT.UINT32: return 4;
+    case DT.INT64: case DT.UINT64: case DT.DOUBLE: case DT.COMPLEX64: return 8;
+    default: return 0;
+  }
+}
+
+export function tensorElementCount(t: onnx.ITensorProto): number {
+  return (t.dims ?? []).reduce<number>((a, d) => a * num(d), 1);
+}
+
+function copyBytes(src: Uint8Array): Uint8Array {
+  const out = new Uint8Array(src.byteLength);
+  out.set(src);
+  return out;
+}
+
+/** Numeric values of a small constant tensor (shapes, axes, clip bounds). */
+export function tensorValues(t: onnx.ITensorProto): number[] {
+  const type = t.dataType ?? 0;
+  const raw = t.rawData;
+  if (raw && raw.byteLength > 0) {
+    const b = copyBytes(raw);
+    const dv = new DataView(b.buffer);
+    const size = rawElementSize(type);
+    const n = size ? Math.floor(b.byteLength / size) : 0;
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const o = i * size;
+      switch (type) {
+        case DT.FLOAT: out.push(dv.getFloat32(o, true)); break;
+        case DT.DOUBLE: out.push(dv.getFloat64(o, true)); break;
+        case DT.INT64: out.push(Number(dv.getBigInt64(o, true))); break;
+        case DT.UINT64: out.push(Number(dv.getBigUint64(o, true))); break;
+        case DT.INT32: out.push(dv.getInt32(o, true)); break;
+        case DT.UINT32: out.push(dv.getUint32(o, true)); break;
+        case DT.INT16: out.push(dv.getInt16(o, true)); break;
+        case DT.UINT16: out.push(dv.getUint16(o, true)); break;
+        case DT.INT8: out.push(dv.getInt8(o)); break;
+        case DT.UINT8: case DT.BOOL: out.push(dv.getUint8(o)); break;
+        case DT.FLOAT16: out.push(halfToFloat(dv.getUint16(o, true))); break;
+        default: throw new Error(`cannot read constant of type ${dtypeName(type)}`);
+      }
+    }
+    return out;
+  }
+  if (type === DT.FLOAT16) return (t.int32Data ?? []).map(halfToFloat);
+  if (t.floatData?.length) return t.floatData.slice();
+  if (t.doubleData?.length) return t.doubleData.slice();
+  if (t.int64Data?.length) return t.int64Data.map(num);
+  if (t.uint64Data?.length) return t.uint64Data.map(num);
+  if (t.int32Data?.length) return t.int32Data.slice();
+  return [];
+}
+
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * f * 2 ** -24;
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+/**
+ * A copy of `t` whose elements are shuffled (Fisher–Yates over the whole flattened tensor,
+ * `rng.shuffle`). Works on raw_data for every whole-byte fixed-width dtype (float32, float16,
+ * bfloat16, float64, int8..int64; bit patterns are moved, never converted) and on the typed
+ * repeated fields (float_data, int32_data, int64_data, double_data, uint64_data).
+ * Throws for string, complex128 and sub-byte (int4/uint4) tensors.
+ */
+export function shuffledTensor(t: onnx.ITensorProto, rng: SeededRandom): onnx.TensorProto {
+  const type = t.dataType ?? 0;
+  const out = new onnx.TensorProto({ ...t });
+  const n = tensorElementCount(t);
+  const raw = t.rawData;
+  if (raw && raw.byteLength > 0) {
+    const size = rawElementSize(type);
+    if (!size) throw new Error(`cannot permute a ${dtypeName(type)} tensor`);
+    if (raw.byteLength !== n * size) throw new Error(`tensor ${t.name}: raw_data has ${raw.byteLength} bytes, expected ${n * size}`);
+    const b = copyBytes(raw);
+    const view =
+      size === 1 ? b : size === 2 ? new Uint16Array(b.buffer) : size === 4 ? new Uint32Array(b.buffer) : new BigUint64Array(b.buffer);
+    rng.shuffle(view);
+    out.rawData = b;
+    return out;
+  }
+  const fields = ['floatData', 'int32Data', 'int64Data', 'doubleData', 'uint64Data'] as const;
+  for (const f of fields) {
+    const arr = t[f] as unknown[] | null | undefined;
+    if (arr && arr.length > 0) {
+      if (arr.length !== n) throw new Error(`tensor ${t.name}: ${f} has ${arr.length} values, expected ${n}`);
+      (out as unknown as Record<string, unknown[]>)[f] = rng.shuffle(arr.slice());
+      return out;
+    }
+  }
+  if (n <= 1) return out; // a scalar or empty tensor is its own permutation
+  throw new Error(`cannot permute tensor ${t.name} (${dtypeName(type)}): no supported data field`);
+}
+
+// ---------------------------------------------------------------- graph analysis
+
+/** Ops whose output is a copy of the input (skipped as layers, traversed when tracing). */
+const COPY_OPS = new Set(['Identity', 'Dropout']);
+/** Ops that turn activations into shape metadata (not activations). */
+const SHAPE_OPS = new Set(['Shape', 'Size']);
+/** Ops a default tap may be reached through from its Conv / Gemm / MatMul. */
+const TAP_PASS_OPS = new Set(['BatchNormalization', 'Add', 'Identity', 'Dropout']);
+const WEIGHT_OPS = new Set(['Conv', 'Gemm', 'MatMul']);
+const SAME_SHAPE_OPS = new Set([
+  'Relu', 'Clip', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Celu', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh',
+  'Softplus', 'Softsign', 'Mish', 'Gelu', 'Erf', 'Exp', 'Log', 'Abs', 'Neg', 'Sqrt', 'Reciprocal', 'Floor', 'Ceil',
+  'Identity', 'Dropout', 'BatchNormalization', 'InstanceNormalization', 'LayerNormalization', 'LRN', 'Softmax',
+  'LogSoftmax', 'Cast', 'Not', 'ThresholdedRelu', 'Shrink', 'Round', 'Sign',
+]);
+const BROADCAST_OPS = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Equal', 'Greater', 'Less', 'Where']);
+const POOL_OPS = new Set(['MaxPool', 'AveragePool', 'LpPool']);
+const REDUCE_OPS = new Set(['ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceSum', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSumExp', 'ReduceSumSquare']);
+
+export interface GraphNode {
+  /** Position in topological order. */
+  index: number;
+  node: onnx.INodeProto;
+  op: string;
+}
+
+export interface ModelAnalysis {
+  model: onnx.IModelProto;
+  graph: onnx.IGraphProto;
+  /** Opset of the default ONNX domain. */
+  opset: number;
+  /** Nodes in topological order. */
+  nodes: GraphNode[];
+  inputName: string;
+  /** Input dims as stored (dimValue, or null for symbolic / missing). */
+  inputDims: Dim[];
+  /** Name of the model's (first) graph output: the logits. */
+  logitsName: string | null;
+  /** Tensor name -> producing node. */
+  producer: Map<string, GraphNode>;
+  /** Tensor name -> consuming nodes. */
+  consumers: Map<string, GraphNode[]>;
+  initializers: Map<string, onnx.ITensorProto>;
+  /** Tensors computed from the image input (not constants, not shape metadata). */
+  activations: Set<string>;
+  /** Inferred shapes including the batch dimension (index 0, unknown = null). */
+  shapes: Map<string, Shape>;
+  /** Readable layers, in graph order. */
+  layers: LayerInfo[];
+  /** True if the default taps form a plain chain (AlexNet / VGG naming). */
+  plainChain: boolean;
+}
+
+export class GraphError extends Error {}
+
+export function defaultOpset(model: onnx.IModelProto): number {
+  for (const o of model.opsetImport ?? []) {
+    if (!o.domain || o.domain === 'ai.onnx') return num(o.version);
+  }
+  return 0;
+}
+
+function attr(node: onnx.INodeProto, name: string): onnx.IAttributeProto | undefined {
+  return (node.attribute ?? []).find((a) => a.name === name);
+}
+export function attrInt(node: onnx.INodeProto, name: string, dflt: number): number {
+  const a = attr(node, name);
+  return a ? num(a.i) : dflt;
+}
+export function attrInts(node: onnx.INodeProto, name: string): number[] | null {
+  const a = attr(node, name);
+  return a ? (a.ints ?? []).map(num) : null;
+}
+function attrFloat(node: onnx.INodeProto, name: string): number | null {
+  const a = attr(node, name);
+  return a ? (a.f ?? 0) : null;
+}
+function attrString(node: onnx.INodeProto, name: string): string | null {
+  const a = attr(node, name);
+  return a?.s ? Buffer.from(a.s).toString('utf8') : null;
+}
+
+function dimsOf(vi: onnx.IValueInfoProto | undefined): Shape {
+  const shape = vi?.type?.tensorType?.shape;
+  if (!vi?.type?.tensorType || !shape) return null;
+  return (shape.dim ?? []).map((d) => (d.dimValue !== null && d.dimValue !== undefined && num(d.dimValue) > 0 ? num(d.dimValue) : null));
+}
+
+/** Kahn's algorithm, keeping the file's order among ready nodes (ONNX files are usually sorted already). */
+function topoSort(graph: onnx.IGraphProto, available: Set<string>): onnx.INodeProto[] {
+  const nodes = graph.node ?? [];
+  const producedBy = new Map<string, number>();
+  nodes.forEach((n, i) => (n.output ?? []).forEach((o) => o && producedBy.set(o, i)));
+  const deps: number[][] = nodes.map(() => []);
+  const pending = nodes.map(() => 0);
+  nodes.forEach((n, i) => {
+    const seen = new Set<number>();
+    for (const inp of nodeInputs(n)) {
+      const p = producedBy.get(inp);
+      if (p !== undefined && p !== i && !available.has(inp) && !seen.has(p)) {
+        seen.add(p);
+        deps[p].push(i);
+        pending[i]++;
+      }
+    }
+  });
+  const ready: number[] = [];
+  pending.forEach((c, i) => c === 0 && ready.push(i));
+  const order: onnx.INodeProto[] = [];
+  // Small graphs: a sorted ready list is enough (min-index first keeps file order).
+  while (ready.length) {
+    ready.sort((a, b) => a - b);
+    const i = ready.shift()!;
+    order.push(nodes[i]);
+    for (const j of deps[i]) if (--pending[j] === 0) ready.push(j);
+  }
+  if (order.length !== nodes.length) throw new GraphError('the graph has a cycle or a node input that nothing produces');
+  return order;
+}
+
+/** Inputs of a node including outer-scope names its subgraphs (If / Loop / Scan) read. */
+export function nodeInputs(node: onnx.INodeProto): string[] {
+  const out = (node.input ?? []).filter((s) => !!s);
+  for (const a of node.attribute ?? []) {
+    const graphs = [...(a.g ? [a.g] : []), ...(a.graphs ?? [])];
+    for (const g of graphs) {
+      const local = new Set<string>([
+        ...(g.initializer ?? []).map((t) => t.name ?? ''),
+        ...(g.input ?? []).map((v) => v.name ?? ''),
+      ]);
+      for (const n of g.node ?? []) for (const o of n.output ?? []) local.add(o);
+      for (const n of g.node ?? []) for (const i of nodeInputs(n)) if (!local.has(i)) out.push(i);
+    }
+  }
+  return out;
+}
+
+export interface ConstantLookup {
+  initializers: Map<string, onnx.ITensorProto>;
+  producer: Map<string, GraphNode>;
+}
+
+/** Value of a constant tensor: initializer, Constant node, or through Identity. */
+export function constTensor(name: string, c: ConstantLookup): onnx.ITensorProto | null {
+  for (let guard = 0; guard < 100; guard++) {
+    const init = c.initializers.get(name);
+    if (init) return init;
+    const p = c.producer.get(name);
+    if (!p) return null;
+    if (p.op === 'Identity') {
+      name = p.node.input?.[0] ?? '';
+      continue;
+    }
+    if (p.op === 'Constant') return constantNodeTensor(p.node);
+    return null;
+  }
+  return null;
+}
+
+function constantNodeTensor(node: onnx.INodeProto): onnx.ITensorProto | null {
+  for (const a of node.attribute ?? []) {
+    switch (a.name) {
+      case 'value': return a.t ?? null;
+      case 'value_float': return { dataType: DT.FLOAT, dims: [], floatData: [a.f ?? 0] };
+      case 'value_floats': return { dataType: DT.FLOAT, dims: [(a.floats ?? []).length], floatData: a.floats ?? [] };
+      case 'value_int': return { dataType: DT.INT64, dims: [], int64Data: [num(a.i)] };
+      case 'value_ints': return { dataType: DT.INT64, dims: [(a.ints ?? []).length], int64Data: (a.ints ?? []).map(num) };
+    }
+  }
+  return null;
+}
+
+export function constValues(name: string | undefined | null, c: ConstantLookup): number[] | null {
+  if (!name) return null;
+  const t = constTensor(name, c);
+  return t ? tensorValues(t) : null;
+}
+
+/** Clip bounds (attributes before opset 11, optional inputs from 11 on). */
+export function clipBounds(node: onnx.INodeProto, c: ConstantLookup): { min: number | null; max: number | null } {
+  const inputs = node.input ?? [];
+  let min = attrFloat(node, 'min');
+  let max = attrFloat(node, 'max');
+  if (inputs.length > 1 && inputs[1]) min = constValues(inputs[1], c)?.[0] ?? NaN;
+  if (inputs.length > 2 && inputs[2]) max = constValues(inputs[2], c)?.[0] ?? NaN;
+  return { min, max };
+}
+
+/** A Relu, or a Clip whose lower bound is exactly 0 (ReLU6 and other bounded ReLUs). */
+function isReluLike(g: GraphNode, c: ConstantLookup): boolean {
+  if (g.op === 'Relu') return true;
+  if (g.op === 'Clip') return clipBounds(g.node, c).min === 0;
+  return false;
+}
+
+/**
+ * Display name from a node name. Scoped names are folded to the module path: torch writes
+ * `/features/features.1/conv/conv.0/conv.0.2/Clip` (each scope repeats its parent's prefix),
+ * which becomes `features.1.conv.0.2.Clip`; `/layer1/layer1.0/relu_1/Relu` becomes
+ * `layer1.0.relu_1.Relu`. Other characters than letters, digits, `_ . -` become `_`.
+ */
+export function sanitizeName(s: string): string {
+  const parts = s.split('/').filter((p) => p.length > 0);
+  const path: string[] = [];
+  let prev = '';
+  for (const p of parts) {
+    if (prev && p.startsWith(prev + '.')) path[path.length - 1] = p;
+    else path.push(p);
+    prev = p;
+  }
+  const t = path
+    .join('.')
+    .replace(/[^A-Za-z0-9_.\-]+/g, '_')
+    .replace(/\.{2,}/g, '.')
+    .replace(/^[._]+|[._]+$/g, '');
+  return t || 'layer';
+}
+
+// ------------------------------------------------------------------ shape inference
+
+function convOut(inDim: Dim, k: number, s: number, d: number, pb: number, pe: number, ceil: boolean, autoPad: string): Dim {
+  if (inDim === null) return null;
+  const ek = (k - 1) * d + 1;
+  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') return Math.ceil(inDim / s);
+  if (autoPad === 'VALID') return Math.floor((inDim - ek) / s) + 1;
+  const v = (inDim + pb + pe - ek) / s;
+  let out = (ceil ? Math.ceil(v) : Math.floor(v)) + 1;
+  // ceil_mode: the last window must start inside the input or the left padding.
+  if (ceil && (out - 1) * s >= inDim + pb) out--;
+  return out;
+}
+
+function spatialOut(node: onnx.INodeProto, x: Dim[], kernel: number[], channels: Dim, ceil: boolean): Shape {
+  const r = x.length - 2;
+  if (r < 1 || kernel.length !== r) return null;
+  const strides = attrInts(node, 'strides') ?? kernel.map(() => 1);
+  const dil = attrInts(node, 'dilations') ?? kernel.map(() => 1);
+  const pads = attrInts(node, 'pads') ?? kernel.map(() => 0).concat(kernel.map(() => 0));
+  const autoPad = attrString(node, 'auto_pad') ?? 'NOTSET';
+  const out: Dim[] = [x[0], channels];
+  for (let i = 0; i < r; i++) out.push(convOut(x[i + 2], kernel[i], strides[i] ?? 1, dil[i] ?? 1, pads[i] ?? 0, pads[i + r] ?? 0, ceil, autoPad));
+  return out;
+}
+
+function broadcast(shapes: Shape[]): Shape {
+  if (shapes.some((s) => s === null)) return null;
+  const ss = shapes as Dim[][];
+  const rank = Math.max(...ss.map((s) => s.length));
+  const out: Dim[] = [];
+  for (let i = 0; i < rank; i++) {
+    let d: Dim = 1;
+    let unknown = false;
+    for (const s of ss) {
+      const v = s[s.length - rank + i];
+      if (v === undefined) continue;
+      if (v === null) unknown = true;
+      else if (v !== 1) d = v;
+    }
+    out.push(d !== 1 ? d : unknown ? null : 1);
+  }
+  return out;
+}
+
+function product(dims: Dim[]): Dim {
+  let p = 1;
+  for (const d of dims) {
+    if (d === null) return null;
+    p *= d;
+  }
+  return p;
+}
+
+function normAxis(a: number, rank: number): number {
+  return a < 0 ? a + rank : a;
+}
+
+function inferNode(g: GraphNode, shapeOf: (n: string) => Shape, c: ConstantLookup, opset: number): Shape {
+  const node = g.node;
+  const inputs = node.input ?? [];
+  const x = shapeOf(inputs[0] ?? '');
+  const op = g.op;
+  if (SAME_SHAPE_OPS.has(op)) return x;
+  if (BROADCAST_OPS.has(op)) return broadcast(inputs.filter((s) => !!s).map(shapeOf));
+  if (x === null) return null;
+  switch (op) {
+    case 'Conv': {
+      const w = constTensor(inputs[1] ?? '', c);
+      const wd = w ? (w.dims ?? []).map(num) : null;
+      const kernel = attrInts(node, 'kernel_shape') ?? (wd ? wd.slice(2) : null);
+      if (!kernel) return null;
+      return spatialOut(node, x, kernel, wd ? wd[0] : null, false);
+    }
+    case 'MaxPool': case 'AveragePool': case 'LpPool': {
+      const kernel = attrInts(node, 'kernel_shape');
+      if (!kernel) return null;
+      return spatialOut(node, x, kernel, x[1], attrInt(node, 'ceil_mode', 0) === 1);
+    }
+    case 'GlobalAveragePool': case 'GlobalMaxPool': case 'GlobalLpPool':
+      return [x[0], x[1], ...x.slice(2).map(() => 1)];
+    case 'Flatten': {
+      const axis = normAxis(attrInt(node, 'axis', 1), x.length);
+      return [product(x.slice(0, axis)), product(x.slice(axis))];
+    }
+    case 'Reshape': {
+      const target = constValues(inputs[1], c);
+      if (!target) return null;
+      const allowZero = attrInt(node, 'allowzero', 0) === 1;
+      const out: Dim[] = target.map((v, i) => (v === 0 && !allowZero ? (x[i] ?? null) : v === -1 ? -1 : v));
+      const inKnown = x.filter((d) => d !== null).reduce<number>((a, d) => a * (d as number), 1);
+      const inUnknown = x.filter((d) => d === null).length;
+      const outKnown = out.filter((d) => d !== null && d !== -1).reduce<number>((a, d) => a * (d as number), 1);
+      const outUnknown = out.filter((d) => d === null).length;
+      return out.map((d) => (d === -1 ? (inUnknown === outUnknown && outKnown > 0 ? inKnown / outKnown : null) : d));
+    }
+    case 'Gemm': {
+      const b = constTensor(inputs[1] ?? '', c);
+      if (x.length !== 2) return null;
+      const m = attrInt(node, 'transA', 0) ? x[1] : x[0];
+      let n: Dim = null;
+      if (b) {
+        const bd = (b.dims ?? []).map(num);
+        n = attrInt(node, 'transB', 0) ? bd[0] : bd[1];
+      }
+      return [m, n];
+    }
+    case 'MatMul': {
+      const b = constTensor(inputs[1] ?? '', c);
+      const bs: Shape = b ? (b.dims ?? []).map(num) : shapeOf(inputs[1] ?? '');
+      if (!bs || bs.length < 2 || x.length < 2) return null;
+      const batch = broadcast([x.slice(0, -2), bs.slice(0, -2)]);
+      return batch ? [...batch, x[x.length - 2], bs[bs.length - 1]] : null;
+    }
+    case 'Concat': {
+      const shapes = inputs.map(shapeOf);
+      if (shapes.some((s) => s === null)) return null;
+      const axis = normAxis(attrInt(node, 'axis', 0), x.length);
+      const out = x.slice();
+      out[axis] = (shapes as Dim[][]).reduce<Dim>((a, s) => (a === null || s[axis] === null ? null : a + (s[axis] as number)), 0);
+      return out;
+    }
+    case 'Transpose': {
+      const perm = attrInts(node, 'perm') ?? x.map((_, i) => x.length - 1 - i);
+      return perm.map((p) => x[p] ?? null);
+    }
+    case 'Squeeze': case 'Unsqueeze': {
+      const axes = opset >= 13 ? constValues(inputs[1], c) : attrInts(node, 'axes');
+      if (op === 'Squeeze') {
+        if (!axes) return x.every((d) => d !== null) ? x.filter((d) => d !== 1) : null;
+        const ax = new Set(axes.map((a) => normAxis(a, x.length)));
+        return x.filter((_, i) => !ax.has(i));
+      }
+      if (!axes) return null;
+      const rank = x.length + axes.length;
+      const ax = new Set(axes.map((a) => normAxis(a, rank)));
+      const out: Dim[] = [];
+      let j = 0;
+      for (let i = 0; i < rank; i++) out.push(ax.has(i) ? 1 : x[j++]);
+      return out;
+    }
+    case 'Pad': {
+      const pads = opset >= 11 ? constValues(inputs[1], c) : attrInts(node, 'pads');
+      if (!pads || pads.length !== 2 * x.length) return null;
+      return x.map((d, i) => (d === null ? null : d + pads[i] + pads[i + x.length]));
+    }
+    default:
+      if (REDUCE_OPS.has(op)) {
+        const keep = attrInt(node, 'keepdims', 1) === 1;
+        const axesFromInput = (op === 'ReduceSum' && opset >= 13) || opset >= 18;
+        const axes = axesFromInput ? constValues(inputs[1], c) : attrInts(node, 'axes');
+        const ax = new Set((axes && axes.length ? axes : x.map((_, i) => i)).map((a) => normAxis(a, x.length)));
+        const out: Dim[] = [];
+        x.forEach((d, i) => (ax.has(i) ? keep && out.push(1) : out.push(d)));
+        return out;
+      }
+      return null;
+  }
+}
+
+// ------------------------------------------------------------------ analysis
+
+export function analyseModel(model: onnx.IModelProto): ModelAnalysis {
+  const graph = model.graph;
+  if (!graph) throw new GraphError('the file has no graph');
+  const opset = defaultOpset(model);
+  const initializers = new Map<string, onnx.ITensorProto>();
+  for (const t of graph.initializer ?? []) if (t.name) initializers.set(t.name, t);
+  const realInputs = (graph.input ?? []).filter((v) => v.name && !initializers.has(v.name));
+  if (realInputs.length === 0) throw new GraphError('the graph has no input (every input is an initializer)');
+  const input = realInputs[0];
+  const inputName = input.name!;
+  const inputDims = dimsOf(input);
+  if (!inputDims || inputDims.length !== 4) {
+    throw new GraphError(
+      `its input "${inputName}" has shape ${inputDims ? '[' + inputDims.map((d) => d ?? '?').join(', ') + ']' : '(unknown)'}, not a 4-D image batch`,
+    );
+  }
+  const [, ch, , last] = inputDims;
+  if (last !== null && (last === 1 || last === 3) && ch !== null && ch !== 1 && ch !== 3) {
+    throw new GraphError(
+      `its input "${inputName}" has shape [${inputDims.map((d) => d ?? '?').join(', ')}], channels last (NHWC); this engine reads channels-first (NCHW) models`,
+    );
+  }
+  const available = new Set<string>([...initializers.keys(), ...realInputs.map((v) => v.name!)]);
+  const ordered = topoSort(graph, available);
+  const nodes: GraphNode[] = ordered.map((node, index) => ({ index, node, op: node.opType ?? '' }));
+  const producer = new Map<string, GraphNode>();
+  const consumers = new Map<string, GraphNode[]>();
+  for (const g of nodes) {
+    for (const o of g.node.output ?? []) if (o) producer.set(o, g);
+    for (const i of nodeInputs(g.node)) {
+      const list = consumers.get(i) ?? [];
+      if (!list.includes(g)) list.push(g);
+      consumers.set(i, list);
+    }
+  }
+  const lookup: ConstantLookup = { initializers, producer };
+
+  // Activations: everything computed from the image input, except shape metadata.
+  const activations = new Set<string>([inputName]);
+  for (const g of nodes) {
+    if (SHAPE_OPS.has(g.op)) continue;
+    if (nodeInputs(g.node).some((i) => activations.has(i))) for (const o of g.node.output ?? []) if (o) activations.add(o);
+  }
+
+  // Shapes (with batch dim). Stored value_info / outputs fill gaps the inference leaves.
+  const stored = new Map<string, Shape>();
+  for (const vi of [...(graph.valueInfo ?? []), ...(graph.output ?? [])]) {
+    const s = dimsOf(vi);
+    if (vi.name && s) stored.set(vi.name, s.length ? [null, ...s.slice(1)] : s);
+  }
+  const shapes = new Map<string, Shape>();
+  shapes.set(inputName, [null, ...inputDims.slice(1)]);
+  const shapeOf = (n: string): Shape => {
+    if (shapes.has(n)) return shapes.get(n)!;
+    const t = initializers.get(n) ?? constTensor(n, lookup);
+    if (t) return (t.dims ?? []).map(num);
+    return stored.get(n) ?? null;
+  };
+  for (const g of nodes) {
+    const out0 = g.node.output?.[0];
+    if (!out0 || !activations.has(out0)) continue;
+    let s: Shape = null;
+    try {
+      s = inferNode(g, shapeOf, lookup, opset);
+    } catch {
+      s = null;
+    }
+    if (s === null || s.some((d) => d !== null && !(Number.isInteger(d) && d >= 0))) s = stored.get(out0) ?? null;
+    shapes.set(out0, s);
+  }
+
+  const logitsName = graph.output?.[0]?.name ?? null;
+  const graphOutputs = new Set((graph.output ?? []).map((o) => o.name ?? ''));
+
+  // Default taps (METHOD §2): ReLU-like outputs that follow a Conv / Gemm / MatMul.
+  const tapSource = new Map<string, string>();
+  for (const g of nodes) {
+    const out = g.node.output?.[0];
+    if (!out || !activations.has(out) || graphOutputs.has(out) || !isReluLike(g, lookup)) continue;
+    const src = traceSource(g.node.input?.[0] ?? '', producer, activations);
+    if (src) tapSource.set(out, src);
+  }
+
+  // Plain chain: every default tap is reached from the previous one (the first from the
+  // input) through nodes with exactly one activation input each.
+  const tapList = nodes.map((g) => g.node.output?.[0] ?? '').filter((o) => tapSource.has(o));
+  let plainChain = tapList.length > 0;
+  let prev = inputName;
+  for (const t of tapList) {
+    if (!plainChain) break;
+    plainChain = singlePathBack(t, prev, producer, activations);
+    prev = t;
+  }
+
+  // Layers, in graph order.
+  const layers: LayerInfo[] = [];
+  const used = new Set<string>();
+  const counters = { conv: 0, fc: 0 };
+  const unique = (base: string): string => {
+    let name = base;
+    for (let k = 2; used.has(name); k++) name = `${base}_${k}`;
+    used.add(name);
+    return name;
+  };
+  // Reserve chain names first so that node names never take them.
+  const chainNames = new Map<string, string>();
+  if (plainChain) {
+    for (const t of tapList) {
+      const kind = tapKind(t, tapSource.get(t)!, shapes.get(t) ?? null);
+      const k = kind === 'conv' ? 'conv' : 'fc';
+      chainNames.set(t, `${k}${++counters[k]}`);
+      used.add(chainNames.get(t)!);
+    }
+  }
+  for (const g of nodes) {
+    if (COPY_OPS.has(g.op) || SHAPE_OPS.has(g.op) || g.op === 'Constant') continue;
+    (g.node.output ?? []).forEach((o, k) => {
+      if (!o || !activations.has(o)) return;
+      if (k > 0 && (g.op === 'MaxPool' || g.op === 'BatchNormalization' || g.op === 'Dropout')) return;
+      const shape = shapes.get(o) ?? null;
+      if (shape && shape.length < 2) return; // scalars / 1-D: nothing per image
+      const isTap = tapSource.has(o);
+      const kind: LayerKind = isTap ? tapKind(o, tapSource.get(o)!, shape) : shape?.length === 4 ? 'conv' : shape?.length === 2 ? 'fc' : 'other';
+      const base = sanitizeName(g.node.name || o) + (k > 0 ? `_out${k}` : '');
+      const name = chainNames.get(o) ?? unique(base);
+      layers.push({ name, id: o, op: g.op, kind, shape: shape ? shape.slice(1) : [], defaultTap: isTap });
+    });
+  }
+  return {
+    model, graph, opset, nodes, inputName, inputDims, logitsName, producer, consumers, initializers, activations, shapes, layers, plainChain,
+  };
+}
+
+function tapKind(_tensor: string, sourceOp: string, shape: Shape): LayerKind {
+  if (sourceOp === 'Conv') return 'conv';
+  if (sourceOp === 'Gemm') return 'fc';
+  // MatMul: by rank (2-D is a dense layer; higher rank keeps its extra axes -> conv-like).
+  if (shape && shape.length === 4) return 'conv';
+  if (shape && shape.length === 2) return 'fc';
+  return 'fc';
+}
+
+/** Op of the Conv / Gemm / MatMul a ReLU input follows through BN / Add / Identity / Dropout, or null. */
+function traceSource(start: string, producer: Map<string, GraphNode>, activations: Set<string>): string | null {
+  const queue = [start];
+  const seen = new Set<string>();
+  while (queue.length) {
+    const t = queue.shift()!;
+    if (seen.has(t) || !activations.has(t)) continue;
+    seen.add(t);
+    const p = producer.get(t);
+    if (!p) continue;
+    if (WEIGHT_OPS.has(p.op)) return p.op;
+    if (!TAP_PASS_OPS.has(p.op)) continue;
+    if (p.op === 'Add') queue.push(...(p.node.input ?? []).filter((i) => activations.has(i)));
+    else if (p.node.input?.[0]) queue.push(p.node.input[0]);
+  }
+  return null;
+}
+
+function singlePathBack(from: string, to: string, producer: Map<string, GraphNode>, activations: Set<string>): boolean {
+  let t = from;
+  for (let guard = 0; guard < 1_000_000; guard++) {
+    if (t === to) return true;
+    const p = producer.get(t);
+    if (!p) return false;
+    const acts = nodeInputs(p.node).filter((i) => activations.has(i));
+    if (acts.length !== 1) return false;
+    t = acts[0];
+  }
+  return false;
+}
+
+// ------------------------------------------------------------------ session model
+
+export interface TapRequest {
+  /** Tensor to read. */
+  id: string;
+  /** Its shape with batch dim, if known. */
+  shape: Shape;
+  kind: LayerKind;
+}
+
+export interface SessionModel {
+  bytes: Uint8Array;
+  /** Output name per tap, in request order. */
+  tapOutputs: string[];
+  logitsOutput: string | null;
+  /** Number of tensors the permutation changed (0 for other variants). */
+  permutedTensors: string[];
+}
+
+const newNode = (p: onnx.INodeProto): onnx.NodeProto => new onnx.NodeProto(p);
+const intsAttr = (name: string, ints: number[]): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints });
+const intAttr = (name: string, i: number): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i });
+
+function dynamicBatch(vi: onnx.IValueInfoProto): onnx.IValueInfoProto {
+  const tt = vi.type?.tensorType;
+  const dims = tt?.shape?.dim;
+  if (!tt || !dims || dims.length === 0) return vi;
+  const d0 = dims[0];
+  if (d0.dimParam) return vi;
+  const newDims = [{ dimParam: 'batch' }, ...dims.slice(1)];
+  return { ...vi, type: { ...vi.type, tensorType: { ...tt, shape: { dim: newDims } } } };
+}
+
+/**
+ * Weight-bearing nodes and their weight / bias tensor names, in graph order.
+ * MatMul: the constant operand is the weight; its bias is the constant operand of a single
+ * Add consumer.
+ */
+function weightTensors(a: ModelAnalysis, target: 'weights' | 'biases'): { node: GraphNode; tensor: string }[] {
+  const out: { node: GraphNode; tensor: string }[] = [];
+  for (const g of a.nodes) {
+    if (!WEIGHT_OPS.has(g.op)) continue;
+    const inputs = g.node.input ?? [];
+    if (!inputs.some((i) => a.activations.has(i))) continue;
+    if (g.op === 'MatMul') {
+      const wIdx = inputs.findIndex((i) => !!i && !a.activations.has(i));
+      if (wIdx < 0) continue; // activation x activation: no weight
+      if (target === 'weights') out.push({ node: g, tensor: inputs[wIdx] });
+      else {
+        const cons = a.consumers.get(g.node.output?.[0] ?? '') ?? [];
+        if (cons.length === 1 && cons[0].op === 'Add') {
+          const b = (cons[0].node.input ?? []).find((i) => !!i && !a.activations.has(i));
+          if (b) out.push({ node: cons[0], tensor: b });
+        }
+      }
+      continue;
+    }
+    const t = inputs[target === 'weights' ? 1 : 2];
+    if (t) out.push({ node: g, tensor: t });
+  }
+  return out;
+}
+
+/** Resolve a weight input to the stored tensor it is (initializer or Constant node), through copies / layout ops. */
+function storedSource(name: string, a: ModelAnalysis): { kind: 'initializer' | 'constant'; name: string; node?: GraphNode } | null {
+  for (let guard = 0; guard < 100; guard++) {
+    if (a.initializers.has(name)) return { kind: 'initializer', name };
+    const p = a.producer.get(name);
+    if (!p) return null;
+    if (p.op === 'Constant') return { kind: 'constant', name, node: p };
+    if (['Identity', 'Transpose', 'Reshape', 'Cast', 'Squeeze', 'Unsqueeze', 'Flatten'].includes(p.op)) {
+      name = p.node.input?.[0] ?? '';
+      continue;
+    }
+    return null;
+  }
+  return null;
+}
+
+export class SessionModelError extends Error {}
+
+/**
+ * Build the edited model for one session: lesion variant, extra outputs for the taps
+ * (reduced per channel or flattened), dynamic batch, pruning of what no output needs.
+ */
+export function buildSessionModel(
+  a: ModelAnalysis,
+  taps: TapRequest[],
+  variant: ModelVariant,
+  unitMode: UnitMode,
+  includeLogits: boolean,
+): SessionModel {
+  const graph = a.graph;
+  let nodes: onnx.INodeProto[] = a.nodes.map((g) => g.node);
+  const initializers = new Map(a.initializers);
+  const permutedTensors: string[] = [];
+
+  if (variant.kind === 'norelu') {
+    nodes = nodes.map((n) =>
+      n.opType === 'Relu' || n.opType === 'Clip'
+        ? newNode({ name: n.name, opType: 'Identity', input: [n.input?.[0] ?? ''], output: [n.output?.[0] ?? ''] })
+        : n,
+    );
+  } else if (variant.kind === 'permuted') {
+    const rng = new SeededRandom(variant.seed);
+    const done = new Set<string>();
+    const replacedConst = new Map<onnx.INodeProto, onnx.INodeProto>();
+    for (const { node, tensor } of weightTensors(a, variant.target)) {
+      const src = storedSource(tensor, a);
+      if (!src) {
+        throw new SessionModelError(
+          `cannot permute the ${variant.target} of node "${node.node.name || node.op}": its input "${tensor}" is computed (for example dequantised), not a stored tensor`,
+        );
+      }
+      if (done.has(src.name)) continue; // shared tensor: shuffled once
+      done.add(src.name);
+      if (src.kind === 'initializer') {
+        initializers.set(src.name, shuffledTensor(initializers.get(src.name)!, rng));
+      } else {
+        const cn = src.node!.node;
+        const t = constantNodeTensor(cn);
+        if (!t) throw new SessionModelError(`cannot permute Constant node "${cn.name}"`);
+        const shuffled = shuffledTensor(t, rng);
+        replacedConst.set(cn, newNode({ ...cn, attribute: [{ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: shuffled }] }));
+      }
+      permutedTensors.push(src.name);
+    }
+    if (permutedTensors.length === 0) {
+      throw new SessionModelError(`the model has no Conv / Gemm / MatMul ${variant.target} to permute`);
+    }
+    nodes = nodes.map((n) => replacedConst.get(n) ?? n);
+  }
+
+  // Input with a dynamic batch; Reshape targets that pin the old fixed batch copy it instead.
+  const inputVi = (graph.input ?? []).find((v) => v.name === a.inputName)!;
+  const fixedBatch = a.inputDims[0];
+  if (fixedBatch !== null) {
+    nodes = nodes.map((n) => {
+      if (n.opType !== 'Reshape' || !a.activations.has(n.input?.[0] ?? '') || attrInt(n, 'allowzero', 0) === 1) return n;
+      const target = constTensor(n.input?.[1] ?? '', a);
+      if (!target) return n;
+      const vals = tensorValues(target);
+      // Only where the data's first axis is the batch and the target pins it to the old size.
+      const inShape = a.shapes.get(n.input?.[0] ?? '');
+      if (vals.length < 2 || vals[0] !== fixedBatch || !inShape || inShape[0] !== null) return n;
+      const name = `${n.input![1]}__sl_batch`;
+      initializers.set(name, { name, dataType: DT.INT64, dims: [vals.length], int64Data: [0, ...vals.slice(1)] });
+      return newNode({ ...n, input: [n.input![0], name] });
+    });
+  }
+
+  // Outputs.
+  const extra: onnx.INodeProto[] = [];
+  const outputs: onnx.IValueInfoProto[] = [];
+  const outNames = new Set<string>();
+  const floatOut = (name: string): onnx.IValueInfoProto => ({ name, type: { tensorType: { elemType: DT.FLOAT } } });
+  const tapOutputs: string[] = [];
+  for (const t of taps) {
+    const rank = t.shape ? t.shape.length : t.kind === 'conv' ? 4 : null;
+    let outName = t.id;
+    if (rank !== 2) {
+      if (unitMode === 'channel' && rank !== null && rank > 2) {
+        outName = `${t.id}__sl_mean`;
+        if (!outNames.has(outName)) {
+          const axes = Array.from({ length: rank - 2 }, (_, i) => i + 2);
+          if (a.opset >= 18) {
+            const axesName = `${t.id}__sl_axes`;
+            initializers.set(axesName, { name: axesName, dataType: DT.INT64, dims: [axes.length], int64Data: axes });
+            extra.push({ name: `${t.id}__sl_mean_node`, opType: 'ReduceMean', input: [t.id, axesName], output: [outName], attribute: [intAttr('keepdims', 0)] });
+          } else {
+            extra.push({ name: `${t.id}__sl_mean_node`, opType: 'ReduceMean', input: [t.id], output: [outName], attribute: [intsAttr('axes', axes), intAttr('keepdims', 0)] });
+          }
+        }
+      } else {
+        outName = `${t.id}__sl_flat`;
+        if (!outNames.has(outName)) {
+          extra.push({ name: `${t.id}__sl_flat_node`, opType: 'Flatten', input: [t.id], output: [outName], attribute: [intAttr('axis', 1)] });
+        }
+      }
+    }
+    if (!outNames.has(outName)) {
+      outNames.add(outName);
+      outputs.push(floatOut(outName));
+    }
+    tapOutputs.push(outName);
+  }
+  let logitsOutput: string | null = null;
+  if (includeLogits && a.logitsName) {
+    logitsOutput = a.logitsName;
+    if (!outNames.has(logitsOutput)) {
+      const vi = (graph.output ?? []).find((o) => o.name === logitsOutput)!;
+      outputs.push(fixedBatch !== null ? dynamicBatch(vi) : vi);
+      outNames.add(logitsOutput);
+    }
+  }
+  if (outputs.length === 0) throw new SessionModelError('nothing to read: no taps and no logits requested');
+
+  // Prune what no output needs.
+  const all = [...nodes, ...extra];
+  const needed = new Set<string>(outNames);
+  const keep: boolean[] = all.map(() => false);
+  for (let i = all.length - 1; i >= 0; i--) {
+    if ((all[i].output ?? []).some((o) => needed.has(o))) {
+      keep[i] = true;
+      for (const inp of nodeInputs(all[i])) needed.add(inp);
+    }
+  }
+  // Extra nodes come after everything; order matters only for readability (ORT sorts).
+  const keptNodes = all.filter((_, i) => keep[i]);
+  const keptInits = [...initializers.values()].filter((t) => needed.has(t.name ?? ''));
+  const inputs = (graph.input ?? [])
+    .filter((v) => v.name === a.inputName || (needed.has(v.name ?? '') && initializers.has(v.name ?? '')))
+    .map((v) => (v.name === a.inputName && fixedBatch !== null ? dynamicBatch(inputVi) : v));
+
+  const newGraph = new onnx.GraphProto({
+    ...graph,
+    node: keptNodes as onnx.NodeProto[],
+    initializer: keptInits as onnx.TensorProto[],
+    input: inputs as onnx.ValueInfoProto[],
+    output: outputs as onnx.ValueInfoProto[],
+    valueInfo: [], // stored shapes may pin the batch to 1; onnxruntime infers them again
+  });
+  const newModel = new onnx.ModelProto({ ...a.model, graph: newGraph });
+  const bytes = onnx.ModelProto.encode(newModel).finish();
+  return { bytes, tapOutputs, logitsOutput, permutedTensors };
+}
