@@ -45,7 +45,8 @@ function checkAborted(signal?: AbortSignal): void {
 /** Builds a fresh run state: settings, dataset, model, taps, passes. */
 async function prepare(request: AnalyzeRequest, engine: Engine, hooks: AnalyzeHooks): Promise<RunState> {
   const settings = resolveSettings(request.settings);
-  const { preprocessing, labels: modelClasses, sources } = resolveModelPreprocessing(request.modelPath, settings.preset, request.preprocessing);
+  const { preprocessing, labels: modelClasses, sources, warnings } = resolveModelPreprocessing(request.modelPath, settings.preset, request.preprocessing);
+  for (const w of warnings) hooks.onLog?.(w);
   if (engine.inputSize) {
     preprocessing.width = engine.inputSize.width;
     preprocessing.height = engine.inputSize.height;
@@ -259,7 +260,7 @@ async function runPasses(state: RunState, engine: Engine, runDir: string, reques
             hooks.onPartial(await buildReport(state, { partial: true, runDir }));
           }
         }
-        if (request.checkpoint !== false && (now - lastCheckpoint) / 1000 >= CHECKPOINT_SECONDS) {
+        if (request.checkpoint !== false && (now - lastCheckpoint) / 1000 >= (request.checkpointSeconds ?? CHECKPOINT_SECONDS)) {
           lastCheckpoint = now;
           state.save(path.join(runDir, 'state'));
         }

@@ -22,6 +22,8 @@ export interface AnalyzeRequest {
   modelSource?: string;
   /** Resume from / write checkpoints in this run folder (default: true, checkpoint every ~30 s). */
   checkpoint?: boolean;
+  /** Seconds between checkpoints (default 30; 0 = after every batch). */
+  checkpointSeconds?: number;
   /** Resume the run in this existing run folder (from its checkpoint). */
   resumeRunDir?: string;
   /** Also write the standalone report.html (needs dist/reportStandalone.js; default true when found). */

@@ -3,7 +3,6 @@
  * Pure computation plus the decoder; file writing lives in reportWriter.ts.
  */
 import type { AnalyzeHooks } from './analyzeTypes';
-import { trainDecoder } from './decoder';
 import { layerPsi } from './psi';
 import type {
   AccuracyResult,
@@ -109,6 +108,8 @@ async function accuracyResult(state: RunState, used: number[], hooks?: AnalyzeHo
       labels[k] = remap[state.featureLabels[row]];
     });
     hooks?.onProgress?.({ phase: 'accuracy', done: 0, total: s.folds, imagesPerSecond: 0, etaSeconds: null, message: `Training decoder on ${s.decoderLayer} (${keep.length} x ${units})` });
+    // Loaded on demand: TF.js is only needed when a decoder is trained.
+    const { trainDecoder } = await import('./decoder');
     const r = await trainDecoder({
       features,
       labels,

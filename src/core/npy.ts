@@ -35,7 +35,8 @@ export function decodeNpy(buf: Uint8Array): { data: Typed; shape: number[] } {
     .map((s) => s.trim())
     .filter(Boolean)
     .map(Number);
-  const body = buf.slice(10 + headerLen);
+  // Copy into a fresh ArrayBuffer: a Node Buffer is a view into a shared pool.
+  const body = Uint8Array.prototype.slice.call(buf, 10 + headerLen);
   const data =
     d === '<f4' ? new Float32Array(body.buffer) : d === '<f8' ? new Float64Array(body.buffer) : d === '<i4' ? new Int32Array(body.buffer) : null;
   if (!data) throw new Error(`npy: unsupported dtype ${d}`);
