@@ -55,6 +55,8 @@ export interface RunMeta {
   inputSize: { width: number; height: number };
   settings: AnalysisSettings;
   startedAt: string;
+  /** True when every category maps to a model output class, so top-1/top-5 are counted. */
+  modelAccuracy: boolean;
 }
 
 export class RunState {
