@@ -53,9 +53,9 @@ const pkg = readJson(path.join(ROOT, 'package.json'));
 // ---- 1. build -------------------------------------------------------------
 if (!flag('--no-build')) {
   if (!pkg.scripts?.build) fail('package.json has no "build" script (scripts/build.mjs, owned by the extension area)');
-  log('npm run build');
+  log('npm run build -- --production');
   const tb = Date.now();
-  run('npm', ['run', '--silent', 'build'], ROOT);
+  run('npm', ['run', '--silent', 'build', '--', '--production'], ROOT);
   log(`build took ${((Date.now() - tb) / 1000).toFixed(1)} s`);
 }
 const mainRel = (pkg.main ?? 'dist/extension.js').replace(/^\.\//, '');

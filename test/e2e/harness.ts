@@ -77,16 +77,17 @@ export function ensureCodeServer(): string {
   return bin;
 }
 
-/** `npm run build` then `npm run package -- --no-build`; returns the VSIX path. */
+/** `npm run package` (which runs `npm run build -- --production`, then vsce); returns the VSIX path. */
 export function buildAndPackage(): string {
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
   if (!pkg.scripts?.build) throw new Error('package.json has no "build" script: the extension build (scripts/build.mjs) is missing');
-  sh('npm', ['run', 'build'], { timeoutMs: 10 * 60_000 });
-  for (const f of ['dist/extension.js', 'dist/webview.js']) {
+  if (!pkg.scripts?.package) throw new Error('package.json has no "package" script (scripts/package.mjs)');
+  if (!fs.existsSync(path.join(ROOT, 'src', 'extension', 'extension.ts'))) throw new Error('src/extension/extension.ts is missing: the extension has not landed');
+  const out = sh('npm', ['run', 'package'], { timeoutMs: 10 * 60_000 });
+  fs.writeFileSync(path.join(OUT, 'package.log'), out);
+  for (const f of ['dist/extension.js', 'dist/analysisWorker.js', 'dist/webview.js']) {
     if (!fs.existsSync(path.join(ROOT, f))) throw new Error(`npm run build did not produce ${f}`);
   }
-  const out = sh('npm', ['run', 'package', '--', '--no-build'], { timeoutMs: 10 * 60_000 });
-  fs.writeFileSync(path.join(OUT, 'package.log'), out);
   const m = out.match(/\[package\] VSIX: (.+)/);
   const size = out.match(/\[package\] VSIX size: (.+)/);
   if (!m) throw new Error(`npm run package printed no VSIX path:\n${out.slice(-3000)}`);

@@ -13,7 +13,17 @@ let server: CodeServer | undefined;
 let wb: Workbench | undefined;
 let home = '';
 
+let setupError: Error | undefined;
 before(async () => {
+  // a failing before hook shows as a cancelled test: record it and fail the test with it
+  try {
+    await setup();
+  } catch (e) {
+    setupError = e as Error;
+  }
+});
+
+async function setup(): Promise<void> {
   const bin = await timed('e2e-setup (code-server, chromium)', () => ensureCodeServer());
   home = mkTemp('sl-e2e-smoke-');
   const ws = path.join(home, 'workspace');
@@ -21,7 +31,7 @@ before(async () => {
   fs.writeFileSync(path.join(ws, 'notes.txt'), 'hello\n');
   server = new CodeServer({ bin, home, workspace: ws, name: 'smoke' });
   await timed('code-server start (smoke)', () => server!.start());
-});
+}
 
 after(async () => {
   await wb?.close();
@@ -32,6 +42,7 @@ after(async () => {
 
 test('workbench loads offline and the Explorer context menu opens', async () => {
   await withDiagnostics('smoke', () => wb, () => server, async () => {
+    if (setupError) throw new Error(`e2e setup failed: ${setupError.message}`);
     wb = await timed('workbench load (smoke)', () => openWorkbench(server!, 'smoke'));
     const { page } = wb;
     await explorerRow(page, 'images').waitFor({ timeout: 30_000 });

@@ -1,0 +1,358 @@
+/**
+ * The product in a real VS Code: the packaged VSIX installed into code-server, a workspace of
+ * generated image folders and the demo model named in workspace settings, then what a user does:
+ * right-click a folder → Analyze Sparsity → the report panel; change a setting and rerun; cancel
+ * a run; reopen a saved report from the Explorer.
+ *
+ * Run: npm run test:e2e (installs code-server on first use via scripts/e2e-setup.sh).
+ * Screenshots and logs: test-output/e2e/.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { FrameLocator, Page } from 'playwright-core';
+import {
+  CodeServer, ROOT, buildAndPackage, closeAllEditors, ensureCodeServer, explorerContextMenu, explorerRow, log, mkTemp,
+  notificationTexts, openWorkbench, printTimings, screenshot, sleep, timed, webview, withDiagnostics, type Workbench,
+} from './harness';
+
+// ---------------------------------------------------------------- the dataset
+const CATEGORIES = 4;
+const PER_CATEGORY = 6;
+const CORRUPT = 'zz-corrupt.jpg'; // sorts last: with "the first N by name" it is used only when N > PER_CATEGORY
+const RUN1_IMAGES_PER_CATEGORY = 10; // > PER_CATEGORY + 1: every image, the corrupt one included
+const RUN2_IMAGES_PER_CATEGORY = 3;
+const LARGE_PER_CATEGORY = 40; // the run that is cancelled
+const OUTPUT_FOLDER = '.sparsity-lens'; // the setting's default, relative to the workspace folder
+
+// generous but bounded waits
+const RUN_TIMEOUT = Number(process.env.E2E_RUN_TIMEOUT_MS ?? 6 * 60_000);
+const PANEL_TIMEOUT = 60_000;
+
+let server: CodeServer | undefined;
+let wb: Workbench | undefined;
+let home = '';
+let ws = '';
+let settingsFile = '';
+let categoryNames: string[] = [];
+
+let setupError: Error | undefined;
+const page = (): Page => {
+  if (setupError) throw new Error(`e2e setup failed: ${setupError.message}`);
+  if (!wb) throw new Error('the workbench did not open (see the before hook)');
+  return wb.page;
+};
+
+function writeWorkspaceSettings(extra: Record<string, unknown>): void {
+  const settings = {
+    'sparsityLens.model': 'models/demo/model.json',
+    'sparsityLens.imagesPerCategory': RUN1_IMAGES_PER_CATEGORY,
+    'sparsityLens.controls.permutedWeights': 1,
+    'sparsityLens.folds': 2,
+    ...extra,
+  };
+  fs.writeFileSync(settingsFile, JSON.stringify(settings, null, 2) + '\n');
+}
+
+/** Every saved report under the workspace (the output folder and anywhere else). */
+function reportFiles(): string[] {
+  const found: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.sparsity.json')) found.push(p);
+    }
+  };
+  walk(ws);
+  return found.sort();
+}
+function runFolders(): string[] {
+  const out = path.join(ws, OUTPUT_FOLDER);
+  return fs.existsSync(out) ? fs.readdirSync(out).sort() : [];
+}
+
+interface ReportJson {
+  dataset: { imagesUsed: number; categoriesUsed: number; imagesFound: number };
+  passes: { id: string; layers: { layer?: string; name?: string }[] }[];
+  skipped: { file: string; reason: string }[];
+  settings: { imagesPerCategory: number | 'all' };
+}
+function readReport(file: string): ReportJson {
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+function layerNames(r: ReportJson): string[] {
+  return r.passes[0].layers.map((l) => String(l.layer ?? l.name ?? ''));
+}
+
+async function generateDatasets(): Promise<void> {
+  const gen = path.join(ROOT, 'scripts', 'demo-stimuli.ts');
+  if (!fs.existsSync(gen)) throw new Error('scripts/demo-stimuli.ts (generateStimuli) is missing: the demo stimuli generator has not landed');
+  const mod = (await import(pathToFileURL(gen).href)) as { generateStimuli?: (dir: string, o: Record<string, unknown>) => Promise<unknown> };
+  if (typeof mod.generateStimuli !== 'function') throw new Error('scripts/demo-stimuli.ts does not export generateStimuli(dir, options)');
+  const small = path.join(ws, 'stimuli');
+  await mod.generateStimuli(small, { categories: CATEGORIES, perCategory: PER_CATEGORY, size: 64, seed: 11 });
+  categoryNames = fs.readdirSync(small, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  assert.equal(categoryNames.length, CATEGORIES, `generateStimuli made ${categoryNames.length} category folders, expected ${CATEGORIES}`);
+  for (const c of categoryNames) {
+    const n = fs.readdirSync(path.join(small, c)).length;
+    assert.equal(n, PER_CATEGORY, `generateStimuli made ${n} files in ${c}, expected ${PER_CATEGORY}`);
+  }
+  // a truncated JPEG: starts like one, ends after a few bytes
+  fs.writeFileSync(path.join(small, categoryNames[0], CORRUPT), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x02, 0x03]));
+  await mod.generateStimuli(path.join(ws, 'stimuli-large'), { categories: CATEGORIES, perCategory: LARGE_PER_CATEGORY, size: 64, seed: 12 });
+}
+
+function copyDemoModel(): void {
+  const src = path.join(ROOT, 'media', 'demo-model');
+  if (!fs.existsSync(path.join(src, 'model.json'))) throw new Error('media/demo-model/model.json is missing: the demo TF.js model has not landed');
+  fs.cpSync(src, path.join(ws, 'models', 'demo'), { recursive: true });
+}
+
+// ---------------------------------------------------------------- the report panel
+const T = {
+  header: '[data-testid="report-header"]',
+  images: '[data-testid="header-images"]',
+  categories: '[data-testid="header-categories"]',
+  psiChart: '[data-testid="chart-psi-by-layer"]',
+  categoryTable: '[data-testid="category-table"]',
+  skipped: '[data-testid="skipped-list"]',
+};
+
+async function waitForPanel(p: Page, timeout: number): Promise<FrameLocator> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const f = webview(p);
+    try {
+      await f.locator(T.header).waitFor({ state: 'visible', timeout: 5_000 });
+      return f;
+    } catch {
+      const notes = await notificationTexts(p);
+      const err = notes.find((n) => /error|failed|cannot|could not|invalid/i.test(n) && !/cancel/i.test(n));
+      if (err) throw new Error(`the analysis reported an error instead of a report: ${err}`);
+      if (Date.now() > deadline) throw new Error(`no report panel (${T.header}) within ${timeout / 1000} s; notifications: ${JSON.stringify(notes)}`);
+    }
+  }
+}
+
+/** Waits for the complete report (a live panel may show partial results first). */
+async function waitForCompleteReport(p: Page, before: string[]): Promise<{ frame: FrameLocator; report: string }> {
+  const deadline = Date.now() + RUN_TIMEOUT;
+  let report: string | undefined;
+  while (!report) {
+    report = reportFiles().find((f) => !before.includes(f));
+    if (report) break;
+    const notes = await notificationTexts(p);
+    const err = notes.find((n) => /error|failed|cannot|could not|invalid/i.test(n) && !/cancel/i.test(n));
+    if (err) throw new Error(`the analysis reported an error: ${err}`);
+    if (Date.now() > deadline) throw new Error(`no new report.sparsity.json within ${RUN_TIMEOUT / 1000} s; notifications: ${JSON.stringify(notes)}`);
+    await sleep(1_000);
+  }
+  const frame = await waitForPanel(p, PANEL_TIMEOUT);
+  return { frame, report };
+}
+
+/** The numbers shown in an element's text. */
+async function numbersIn(frame: FrameLocator, selector: string): Promise<number[]> {
+  const text = (await frame.locator(selector).first().innerText({ timeout: 10_000 })).replace(/[,\u202f\u00a0](?=\d{3})/g, '');
+  return (text.match(/\d+(\.\d+)?/g) ?? []).map(Number);
+}
+
+async function expectHeaderCount(frame: FrameLocator, selector: string, expected: number, what: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  let nums: number[] = [];
+  while (Date.now() < deadline) {
+    nums = await numbersIn(frame, selector).catch(() => []);
+    if (nums.includes(expected)) return;
+    await sleep(500);
+  }
+  const text = await frame.locator(selector).first().innerText().catch((e) => `(unreadable: ${e})`);
+  assert.fail(`header ${what} (${selector}) should show ${expected}, shows "${text}"`);
+}
+
+/**
+ * Marks of the PSI-by-layer chart, one per layer: counted from the rendered SVG (vega marks with
+ * aria labels naming the layer), or, where the chart carries them, from data-layer attributes.
+ */
+async function psiChartLayers(frame: FrameLocator, layers: string[]): Promise<{ layersWithMark: string[]; detail: string }> {
+  const chart = frame.locator(T.psiChart).first();
+  await chart.waitFor({ state: 'visible', timeout: 30_000 });
+  // vega renders asynchronously: wait for the first mark
+  await chart.locator('svg .role-mark, canvas, [data-layer]').first().waitFor({ timeout: 30_000 });
+  const info = await chart.evaluate((el, names) => {
+    const tagged = Array.from(el.querySelectorAll('[data-layer]')).map((e) => e.getAttribute('data-layer') ?? '');
+    const labels = Array.from(el.querySelectorAll('svg .role-mark [aria-label], svg .role-mark[aria-label]')).map((e) => e.getAttribute('aria-label') ?? '');
+    const hasCanvas = !!el.querySelector('canvas') && !el.querySelector('svg .role-mark');
+    const found = names.filter((n) => tagged.includes(n) || labels.some((l) => new RegExp(`(^|[^\\w.-])${n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\w.-])`).test(l)));
+    return { found, tagged: tagged.length, labels: labels.slice(0, 8), labelCount: labels.length, hasCanvas };
+  }, layers);
+  return {
+    layersWithMark: info.found,
+    detail: `data-layer marks: ${info.tagged}; aria-labelled marks: ${info.labelCount} (e.g. ${JSON.stringify(info.labels)}); canvas only: ${info.hasCanvas}`,
+  };
+}
+
+// ---------------------------------------------------------------- the suite
+describe('Sparsity Lens in VS Code (code-server)', () => {
+  before(async () => {
+    // A failing before hook shows as "cancelled" tests; record the error and fail each test with it.
+    try {
+      await setup();
+    } catch (e) {
+      setupError = e as Error;
+      console.error(`[e2e] setup failed: ${setupError.stack ?? setupError}`);
+      if (wb) await screenshot(wb.page, 'FAILED-setup');
+    }
+  });
+
+  async function setup(): Promise<void> {
+    const bin = await timed('e2e-setup (code-server, chromium)', () => ensureCodeServer());
+    home = mkTemp('sl-e2e-');
+    ws = path.join(home, 'workspace');
+    fs.mkdirSync(path.join(ws, '.vscode'), { recursive: true });
+    settingsFile = path.join(ws, '.vscode', 'settings.json');
+    await timed('generate stimuli', () => generateDatasets());
+    copyDemoModel();
+    writeWorkspaceSettings({});
+    const vsix = await timed('npm run package (build + VSIX)', () => buildAndPackage());
+    server = new CodeServer({ bin, home, workspace: ws, name: 'analyze' });
+    const installed = await timed('code-server --install-extension', () => server!.installExtension(vsix));
+    if (!/successfully installed/i.test(installed)) throw new Error(`--install-extension did not report success:\n${installed}`);
+    await timed('code-server start', () => server!.start());
+    wb = await timed('workbench load', () => openWorkbench(server!, 'analyze'));
+  }
+
+  after(async () => {
+    if (wb) {
+      const ext = wb.console.filter((l) => l.includes('[Extension Host]'));
+      fs.writeFileSync(path.join(ROOT, 'test-output', 'e2e', 'analyze-extension-host.log'), ext.join('\n'));
+      await wb.close();
+    }
+    await server?.stop();
+    if (home && !process.env.E2E_KEEP) fs.rmSync(home, { recursive: true, force: true });
+    printTimings();
+  });
+
+  test('right-click a folder → Analyze Sparsity → report panel with one PSI mark per layer and matching counts', async () => {
+    await withDiagnostics('analyze', () => wb, () => server, async () => {
+      const p = page();
+      const before = reportFiles();
+      await timed('right-click → Analyze Sparsity', () => explorerContextMenu(p, 'stimuli', 'Analyze Sparsity', 90_000));
+      await sleep(1_500);
+      await screenshot(p, 'analyze-1-running');
+      const { frame, report } = await timed('analysis run 1 → report panel', () => waitForCompleteReport(p, before));
+      const r = readReport(report);
+      log(`report: ${path.relative(ws, report)}; layers ${layerNames(r).join(', ')}`);
+
+      // the saved report agrees with the generated dataset
+      assert.equal(r.dataset.categoriesUsed, CATEGORIES, 'report categoriesUsed');
+      assert.equal(r.dataset.imagesUsed, CATEGORIES * PER_CATEGORY, 'report imagesUsed (the corrupt file is not used)');
+      assert.ok(r.skipped.some((s) => s.file.endsWith(CORRUPT)), `report lists ${CORRUPT} as skipped: ${JSON.stringify(r.skipped)}`);
+
+      // the panel header shows the same counts
+      await expectHeaderCount(frame, T.images, CATEGORIES * PER_CATEGORY, 'images');
+      await expectHeaderCount(frame, T.categories, CATEGORIES, 'categories');
+
+      // the corrupt file is listed as skipped
+      const skipped = frame.locator(T.skipped).first();
+      await skipped.waitFor({ state: 'attached', timeout: 10_000 });
+      const skippedText = await skipped.textContent();
+      assert.ok(skippedText?.includes(CORRUPT), `skipped list should name ${CORRUPT}, shows: ${JSON.stringify(skippedText?.slice(0, 300))}`);
+
+      // the category table has a row per category
+      const tableText = (await frame.locator(T.categoryTable).first().textContent({ timeout: 10_000 })) ?? '';
+      for (const c of categoryNames) assert.ok(tableText.includes(c), `category table should list ${c}`);
+
+      // the PSI chart: one mark per layer
+      const layers = layerNames(r);
+      assert.ok(layers.length >= 2, `the demo model should have at least 2 analysed layers, report has ${layers.length}`);
+      const { layersWithMark, detail } = await psiChartLayers(frame, layers);
+      assert.deepEqual(layersWithMark, layers, `PSI-by-layer chart should have a mark for every layer (${layers.join(', ')}); found ${layersWithMark.join(', ') || 'none'}; ${detail}`);
+      await frame.locator(T.psiChart).first().scrollIntoViewIfNeeded();
+      await screenshot(p, 'analyze-2-report-panel');
+    });
+  });
+
+  test('a changed setting is reflected when the analysis is run again', async () => {
+    await withDiagnostics('rerun', () => wb, () => server, async () => {
+      const p = page();
+      await closeAllEditors(p);
+      writeWorkspaceSettings({ 'sparsityLens.imagesPerCategory': RUN2_IMAGES_PER_CATEGORY });
+      await sleep(3_000); // the configuration service reloads settings.json from its file watcher
+      const before = reportFiles();
+      await timed('right-click → Analyze Sparsity (rerun)', () => explorerContextMenu(p, 'stimuli', 'Analyze Sparsity', 30_000));
+      const { frame, report } = await timed('analysis run 2 → report panel', () => waitForCompleteReport(p, before));
+      const r = readReport(report);
+      assert.equal(r.settings.imagesPerCategory, RUN2_IMAGES_PER_CATEGORY, 'report settings.imagesPerCategory after the change');
+      assert.equal(r.dataset.imagesUsed, CATEGORIES * RUN2_IMAGES_PER_CATEGORY, 'report imagesUsed after the change');
+      await expectHeaderCount(frame, T.images, CATEGORIES * RUN2_IMAGES_PER_CATEGORY, 'images after the change');
+      const skippedText = (await frame.locator(T.skipped).first().textContent().catch(() => '')) ?? '';
+      assert.ok(!skippedText.includes(CORRUPT), `with ${RUN2_IMAGES_PER_CATEGORY} images per category the corrupt file is not used, yet the skipped list shows it`);
+      await screenshot(p, 'analyze-3-rerun-panel');
+    });
+  });
+
+  test('Cancel in the progress notification stops the run and leaves no report', async () => {
+    await withDiagnostics('cancel', () => wb, () => server, async () => {
+      const p = page();
+      await closeAllEditors(p);
+      writeWorkspaceSettings({ 'sparsityLens.imagesPerCategory': 'all', 'sparsityLens.controls.permutedWeights': 3, 'sparsityLens.batchSize': 4 });
+      await sleep(3_000);
+      const reportsBefore = reportFiles();
+      const foldersBefore = runFolders();
+      await timed('right-click → Analyze Sparsity (large)', () => explorerContextMenu(p, 'stimuli-large', 'Analyze Sparsity', 30_000));
+      const toast = p.locator('.notifications-toasts .notification-toast').filter({ has: p.getByRole('button', { name: 'Cancel' }) }).first();
+      await toast.waitFor({ state: 'visible', timeout: 60_000 }).catch(async () => {
+        throw new Error(`no progress notification with a Cancel button within 60 s; notifications: ${JSON.stringify(await notificationTexts(p))}`);
+      });
+      // let it get going (past the scan, into the passes), then cancel
+      await sleep(2_500);
+      const progressText = (await toast.innerText().catch(() => '')).replace(/\s+/g, ' ');
+      log(`progress before cancel: ${progressText}`);
+      await screenshot(p, 'analyze-4-progress');
+      assert.equal(reportFiles().length, reportsBefore.length, 'the large run finished before Cancel could be pressed: make it larger');
+      await toast.getByRole('button', { name: 'Cancel' }).click();
+      const tCancel = Date.now();
+      await toast.waitFor({ state: 'hidden', timeout: 60_000 }).catch(() => {
+        throw new Error('the progress notification did not close within 60 s of Cancel');
+      });
+      log(`progress closed ${((Date.now() - tCancel) / 1000).toFixed(1)} s after Cancel`);
+      await sleep(5_000); // anything still writing would show up now
+      await screenshot(p, 'analyze-5-cancelled');
+      const newReports = reportFiles().filter((f) => !reportsBefore.includes(f));
+      const newFolders = runFolders().filter((f) => !foldersBefore.includes(f));
+      assert.deepEqual(newReports, [], 'a cancelled run must not write a report');
+      assert.deepEqual(newFolders, [], `a cancelled run must leave no run folder in ${OUTPUT_FOLDER}`);
+    });
+  });
+
+  test('a saved report.sparsity.json opened from the Explorer shows the report panel', async () => {
+    await withDiagnostics('reopen', () => wb, () => server, async () => {
+      const p = page();
+      await closeAllEditors(p);
+      const saved = reportFiles().filter((f) => f.startsWith(path.join(ws, OUTPUT_FOLDER) + path.sep));
+      assert.ok(saved.length >= 1, `expected saved reports in ${OUTPUT_FOLDER}, found ${JSON.stringify(reportFiles())}`);
+      const target = saved[0];
+      const r = readReport(target);
+      // expand the output folder, then the run folder, then open the report
+      const parts = path.relative(ws, target).split(path.sep);
+      for (const dir of parts.slice(0, -1)) {
+        const row = explorerRow(p, dir);
+        await row.waitFor({ timeout: 30_000 }).catch(() => {
+          throw new Error(`Explorer shows no "${dir}" (on the way to ${parts.join('/')})`);
+        });
+        if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+      }
+      const fileRow = explorerRow(p, parts[parts.length - 1]).first();
+      await fileRow.waitFor({ timeout: 30_000 });
+      await fileRow.dblclick();
+      const frame = await timed('reopen saved report → panel', () => waitForPanel(p, PANEL_TIMEOUT));
+      await expectHeaderCount(frame, T.images, r.dataset.imagesUsed, 'images of the reopened report');
+      const { layersWithMark, detail } = await psiChartLayers(frame, layerNames(r));
+      assert.deepEqual(layersWithMark, layerNames(r), `reopened report: PSI chart marks per layer; ${detail}`);
+      await screenshot(p, 'analyze-6-reopened-report');
+    });
+  });
+});
