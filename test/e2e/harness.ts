@@ -148,6 +148,7 @@ export class CodeServer {
     this.logFile = path.join(OUT, `${opts.name}-code-server.log`);
     fs.mkdirSync(path.join(this.userDataDir, 'User'), { recursive: true });
     fs.mkdirSync(this.extensionsDir, { recursive: true });
+    this.writeConfig(); // before --install-extension, which would otherwise write a default (password) config
     const settings = {
       'workbench.startupEditor': 'none',
       'security.workspace.trust.enabled': false,
@@ -307,7 +308,7 @@ export async function openWorkbench(server: CodeServer, name: string): Promise<W
   page.on('pageerror', (e) => lines.push(`pageerror: ${e.message}`));
   await page.goto(server.url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-  await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 60_000 });
+  await page.locator('.explorer-folders-view').first().waitFor({ timeout: 60_000 });
   // the workspace trust / welcome / notifications could cover the explorer: dismiss what is there
   await page.keyboard.press('Escape');
   return {
