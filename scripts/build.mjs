@@ -7,6 +7,7 @@
  *   dist/cli.js              the `sparsity-lens` command line (src/cli/main.ts), CommonJS, node
  *   dist/webview.js          report panel UI (webview/main.ts), browser IIFE
  *   dist/reportStandalone.js standalone report.html renderer (webview/standalone.ts), browser IIFE
+ *   dist/report.css          copy of media/report.css (inlined into the standalone report.html)
  *   dist/*.wasm              @tensorflow/tfjs-backend-wasm binaries (the backend is bundled,
  *                            its .wasm files are loaded at run time from beside the bundle)
  *
@@ -80,9 +81,15 @@ const reportPlugin = (name) => ({
   },
 });
 
+/** The panel stylesheet, also inlined into the standalone report.html by src/core/htmlReport.ts. */
+function copyCss() {
+  copyFileSync(path.join(root, 'media/report.css'), path.join(dist, 'report.css'));
+}
+
 async function main() {
   mkdirSync(dist, { recursive: true });
   copyWasm();
+  copyCss();
   const contexts = [];
   let failed = false;
   for (const e of entries) {

@@ -1,0 +1,539 @@
+/**
+ * The report UI, shared by the VS Code panel (webview/main.ts) and the standalone report.html
+ * (webview/standalone.ts). DOM only through textContent/attributes (never innerHTML with report
+ * data). Charts: vega-embed with the SVG renderer in CSP-safe mode (AST + vega-interpreter,
+ * no eval), no injected default styles (our CSS styles the tooltip and containers).
+ */
+import embed, { type Result } from 'vega-embed';
+import { expressionInterpreter } from 'vega-interpreter';
+import type { ProgressEvent } from '../src/core/analyzeTypes';
+import type { SparsityReport } from '../src/core/reportSchema';
+import {
+  formatProgress,
+  progressPercent,
+  type ChartExportFormat,
+  type ChartId,
+  type ReportExportFormat,
+  type ReportSource,
+  type RunStatus,
+  type WebviewPersistedState,
+} from '../src/shared/protocol';
+import {
+  accuracyScatterSpec,
+  defaultScatterLayer,
+  psiAccuracyRSpec,
+  psiByLayerSpec,
+  psiDistributionSpec,
+  scatterLayers,
+  type VlSpec,
+} from './specs';
+import {
+  accuracySummary,
+  categoryColumns,
+  categoryRows,
+  correlationTable,
+  depthTrendTable,
+  formatCell,
+  headerInfo,
+  regressionTable,
+  sortRows,
+  type StatsTable,
+} from './tables';
+import { readTheme, vegaConfig, type ChartTheme } from './theme';
+import * as ui from './toolkit';
+
+export interface HostAdapter {
+  /** Whole-report export formats offered by buttons. */
+  reportFormats: ReportExportFormat[];
+  exportReport(format: ReportExportFormat, report: SparsityReport): void;
+  exportChart(chart: ChartId, format: ChartExportFormat, data: string): void;
+  cancelRun?(runId: string): void;
+  revealSkipped?(index: number): void;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+  saveState(state: WebviewPersistedState): void;
+}
+
+interface ChartDef {
+  id: ChartId;
+  title: string;
+  note: string;
+  available(r: SparsityReport): boolean;
+  spec(r: SparsityReport, t: ChartTheme): VlSpec;
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+const FORMAT_LABEL: Record<ReportExportFormat, string> = { json: 'Export JSON', csv: 'Export CSV', html: 'Export HTML' };
+
+export class ReportApp {
+  private report: SparsityReport | null = null;
+  private source: ReportSource | null = null;
+  private state: WebviewPersistedState;
+  private theme: ChartTheme;
+  private distributionPass = 'trained';
+  private views = new Map<ChartId, Result>();
+  private renderQueued = false;
+  private rendering: Promise<void> = Promise.resolve();
+  private liveRun: { runId: string; status: RunStatus; progress?: ProgressEvent; message?: string; reportPath?: string } | null = null;
+
+  private readonly statusEl: HTMLElement;
+  private readonly mainEl: HTMLElement;
+  private readonly toastEl: HTMLElement;
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly host: HostAdapter,
+    initial: WebviewPersistedState = {},
+  ) {
+    this.state = { ...initial };
+    this.theme = readTheme();
+    root.replaceChildren();
+    root.classList.add('sl-root');
+    root.setAttribute('data-testid', 'report-root');
+    this.statusEl = el('div', { class: 'sl-status', 'data-testid': 'run-status', role: 'status', 'aria-live': 'polite', hidden: '' });
+    this.toastEl = el('div', { class: 'sl-toast', role: 'status', 'aria-live': 'polite', hidden: '' });
+    this.mainEl = el('div', { class: 'sl-main' });
+    root.append(this.statusEl, this.mainEl, this.toastEl);
+    this.showEmpty('Waiting for a report…');
+    // Re-render charts when VS Code switches theme (it changes <body>'s class and CSS variables).
+    new MutationObserver(() => {
+      const t = readTheme();
+      if (JSON.stringify(t) !== JSON.stringify(this.theme)) {
+        this.theme = t;
+        this.scheduleCharts();
+      }
+    }).observe(document.body, { attributes: true, attributeFilter: ['class', 'style'] });
+  }
+
+  // ------------------------------------------------------------ inputs
+
+  showReport(report: SparsityReport, source: ReportSource): void {
+    const first = this.report === null || this.source?.reportPath !== source.reportPath || this.source?.runId !== source.runId;
+    this.report = report;
+    this.source = source;
+    this.state.source = source;
+    if (first) this.distributionPass = 'trained';
+    this.host.saveState(this.state);
+    this.renderAll();
+  }
+
+  showEmpty(message: string): void {
+    this.report = null;
+    this.disposeCharts();
+    this.mainEl.replaceChildren(el('p', { class: 'sl-empty', 'data-testid': 'report-empty' }, message));
+  }
+
+  showProgress(runId: string, progress: ProgressEvent): void {
+    if (!this.liveRun || this.liveRun.runId !== runId) this.liveRun = { runId, status: 'running' };
+    this.liveRun.progress = progress;
+    this.renderStatus();
+  }
+
+  showRunStatus(runId: string, status: RunStatus, message?: string, reportPath?: string): void {
+    this.liveRun = { ...(this.liveRun?.runId === runId ? this.liveRun : { runId }), runId, status, message, reportPath };
+    if (reportPath && this.source) {
+      this.source = { ...this.source, reportPath };
+      this.state.source = this.source;
+      this.host.saveState(this.state);
+    }
+    this.renderStatus();
+  }
+
+  showToast(ok: boolean, message: string): void {
+    this.toastEl.textContent = message;
+    this.toastEl.classList.toggle('sl-error', !ok);
+    this.toastEl.hidden = false;
+    window.setTimeout(() => {
+      if (this.toastEl.textContent === message) this.toastEl.hidden = true;
+    }, 5000);
+  }
+
+  // ------------------------------------------------------------ status line
+
+  private renderStatus(): void {
+    const run = this.liveRun;
+    const s = this.statusEl;
+    if (!run) {
+      s.hidden = true;
+      return;
+    }
+    s.hidden = false;
+    s.replaceChildren();
+    s.dataset.status = run.status;
+    if (run.status === 'running') {
+      s.append(ui.spinner());
+      const text = run.progress ? formatProgress(run.progress) : 'Starting…';
+      s.append(el('span', { class: 'sl-status-text' }, text));
+      if (run.progress) {
+        const pct = progressPercent(run.progress);
+        const bar = el('div', { class: 'sl-bar', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(Math.floor(pct)) });
+        const fill = el('div', { class: 'sl-bar-fill' });
+        fill.style.width = `${pct.toFixed(1)}%`;
+        bar.append(fill);
+        s.append(bar);
+      }
+      if (this.host.cancelRun) {
+        s.append(ui.button('Cancel', { testId: 'cancel-run', title: 'Cancel the analysis (no report is kept)', onClick: () => this.host.cancelRun!(run.runId) }));
+      }
+    } else if (run.status === 'done') {
+      s.append(el('span', { class: 'sl-status-text' }, run.reportPath ? `Done. Saved ${run.reportPath}` : 'Done.'));
+    } else if (run.status === 'cancelled') {
+      s.append(el('span', { class: 'sl-status-text' }, run.message ?? 'Cancelled. No report was written.'));
+    } else {
+      s.append(el('span', { class: 'sl-status-text sl-error' }, `Failed: ${run.message ?? 'see the "Sparsity Lens" output'}`));
+    }
+  }
+
+  // ------------------------------------------------------------ full render
+
+  private renderAll(): void {
+    const r = this.report;
+    if (!r) return;
+    this.disposeCharts();
+    const main = this.mainEl;
+    main.replaceChildren();
+    main.append(this.renderHeader(r));
+    const charts = el('div', { class: 'sl-charts' });
+    for (const def of this.chartDefs()) {
+      if (!def.available(r)) continue;
+      charts.append(this.renderChartCard(def, r));
+    }
+    main.append(charts);
+    main.append(this.renderStats(r));
+    main.append(this.renderCategoryTable(r));
+    main.append(this.renderSkipped(r));
+    this.scheduleCharts();
+  }
+
+  private renderHeader(r: SparsityReport): HTMLElement {
+    const h = headerInfo(r);
+    const header = el('header', { class: 'sl-header', 'data-testid': 'report-header' });
+    const title = el('h1', {}, `Sparsity: ${h.model} on ${h.dataset}`);
+    title.append(' ', ui.badge(h.complete ? 'complete' : 'partial', h.complete ? 'All passes finished' : 'The run is still going; numbers change'));
+    header.append(title);
+    const dl = el('dl', { class: 'sl-facts' });
+    const fact = (label: string, value: string, attrs: Record<string, string> = {}, title?: string): void => {
+      const item = el('div', { class: 'sl-fact' });
+      const dd = el('dd', attrs, value);
+      if (title) dd.title = title;
+      item.append(el('dt', {}, label), dd);
+      dl.append(item);
+    };
+    fact('Model', `${h.model} (${h.modelFormat})`, { 'data-testid': 'header-model' }, h.modelPath);
+    fact('Dataset', h.dataset, { 'data-testid': 'header-dataset' }, h.datasetPath);
+    fact('Images', h.images, { 'data-testid': 'header-images', 'data-value': String(r.dataset.imagesUsed) });
+    fact('Categories', h.categories, { 'data-testid': 'header-categories', 'data-value': String(r.dataset.categoriesUsed) });
+    fact('Skipped', `${h.skipped} file${h.skipped === 1 ? '' : 's'}${h.droppedCategories ? `, ${h.droppedCategories} categor${h.droppedCategories === 1 ? 'y' : 'ies'} dropped` : ''}`, {
+      'data-testid': 'header-skipped',
+      'data-value': String(h.skipped),
+    });
+    fact('Passes', h.passes, { 'data-testid': 'header-passes' });
+    fact('Backend', h.backend, { 'data-testid': 'header-backend' });
+    fact('Duration', h.duration, { 'data-testid': 'header-duration' });
+    header.append(dl);
+    const acc = accuracySummary(r);
+    if (acc) header.append(el('p', { class: 'sl-note' }, acc));
+    const tools = el('div', { class: 'sl-toolbar', role: 'toolbar', 'aria-label': 'Export report' });
+    for (const f of this.host.reportFormats) {
+      tools.append(ui.button(FORMAT_LABEL[f], { testId: `export-${f}`, title: `${FORMAT_LABEL[f]} of the whole report`, onClick: () => this.host.exportReport(f, r) }));
+    }
+    header.append(tools);
+    return header;
+  }
+
+  private chartDefs(): ChartDef[] {
+    return [
+      {
+        id: 'psi-by-layer',
+        title: 'PSI by layer',
+        note: 'Median category PSI per layer; band: quartiles. Controls: permuted weights (median and range over models), no ReLU. Dashed line: reference.',
+        available: (r) => r.passes.length > 0,
+        spec: (r, t) => psiByLayerSpec(r, t),
+      },
+      {
+        id: 'psi-distribution',
+        title: 'PSI distribution per layer',
+        note: 'Box: quartiles, whiskers: min–max; points: categories.',
+        available: (r) => r.passes.length > 0 && r.categories.length > 0,
+        spec: (r, t) => psiDistributionSpec(r, t, this.distributionPass),
+      },
+      {
+        id: 'psi-accuracy-r',
+        title: 'PSI–accuracy correlation per layer',
+        note: 'Correlation across categories; * p < 0.05, ** p < 0.01, *** p < 0.001.',
+        available: (r) => (r.psiAccuracy?.perLayer.length ?? 0) > 0,
+        spec: (r, t) => psiAccuracyRSpec(r, t),
+      },
+      {
+        id: 'accuracy-scatter',
+        title: 'Accuracy vs PSI',
+        note: 'One point per category; line: least-squares fit.',
+        available: (r) => scatterLayers(r).length > 0,
+        spec: (r, t) => accuracyScatterSpec(r, t, this.scatterLayer(r)),
+      },
+    ];
+  }
+
+  private scatterLayer(r: SparsityReport): string {
+    const layers = scatterLayers(r);
+    const s = this.state.selectedLayer;
+    return s && layers.includes(s) ? s : (defaultScatterLayer(r) ?? layers[0] ?? '');
+  }
+
+  private renderChartCard(def: ChartDef, r: SparsityReport): HTMLElement {
+    const card = el('section', { class: 'sl-card', 'aria-labelledby': `h-${def.id}` });
+    const head = el('div', { class: 'sl-card-head' });
+    head.append(el('h2', { id: `h-${def.id}` }, def.title));
+    const controls = el('div', { class: 'sl-card-controls' });
+    if (def.id === 'accuracy-scatter') {
+      const layers = scatterLayers(r);
+      controls.append(
+        ui.dropdown(
+          layers.map((l) => [l, l]),
+          this.scatterLayer(r),
+          {
+            label: 'Layer',
+            testId: 'scatter-layer',
+            onChange: (v) => {
+              this.state.selectedLayer = v;
+              this.host.saveState(this.state);
+              this.scheduleCharts(['accuracy-scatter']);
+            },
+          },
+        ),
+      );
+    }
+    if (def.id === 'psi-distribution' && r.passes.length > 1) {
+      controls.append(
+        ui.dropdown(
+          r.passes.map((p) => [p.id, p.id]),
+          this.distributionPass,
+          {
+            label: 'Pass',
+            testId: 'distribution-pass',
+            onChange: (v) => {
+              this.distributionPass = v;
+              this.scheduleCharts(['psi-distribution']);
+            },
+          },
+        ),
+      );
+    }
+    for (const f of ['svg', 'png'] as const) {
+      controls.append(
+        ui.button(f.toUpperCase(), {
+          testId: `export-${def.id}-${f}`,
+          title: `Save "${def.title}" as ${f.toUpperCase()}`,
+          onClick: () => void this.exportChart(def.id, f),
+        }),
+      );
+    }
+    head.append(controls);
+    card.append(head);
+    card.append(el('p', { class: 'sl-note' }, def.note));
+    card.append(el('div', { class: 'sl-chart', 'data-testid': `chart-${def.id}`, 'data-chart': def.id }));
+    return card;
+  }
+
+  private pendingCharts: Set<ChartId> | 'all' = new Set();
+
+  /** Re-render charts (coalesced: partial reports may arrive faster than vega renders). */
+  private scheduleCharts(ids?: ChartId[]): void {
+    if (!ids) this.pendingCharts = 'all';
+    else if (this.pendingCharts !== 'all') for (const i of ids) this.pendingCharts.add(i);
+    if (this.renderQueued) return;
+    this.renderQueued = true;
+    this.rendering = this.rendering.then(async () => {
+      await new Promise((res) => requestAnimationFrame(() => res(undefined)));
+      this.renderQueued = false;
+      const which = this.pendingCharts;
+      this.pendingCharts = new Set();
+      await this.renderCharts(which);
+    });
+  }
+
+  private async renderCharts(which: Set<ChartId> | 'all'): Promise<void> {
+    const r = this.report;
+    if (!r) return;
+    const t0 = performance.now();
+    const config = vegaConfig(this.theme);
+    for (const def of this.chartDefs()) {
+      if (which !== 'all' && !which.has(def.id)) continue;
+      const container = this.mainEl.querySelector<HTMLElement>(`[data-chart="${def.id}"]`);
+      if (!container || !def.available(r)) continue;
+      try {
+        const spec = def.spec(r, this.theme);
+        const target = el('div', { class: 'sl-chart-inner' });
+        const result = await embed(target, spec, {
+          renderer: 'svg',
+          mode: 'vega-lite',
+          actions: false,
+          ast: true,
+          expr: expressionInterpreter,
+          defaultStyle: false,
+          tooltip: { disableDefaultStyle: true },
+          config,
+          downloadFileName: def.id,
+        });
+        if (this.report !== r) {
+          result.finalize();
+          return;
+        }
+        this.views.get(def.id)?.finalize();
+        this.views.set(def.id, result);
+        container.replaceChildren(target);
+        container.dataset.rendered = 'true';
+      } catch (e) {
+        container.replaceChildren(el('p', { class: 'sl-error' }, `Could not draw this chart: ${(e as Error).message}`));
+        this.host.log('error', `chart ${def.id}: ${(e as Error).stack ?? String(e)}`);
+      }
+    }
+    this.root.dataset.chartsRendered = String(Date.now());
+    this.host.log('info', `charts rendered in ${Math.round(performance.now() - t0)} ms`);
+  }
+
+  private disposeCharts(): void {
+    for (const v of this.views.values()) v.finalize();
+    this.views.clear();
+  }
+
+  private async exportChart(id: ChartId, format: ChartExportFormat): Promise<void> {
+    const v = this.views.get(id);
+    if (!v) {
+      this.showToast(false, 'The chart is not drawn yet.');
+      return;
+    }
+    try {
+      // Exports get the theme's background (the live chart is transparent).
+      const view = v.view as unknown as { background(c?: string): unknown; runAsync(): Promise<unknown> };
+      view.background(this.theme.background);
+      try {
+        const data = format === 'svg' ? await v.view.toSVG() : await v.view.toImageURL('png', 2);
+        this.host.exportChart(id, format, data);
+      } finally {
+        view.background('transparent');
+      }
+    } catch (e) {
+      this.showToast(false, `Export failed: ${(e as Error).message}`);
+      this.host.log('error', `export ${id} ${format}: ${(e as Error).stack ?? String(e)}`);
+    }
+  }
+
+  // ------------------------------------------------------------ tables
+
+  private statsTable(t: StatsTable, testId: string): HTMLElement {
+    const table = el('table', { class: 'sl-table', 'data-testid': testId });
+    table.append(el('caption', {}, t.caption));
+    const thead = el('thead');
+    const tr = el('tr');
+    for (const c of t.columns) tr.append(el('th', { scope: 'col' }, c));
+    thead.append(tr);
+    table.append(thead);
+    const tbody = el('tbody');
+    for (const row of t.rows) {
+      const r = el('tr');
+      row.forEach((cell, i) => r.append(el(i === 0 ? 'th' : 'td', i === 0 ? { scope: 'row' } : {}, cell)));
+      tbody.append(r);
+    }
+    table.append(tbody);
+    return table;
+  }
+
+  private renderStats(r: SparsityReport): HTMLElement {
+    const sec = el('section', { class: 'sl-card', 'aria-labelledby': 'h-stats', 'data-testid': 'stats' });
+    sec.append(el('h2', { id: 'h-stats' }, 'Statistics'));
+    const grid = el('div', { class: 'sl-tables' });
+    grid.append(this.statsTable(depthTrendTable(r), 'stats-depth'));
+    const corr = correlationTable(r);
+    if (corr) grid.append(this.statsTable(corr, 'stats-correlation'));
+    const reg = regressionTable(r);
+    if (reg) grid.append(this.statsTable(reg, 'stats-regression'));
+    sec.append(grid);
+    return sec;
+  }
+
+  private renderCategoryTable(r: SparsityReport): HTMLElement {
+    const sec = el('section', { class: 'sl-card', 'aria-labelledby': 'h-categories' });
+    sec.append(el('h2', { id: 'h-categories' }, `Categories (${r.categories.length})`));
+    const wrap = el('div', { class: 'sl-scroll' });
+    const table = el('table', { class: 'sl-table sl-sortable', 'data-testid': 'category-table' });
+    const cols = categoryColumns(r);
+    const rows = categoryRows(r);
+    const thead = el('thead');
+    const tbody = el('tbody');
+    const htr = el('tr');
+    const draw = (): void => {
+      const sort = this.state.sort && cols.some((c) => c.key === this.state.sort!.column) ? this.state.sort : null;
+      const sorted = sort ? sortRows(rows, sort.column, sort.descending) : rows;
+      htr.querySelectorAll('th').forEach((th) => {
+        const key = th.dataset.key;
+        th.setAttribute('aria-sort', sort && key === sort.column ? (sort.descending ? 'descending' : 'ascending') : 'none');
+      });
+      tbody.replaceChildren(
+        ...sorted.map((row) => {
+          const tr = el('tr');
+          cols.forEach((c, i) => {
+            const cell = el(i === 0 ? 'th' : 'td', i === 0 ? { scope: 'row' } : {}, formatCell(c, row[c.key]));
+            if (c.numeric) cell.classList.add('sl-num');
+            tr.append(cell);
+          });
+          return tr;
+        }),
+      );
+    };
+    for (const c of cols) {
+      const th = el('th', { scope: 'col', 'data-key': c.key, 'aria-sort': 'none' });
+      const b = el('button', { type: 'button', class: 'sl-sort', title: `Sort by ${c.label}` }, c.label);
+      b.addEventListener('click', () => {
+        const cur = this.state.sort;
+        const descending = cur?.column === c.key ? !cur.descending : c.numeric;
+        this.state.sort = { column: c.key, descending };
+        this.host.saveState(this.state);
+        draw();
+      });
+      th.append(b);
+      if (c.numeric) th.classList.add('sl-num');
+      htr.append(th);
+    }
+    thead.append(htr);
+    table.append(thead, tbody);
+    draw();
+    wrap.append(table);
+    sec.append(wrap);
+    return sec;
+  }
+
+  private renderSkipped(r: SparsityReport): HTMLElement {
+    const sec = el('section', { class: 'sl-card', 'aria-labelledby': 'h-skipped' });
+    sec.append(el('h2', { id: 'h-skipped' }, `Skipped files (${r.skipped.length})`));
+    const list = el('ul', { class: 'sl-skipped', 'data-testid': 'skipped-list', 'data-count': String(r.skipped.length) });
+    if (r.skipped.length === 0) list.append(el('li', { class: 'sl-muted' }, 'None: every image was read.'));
+    r.skipped.forEach((s, i) => {
+      const li = el('li');
+      if (this.host.revealSkipped) {
+        const a = el('button', { type: 'button', class: 'sl-link', title: 'Reveal in the Explorer' }, s.file);
+        a.addEventListener('click', () => this.host.revealSkipped!(i));
+        li.append(a);
+      } else li.append(el('code', {}, s.file));
+      li.append(el('span', { class: 'sl-muted' }, ` — ${s.reason}`));
+      list.append(li);
+    });
+    sec.append(list);
+    if (r.dataset.droppedCategories.length) {
+      sec.append(el('h3', {}, 'Dropped categories'));
+      const dl = el('ul', { class: 'sl-skipped', 'data-testid': 'dropped-list' });
+      for (const d of r.dataset.droppedCategories) {
+        const li = el('li');
+        li.append(el('code', {}, d.name), el('span', { class: 'sl-muted' }, ` — ${d.reason}`));
+        dl.append(li);
+      }
+      sec.append(dl);
+    }
+    return sec;
+  }
+}

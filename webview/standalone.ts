@@ -1,0 +1,61 @@
+/**
+ * Renderer of the standalone report.html (bundled to dist/reportStandalone.js and inlined into
+ * the page by src/core/htmlReport.ts). Reads the report from
+ * <script type="application/json" id="sparsity-report"> and renders it with the same UI as the
+ * VS Code panel; exports become downloads. No network access, no eval.
+ */
+import type { SparsityReport } from '../src/core/reportSchema';
+import type { ChartExportFormat, ChartId, ReportExportFormat } from '../src/shared/protocol';
+import { ReportApp } from './render';
+import { categoryCsv } from './tables';
+import { registerToolkit } from './toolkit';
+
+function download(name: string, data: Blob | string): void {
+  const a = document.createElement('a');
+  const url = typeof data === 'string' ? data : URL.createObjectURL(data);
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  if (typeof data !== 'string') setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function start(): void {
+  const dataEl = document.getElementById('sparsity-report');
+  const root = document.getElementById('root') ?? document.body.appendChild(document.createElement('div'));
+  if (!dataEl?.textContent) {
+    root.textContent = 'This page holds no report data.';
+    return;
+  }
+  let report: SparsityReport;
+  try {
+    report = JSON.parse(dataEl.textContent) as SparsityReport;
+  } catch (e) {
+    root.textContent = `The report data is not valid JSON: ${(e as Error).message}`;
+    return;
+  }
+  registerToolkit();
+  const stem = 'sparsity-report';
+  const app = new ReportApp(root, {
+    reportFormats: ['json', 'csv'],
+    exportReport(format: ReportExportFormat, r: SparsityReport) {
+      if (format === 'json') download(`${stem}.sparsity.json`, new Blob([JSON.stringify(r, null, 1)], { type: 'application/json' }));
+      else if (format === 'csv') download(`${stem}-categories.csv`, new Blob([categoryCsv(r)], { type: 'text/csv' }));
+    },
+    exportChart(chart: ChartId, format: ChartExportFormat, data: string) {
+      if (format === 'svg') download(`${chart}.svg`, new Blob([data], { type: 'image/svg+xml' }));
+      else download(`${chart}.png`, data);
+    },
+    log(level, message) {
+      if (level === 'error') console.error(message);
+    },
+    saveState() {
+      /* nothing persists in a static page */
+    },
+  });
+  app.showReport(report, { kind: 'file' });
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+else start();

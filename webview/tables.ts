@@ -1,0 +1,191 @@
+/**
+ * Table and header data of the report panel, as pure functions of the report (no DOM).
+ */
+import type { SparsityReport } from '../src/core/reportSchema';
+import { fmt, fmtP, stars, trainedPass } from './specs';
+
+export interface HeaderInfo {
+  model: string;
+  modelPath: string;
+  modelFormat: string;
+  dataset: string;
+  datasetPath: string;
+  images: string;
+  categories: string;
+  skipped: number;
+  droppedCategories: number;
+  backend: string;
+  duration: string;
+  created: string;
+  passes: string;
+  complete: boolean;
+}
+
+export function basename(p: string): string {
+  const parts = p.split(/[\\/]+/).filter(Boolean);
+  return parts[parts.length - 1] ?? p;
+}
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '–';
+  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const r = s % 60;
+  return h > 0 ? `${h} h ${m} min` : `${m} min ${r} s`;
+}
+
+export function formatCount(n: number): string {
+  return Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–';
+}
+
+export function headerInfo(report: SparsityReport): HeaderInfo {
+  const ds = report.dataset;
+  const perm = report.passes.filter((p) => p.kind === 'permuted').length;
+  const norelu = report.passes.some((p) => p.kind === 'norelu');
+  const passParts = ['trained'];
+  if (perm) passParts.push(`${perm} permuted`);
+  if (norelu) passParts.push('no-ReLU');
+  return {
+    model: basename(report.model.path),
+    modelPath: report.model.path,
+    modelFormat: report.model.format,
+    dataset: basename(ds.path),
+    datasetPath: ds.path,
+    images: ds.imagesFound !== ds.imagesUsed ? `${formatCount(ds.imagesUsed)} of ${formatCount(ds.imagesFound)}` : formatCount(ds.imagesUsed),
+    categories:
+      ds.categoriesFound !== ds.categoriesUsed ? `${formatCount(ds.categoriesUsed)} of ${formatCount(ds.categoriesFound)}` : formatCount(ds.categoriesUsed),
+    skipped: report.skipped.length,
+    droppedCategories: ds.droppedCategories.length,
+    backend: [report.engine.runtime, report.engine.backend].filter(Boolean).join(' · '),
+    duration: report.complete ? formatDuration(report.timings.seconds) : `${formatDuration(report.timings.seconds)} so far`,
+    created: report.createdAt,
+    passes: passParts.join(' + '),
+    complete: report.complete,
+  };
+}
+
+// ---------------------------------------------------------------- statistics tables
+
+export interface StatsTable {
+  caption: string;
+  columns: string[];
+  rows: string[][];
+}
+
+export function depthTrendTable(report: SparsityReport): StatsTable {
+  const survives = report.controls?.riseSurvives ?? {};
+  return {
+    caption: 'Depth trend: Kendall τ-b of layer index vs category PSI (pooled)',
+    columns: ['pass', 'τ', 'p', 'n', 'PSI rises with depth'],
+    rows: report.passes.map((p) => {
+      const rises = p.id in survives ? survives[p.id] : p.depthTrend.tau > 0 && p.depthTrend.p < 0.05;
+      return [p.id, fmt(p.depthTrend.tau, 3), fmtP(p.depthTrend.p), formatCount(p.depthTrend.n), rises ? 'yes' : 'no'];
+    }),
+  };
+}
+
+export function correlationTable(report: SparsityReport): StatsTable | null {
+  const pa = report.psiAccuracy;
+  if (!pa) return null;
+  const method = pa.method === 'spearman' ? 'Spearman' : 'Pearson';
+  const rows = pa.perLayer.map((c) => [c.layer, fmt(c.r, 3), fmtP(c.p), formatCount(c.n), stars(c.p)]);
+  rows.push([`trend over layers (Kendall τ)`, fmt(pa.trend.tau, 3), fmtP(pa.trend.p), formatCount(pa.trend.n), stars(pa.trend.p)]);
+  return { caption: `PSI vs accuracy: ${method} r per layer`, columns: ['layer', 'r', 'p', 'n', ''], rows };
+}
+
+export function regressionTable(report: SparsityReport): StatsTable | null {
+  const regs = report.psiAccuracy?.regressions ?? [];
+  if (regs.length === 0) return null;
+  return {
+    caption: 'Multiple regression of accuracy on layer PSIs (z-scored, OLS)',
+    columns: ['group', 'layers', 'R²', 'adj. R²', 'n', 'stepwise selection'],
+    rows: regs.map((g) => [g.group, g.layers.join(', '), fmt(g.r2, 3), fmt(g.adjR2, 3), formatCount(g.n), g.stepwise.selected.join(', ') || '–']),
+  };
+}
+
+export function accuracySummary(report: SparsityReport): string | null {
+  const a = report.accuracy;
+  if (!a) return null;
+  if (a.method === 'decoder' && a.decoder) {
+    const d = a.decoder;
+    return `Accuracy: logistic-regression decoder on ${d.layer}, ${d.folds}-fold CV within categories (seed ${d.seed}); mean ${(d.overall * 100).toFixed(1)}%.`;
+  }
+  if (a.model) return `Accuracy: model top-1, mean ${(a.model.top1Overall * 100).toFixed(1)}% (top-5 ${(a.model.top5Overall * 100).toFixed(1)}%).`;
+  return `Accuracy (${a.method}): mean ${(a.overall * 100).toFixed(1)}%.`;
+}
+
+// ---------------------------------------------------------------- per-category table
+
+export interface CategoryColumn {
+  key: string;
+  label: string;
+  numeric: boolean;
+}
+
+export type CategoryRow = Record<string, string | number | null>;
+
+export function categoryColumns(report: SparsityReport): CategoryColumn[] {
+  const cols: CategoryColumn[] = [
+    { key: 'category', label: 'category', numeric: false },
+    { key: 'class', label: 'class', numeric: false },
+    { key: 'images', label: 'images', numeric: true },
+  ];
+  if (report.accuracy) cols.push({ key: 'accuracy', label: 'accuracy', numeric: true });
+  for (const l of trainedPass(report)?.layers ?? []) cols.push({ key: `psi:${l.name}`, label: `PSI ${l.name}`, numeric: true });
+  return cols;
+}
+
+export function categoryRows(report: SparsityReport): CategoryRow[] {
+  const layers = trainedPass(report)?.layers ?? [];
+  return report.categories.map((c, i) => {
+    const row: CategoryRow = { category: c.name, class: c.className ?? '', images: c.images };
+    if (report.accuracy) row.accuracy = finiteOrNull(report.accuracy.perCategory[i]);
+    for (const l of layers) row[`psi:${l.name}`] = finiteOrNull(l.psi[i]);
+    return row;
+  });
+}
+
+function finiteOrNull(x: number | undefined): number | null {
+  return typeof x === 'number' && Number.isFinite(x) ? x : null;
+}
+
+/** Stable sort by one column; missing values last in both directions. Returns a new array. */
+export function sortRows(rows: CategoryRow[], column: string, descending: boolean): CategoryRow[] {
+  const idx = rows.map((r, i) => ({ r, i }));
+  idx.sort((a, b) => {
+    const x = a.r[column];
+    const y = b.r[column];
+    const xm = x === null || x === undefined || x === '';
+    const ym = y === null || y === undefined || y === '';
+    if (xm || ym) return xm && ym ? a.i - b.i : xm ? 1 : -1;
+    let c: number;
+    if (typeof x === 'number' && typeof y === 'number') c = x - y;
+    else c = String(x).localeCompare(String(y), 'en', { numeric: true, sensitivity: 'base' });
+    if (c === 0) return a.i - b.i;
+    return descending ? -c : c;
+  });
+  return idx.map((x) => x.r);
+}
+
+export function formatCell(col: CategoryColumn, v: string | number | null): string {
+  if (v === null || v === undefined) return '–';
+  if (typeof v === 'string') return v;
+  if (col.key === 'accuracy') return `${(v * 100).toFixed(1)}%`;
+  if (col.key === 'images') return formatCount(v);
+  return fmt(v, 3);
+}
+
+function csvCell(v: unknown): string {
+  const s = v === undefined || v === null ? '' : typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** The per-category table as CSV (raw numbers, header = column labels). */
+export function categoryCsv(report: SparsityReport): string {
+  const cols = categoryColumns(report);
+  const lines = [cols.map((c) => csvCell(c.label)).join(',')];
+  for (const r of categoryRows(report)) lines.push(cols.map((c) => csvCell(r[c.key])).join(','));
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,136 @@
+/**
+ * Chart colours and fonts. In the VS Code webview they come from the theme's CSS variables
+ * (light, dark, high contrast); in the standalone report.html from the page's fallbacks.
+ * Vega draws into SVG attributes and canvas (PNG export), which cannot use `var(...)`, so the
+ * values are resolved with getComputedStyle and charts are re-rendered when the theme changes.
+ */
+
+export interface ChartTheme {
+  kind: 'light' | 'dark' | 'high-contrast' | 'high-contrast-light';
+  foreground: string;
+  muted: string;
+  background: string;
+  grid: string;
+  font: string;
+  fontSize: number;
+  trained: string;
+  permuted: string;
+  norelu: string;
+  reference: string;
+  significant: string;
+  insignificant: string;
+}
+
+export const LIGHT_THEME: ChartTheme = {
+  kind: 'light',
+  foreground: '#3b3b3b',
+  muted: '#717171',
+  background: '#ffffff',
+  grid: '#e5e5e5',
+  font: 'system-ui, -apple-system, "Segoe UI", Ubuntu, sans-serif',
+  fontSize: 12,
+  trained: '#1a85ff',
+  permuted: '#8a8a8a',
+  norelu: '#d18616',
+  reference: '#b5200d',
+  significant: '#1a85ff',
+  insignificant: '#a0a0a0',
+};
+
+export const DARK_THEME: ChartTheme = {
+  ...LIGHT_THEME,
+  kind: 'dark',
+  foreground: '#cccccc',
+  muted: '#9d9d9d',
+  background: '#1f1f1f',
+  grid: '#3c3c3c',
+  trained: '#3794ff',
+  permuted: '#9d9d9d',
+  norelu: '#e2a03f',
+  reference: '#f48771',
+  significant: '#3794ff',
+  insignificant: '#6e6e6e',
+};
+
+/** Theme kind from the classes VS Code puts on <body>. */
+export function themeKindOf(classList: { contains(c: string): boolean }, prefersDark = false): ChartTheme['kind'] {
+  if (classList.contains('vscode-high-contrast-light')) return 'high-contrast-light';
+  if (classList.contains('vscode-high-contrast')) return 'high-contrast';
+  if (classList.contains('vscode-dark')) return 'dark';
+  if (classList.contains('vscode-light')) return 'light';
+  return prefersDark ? 'dark' : 'light';
+}
+
+/** Reads the chart theme from CSS variables (VS Code's, with the report's own fallbacks). */
+export function readTheme(el: HTMLElement = document.body): ChartTheme {
+  const kind = themeKindOf(el.classList, typeof matchMedia === 'function' && matchMedia('(prefers-color-scheme: dark)').matches);
+  const base = kind === 'dark' || kind === 'high-contrast' ? DARK_THEME : LIGHT_THEME;
+  const cs = getComputedStyle(el);
+  const v = (name: string, fallback: string): string => {
+    const x = cs.getPropertyValue(name).trim();
+    return x || fallback;
+  };
+  const hc = kind === 'high-contrast' || kind === 'high-contrast-light';
+  const fg = v('--vscode-editor-foreground', v('--vscode-foreground', base.foreground));
+  const size = parseFloat(v('--vscode-font-size', String(base.fontSize)));
+  return {
+    kind,
+    foreground: fg,
+    muted: hc ? fg : v('--vscode-descriptionForeground', base.muted),
+    background: v('--vscode-editor-background', base.background),
+    grid: hc ? v('--vscode-contrastBorder', fg) : v('--vscode-charts-lines', base.grid),
+    font: v('--vscode-font-family', base.font),
+    fontSize: Number.isFinite(size) && size > 6 ? size : base.fontSize,
+    trained: v('--vscode-charts-blue', base.trained),
+    permuted: hc ? fg : v('--vscode-charts-foreground', base.permuted),
+    norelu: v('--vscode-charts-orange', base.norelu),
+    reference: v('--vscode-charts-red', base.reference),
+    significant: v('--vscode-charts-blue', base.significant),
+    insignificant: hc ? v('--vscode-contrastBorder', fg) : base.insignificant,
+  };
+}
+
+export function isHighContrast(t: ChartTheme): boolean {
+  return t.kind === 'high-contrast' || t.kind === 'high-contrast-light';
+}
+
+/** Vega(-Lite) config for a theme: transparent background, theme text, grid and font. */
+export function vegaConfig(t: ChartTheme): Record<string, unknown> {
+  const hc = isHighContrast(t);
+  const axis = {
+    labelColor: t.foreground,
+    titleColor: t.foreground,
+    domainColor: hc ? t.foreground : t.muted,
+    tickColor: hc ? t.foreground : t.muted,
+    gridColor: t.grid,
+    gridOpacity: hc ? 0.6 : 1,
+    labelFont: t.font,
+    titleFont: t.font,
+    labelFontSize: t.fontSize - 1,
+    titleFontSize: t.fontSize,
+    titleFontWeight: 600,
+  };
+  return {
+    background: 'transparent',
+    font: t.font,
+    view: { stroke: hc ? t.foreground : 'transparent' },
+    axis,
+    legend: {
+      labelColor: t.foreground,
+      titleColor: t.foreground,
+      labelFont: t.font,
+      titleFont: t.font,
+      labelFontSize: t.fontSize - 1,
+      titleFontSize: t.fontSize,
+      orient: 'bottom',
+      direction: 'horizontal',
+      symbolStrokeWidth: hc ? 2.5 : 1.5,
+    },
+    title: { color: t.foreground, font: t.font, fontSize: t.fontSize + 1, fontWeight: 600, anchor: 'start', subtitleColor: t.muted, subtitleFont: t.font },
+    text: { color: t.foreground, font: t.font },
+    line: { strokeWidth: hc ? 3 : 2 },
+    point: { strokeWidth: hc ? 2 : 1 },
+    rule: { strokeWidth: hc ? 2.5 : 1.5 },
+    boxplot: { ticks: false },
+  };
+}
