@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CodeServer, ensureCodeServer, explorerRow, log, mkTemp, openWorkbench, printTimings, screenshot, timed, withDiagnostics, type Workbench } from './harness';
+import { CodeServer, ensureCodeServer, explorerRow, log, runCommand, mkTemp, openWorkbench, printTimings, screenshot, timed, withDiagnostics, type Workbench } from './harness';
 
 let server: CodeServer | undefined;
 let wb: Workbench | undefined;
@@ -55,5 +55,11 @@ test('workbench loads offline and the Explorer context menu opens', async () => 
     assert.ok(labels.some((l) => /New File/.test(l)), `expected "New File…" in the Explorer context menu, got ${JSON.stringify(labels)}`);
     await screenshot(page, 'smoke-workbench');
     await page.keyboard.press('Escape');
+    // the Command Palette helper: open a file, then close all editors
+    await explorerRow(page, 'notes.txt').dblclick();
+    const tab = page.locator('.tabs-container .tab', { hasText: 'notes.txt' });
+    await tab.waitFor({ timeout: 15_000 });
+    await runCommand(page, 'View: Close All Editors');
+    await tab.waitFor({ state: 'detached', timeout: 15_000 });
   });
 });
