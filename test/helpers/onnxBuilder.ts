@@ -36,7 +36,7 @@ export function makeTensor(name: string, dims: number[], data: Data, opts: Tenso
     return new onnx.TensorProto({ name, dims, dataType: DT.INT64, int64Data: Array.from(data) });
   }
   if (opts.storage === 'float') {
-    return new onnx.TensorProto({ name, dims, dataType: DT.FLOAT, floatData: Array.from(data) });
+    return new onnx.TensorProto({ name, dims, dataType: DT.FLOAT, floatData: Array.from(Float32Array.from(data)) });
   }
   const f = data instanceof Float32Array ? data : Float32Array.from(data);
   return new onnx.TensorProto({ name, dims, dataType: DT.FLOAT, rawData: new Uint8Array(f.buffer, f.byteOffset, f.byteLength) });
@@ -179,7 +179,9 @@ export class OnnxBuilder {
     const w = this.initializer(`${name}.weight`, o.dims, o.weight, { storage: o.storage });
     const inputs = [x, w];
     const out = o.transB === false ? o.dims[1] : o.dims[0];
-    if (o.bias) inputs.push(this.initializer(`${name}.bias`, [out], o.bias, { storage: o.storage }));
+    // C is optional from opset 11 on; before, a zero bias stands in.
+    const bias = o.bias ?? (this.opset < 11 ? new Array(out).fill(0) : undefined);
+    if (bias) inputs.push(this.initializer(`${name}.bias`, [out], bias, { storage: o.storage }));
     return this.node('Gemm', inputs, { alpha: { f: 1 }, beta: { f: 1 }, transB: o.transB === false ? 0 : 1 }, { name, output: o.output });
   }
 
@@ -245,8 +247,9 @@ export class OnnxBuilder {
     return this.node('AveragePool', [x], { kernel_shape: [kernel, kernel], strides: [stride, stride], pads: [pad, pad, pad, pad] }, { name });
   }
 
+  /** The model; fromObject makes every nested message a class instance (as decode would). */
   build(): onnx.ModelProto {
-    return new onnx.ModelProto({
+    return onnx.ModelProto.fromObject({
       irVersion: this.irVersion,
       producerName: 'sparsity-lens-test',
       opsetImport: [{ domain: '', version: this.opset }],

@@ -902,8 +902,17 @@ export function buildSessionModel(
       for (const inp of nodeInputs(all[i])) needed.add(inp);
     }
   }
-  // Extra nodes come after everything; order matters only for readability (ORT sorts).
-  const keptNodes = all.filter((_, i) => keep[i]);
+  // onnxruntime rejects duplicate node names, which some exporters write: make them unique.
+  const nodeNames = new Set<string>();
+  const keptNodes = all
+    .filter((_, i) => keep[i])
+    .map((n) => {
+      if (!n.name) return n;
+      let name = n.name;
+      for (let k = 2; nodeNames.has(name); k++) name = `${n.name}__${k}`;
+      nodeNames.add(name);
+      return name === n.name ? n : newNode({ ...n, name });
+    });
   const keptInits = [...initializers.values()].filter((t) => needed.has(t.name ?? ''));
   const inputs = (graph.input ?? [])
     .filter((v) => v.name === a.inputName || (needed.has(v.name ?? '') && initializers.has(v.name ?? '')))
