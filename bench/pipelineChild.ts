@@ -1,0 +1,140 @@
+/**
+ * One full-pipeline run (bench items 3 and 6) in a fresh process, so that its peak RSS is its
+ * own: `node --import tsx bench/pipelineChild.ts '<json options>'`. Prints one JSON line.
+ *
+ * The run is analyze() as the CLI calls it, with controls off and accuracy none (the trained
+ * pass only), no checkpoints and no HTML. Throughput is measured in steady state from the
+ * progress events (first to last batch), so model loading and the report are not counted in
+ * it; wall time of the whole analyze() call is reported beside it.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+export interface ChildOptions {
+  model: string;
+  dataset: string;
+  outputRoot: string;
+  batchSize: number;
+  imagesPerCategory?: number;
+}
+
+export interface ChildResult {
+  images: number;
+  batches: number;
+  /** Steady-state images/s: images done between the first and the last progress event / time. */
+  imagesPerSecond: number;
+  /** Whole analyze() call, seconds (load, probe, scan, run, stats, write). */
+  wallSeconds: number;
+  decodeSeconds: number;
+  inferenceSeconds: number;
+  /** process.resourceUsage().maxRSS at the end, MB (peak over the whole process). */
+  maxRssMB: number;
+  /** Highest RSS sampled at each batch during the run phase, MB. */
+  runRssMaxMB: number;
+  /** RSS at the first and the last batch, MB. */
+  runRssFirstMB: number;
+  runRssLastMB: number;
+  heapUsedLastMB: number;
+  /** Process CPU time (all threads) per image between the first and the last batch, ms. */
+  cpuMsPerImage: number;
+  backend: string;
+}
+
+async function main(): Promise<void> {
+  const o = JSON.parse(process.argv[2]) as ChildOptions;
+  const { analyze } = await import('../src/core/analyze');
+  const MB = 1024 * 1024;
+  let first: { t: number; done: number; cpu: number } | null = null;
+  let last: { t: number; done: number; cpu: number } | null = null;
+  const cpuNow = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  let batches = 0;
+  let rssMax = 0;
+  let rssFirst = 0;
+  let rssLast = 0;
+  let heapLast = 0;
+  const t0 = performance.now();
+  fs.mkdirSync(o.outputRoot, { recursive: true });
+  const result = await analyze(
+    {
+      datasetPath: o.dataset,
+      modelPath: o.model,
+      outputRoot: o.outputRoot,
+      checkpoint: false,
+      html: false,
+      settings: {
+        batchSize: o.batchSize,
+        accuracy: 'none',
+        controls: { permutations: 0, noNonlinearity: false },
+        ...(o.imagesPerCategory ? { imagesPerCategory: o.imagesPerCategory } : {}),
+      },
+    },
+    {
+      onProgress(e) {
+        if (e.phase !== 'run') return;
+        const now = performance.now();
+        batches++;
+        const cpu = cpuNow();
+        if (!first) first = { t: now, done: e.done, cpu };
+        last = { t: now, done: e.done, cpu };
+        const m = process.memoryUsage();
+        if (!rssFirst) rssFirst = m.rss;
+        rssLast = m.rss;
+        heapLast = m.heapUsed;
+        if (m.rss > rssMax) rssMax = m.rss;
+      },
+    },
+  );
+  const wall = (performance.now() - t0) / 1000;
+  const f = first as { t: number; done: number; cpu: number } | null;
+  const l = last as { t: number; done: number; cpu: number } | null;
+  const steady = f && l && l.t > f.t ? (l.done - f.done) / ((l.t - f.t) / 1000) : 0;
+  const out: ChildResult = {
+    images: result.report.dataset.imagesUsed,
+    batches,
+    imagesPerSecond: steady,
+    wallSeconds: wall,
+    decodeSeconds: result.report.timings.decodeSeconds,
+    inferenceSeconds: result.report.timings.inferenceSeconds,
+    maxRssMB: (process.resourceUsage().maxRSS * 1024) / MB,
+    runRssMaxMB: rssMax / MB,
+    runRssFirstMB: rssFirst / MB,
+    runRssLastMB: rssLast / MB,
+    heapUsedLastMB: heapLast / MB,
+    cpuMsPerImage: f && l && l.done > f.done ? (l.cpu - f.cpu) / (l.done - f.done) : 0,
+    backend: result.report.engine.backend,
+  };
+  fs.rmSync(result.runDir, { recursive: true, force: true });
+  process.stdout.write(`BENCH_RESULT ${JSON.stringify(out)}\n`);
+}
+
+if (require.main === module) {
+  main().catch((e) => {
+    process.stderr.write(`${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  });
+}
+
+/** Runs one child and parses its result line. */
+export async function runChild(options: ChildOptions, env: NodeJS.ProcessEnv = {}): Promise<ChildResult> {
+  const { spawn } = await import('child_process');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'pipelineChild.ts'), JSON.stringify(options)], {
+      cwd: path.resolve(__dirname, '..'),
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.split('\n').find((x) => x.startsWith('BENCH_RESULT '));
+      if (code !== 0 || !line) reject(new Error(`pipeline child failed (exit ${code}): ${err.trim().split('\n').slice(-5).join('\n')}`));
+      else resolve(JSON.parse(line.slice('BENCH_RESULT '.length)) as ChildResult);
+    });
+  });
+}

@@ -1,0 +1,370 @@
+/**
+ * `npm run bench [-- options]`: the speed and memory benchmark of issue 6 (docs/PERFORMANCE.md).
+ *
+ * Offline and self-contained: builds random-weight AlexNet- and VGG11-shaped ONNX models and a
+ * TF.js LayersModel of the AlexNet shape, generates 500x375 JPEGs, then measures
+ *   (1) engine throughput, logits only, on a pre-decoded batch
+ *   (2) the same with all default taps and their in-graph spatial means
+ *   (3) the full pipeline: analyze() with controls off and accuracy none (scan, decode,
+ *       resize, forward, taps, accumulate), steady-state images/s, in a child process
+ *   (4) the statistics stage for 1,000 categories x 4,096 units x 7 layers
+ *   (5) decoder training on 20,000 x 4,096 features, 256 classes
+ *   (6) peak RSS of the pipeline for N and 4N images (child processes)
+ *   and the PyTorch pipeline (bench/torch_pipeline.py, Debian's /usr/bin/python3) on the same
+ *   images, then prints a table, the targets as met / not met, and writes .bench/results.json.
+ *
+ * Options:
+ *   --quick            fewer images and rounds (about a third of the time; noisier)
+ *   --only a,b         sections: onnx, tfjs, torch, rss, stats, decoder (default: all)
+ *   --batch N          batch size for every measurement (default 8, the settings default)
+ *   --torch-workers W  DataLoader workers of the PyTorch pipeline (default 0, see PERFORMANCE.md)
+ *   --record           also copy the results to bench/results.json
+ * Generated data lives in .bench/ (git-ignored) and is reused by later runs.
+ */
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { interleaved, randomBatch, type Timed } from './engineBench';
+import { BENCH_DIR, ROOT, imageSet, onnxModel, tfjsAlexnet, type ImageSet } from './fixtures';
+import { runChild, type ChildResult } from './pipelineChild';
+import { benchDecoder, benchStats, type DecoderTiming, type StatsTiming } from './statsBench';
+
+// ------------------------------------------------------------------------------ options
+
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(`--${name}`);
+const value = (name: string): string | undefined => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+};
+const QUICK = flag('quick');
+const ALL_SECTIONS = ['onnx', 'tfjs', 'torch', 'rss', 'stats', 'decoder'] as const;
+type Section = (typeof ALL_SECTIONS)[number];
+const ONLY = new Set<Section>((value('only')?.split(',').map((s) => s.trim()) ?? [...ALL_SECTIONS]) as Section[]);
+for (const s of ONLY) if (!ALL_SECTIONS.includes(s)) throw new Error(`--only: unknown section "${s}" (use ${ALL_SECTIONS.join(', ')})`);
+const BATCH = Number(value('batch') ?? 8);
+const TORCH_WORKERS = Number(value('torch-workers') ?? 0);
+const PYTHON = '/usr/bin/python3';
+
+/** Sizes. The 4N set is the AlexNet pipeline set; N is its first quarter of every category. */
+const SIZES = QUICK
+  ? { categories: 10, perCategory: 20, vggPerCategory: 4, tfjsPerCategory: 2, rounds: 3, alexBatches: 4, vggBatches: 1, tfjsBatches: 1 }
+  : { categories: 20, perCategory: 40, vggPerCategory: 10, tfjsPerCategory: 4, rounds: 5, alexBatches: 6, vggBatches: 2, tfjsBatches: 2 };
+
+// ------------------------------------------------------------------------------ helpers
+
+const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
+const f1 = (v: number | null | undefined) => (v == null || !Number.isFinite(v) ? 'n/a' : v.toFixed(1));
+const f2 = (v: number | null | undefined) => (v == null || !Number.isFinite(v) ? 'n/a' : v.toFixed(2));
+const pct = (v: number | null | undefined) => (v == null || !Number.isFinite(v) ? 'n/a' : `${(v * 100).toFixed(1)}%`);
+const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+
+interface EngineRow {
+  logits?: Timed;
+  taps?: Timed;
+  tapNames?: string[];
+  backend?: string;
+  error?: string;
+}
+
+interface TorchResult {
+  imagesPerSecond: number;
+  wallSeconds: number;
+  cpuMsPerImage: number;
+  images: number;
+  workers: number;
+  threads: number;
+  torch: string;
+  maxRssMB: number;
+  error?: string;
+}
+
+interface Results {
+  date: string;
+  quick: boolean;
+  batch: number;
+  machine: { cpus: number; model: string; memoryGB: number; loadStart: string; loadEnd?: string; node: string };
+  images?: { dir: string; total: number; meanKB: number; size: string };
+  engines: Record<string, EngineRow>;
+  pipeline: Record<string, ChildResult | { error: string }>;
+  torch: Record<string, TorchResult | { error: string }>;
+  rss?: { n: number; n4: number; small: ChildResult | { error: string }; large: ChildResult | { error: string } };
+  stats?: StatsTiming | { error: string };
+  decoder?: DecoderTiming;
+  targets: { name: string; met: boolean | null; figure: string }[];
+  seconds?: number;
+}
+
+async function engineRow(modelPath: string, rounds: number, batchesPerRound: number): Promise<EngineRow> {
+  const { openEngine } = await import('../src/core/engines');
+  const engine = await openEngine(modelPath);
+  try {
+    const taps = engine.defaultTaps();
+    const trained = { kind: 'trained' as const };
+    const logits = await engine.createSession({ taps: [], variant: trained, unitMode: 'channel', includeLogits: true });
+    const tapped = await engine.createSession({ taps, variant: trained, unitMode: 'channel', includeLogits: false });
+    const size = engine.inputSize ?? { width: 224, height: 224 };
+    const input = randomBatch(BATCH * 3 * size.width * size.height);
+    const [a, b] = await interleaved([logits, tapped], input, BATCH, { rounds, batchesPerRound, warmup: 1 });
+    await logits.dispose();
+    await tapped.dispose();
+    return { logits: a, taps: b, tapNames: taps, backend: engine.backend };
+  } finally {
+    await engine.dispose();
+  }
+}
+
+function runTorch(dataset: string, arch: string, perCategory: number): Promise<TorchResult> {
+  return new Promise((resolve, reject) => {
+    const args = [path.join(__dirname, 'torch_pipeline.py'), '--dataset', dataset, '--arch', arch, '--batch', String(BATCH), '--workers', String(TORCH_WORKERS), '--threads', String(os.cpus().length), '--images-per-category', String(perCategory)];
+    const child = spawn(PYTHON, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.split('\n').find((x) => x.startsWith('BENCH_RESULT '));
+      if (code !== 0 || !line) reject(new Error(`torch_pipeline.py failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' | ')}`));
+      else resolve(JSON.parse(line.slice('BENCH_RESULT '.length)) as TorchResult);
+    });
+  });
+}
+
+async function attempt<T>(what: string, fn: () => Promise<T>): Promise<T | { error: string }> {
+  try {
+    return await fn();
+  } catch (e) {
+    const msg = (e as Error).message.split('\n').slice(0, 3).join(' ');
+    log(`${what} failed: ${msg}`);
+    return { error: msg };
+  }
+}
+
+const ok = <T extends object>(r: T | { error: string } | undefined): T | undefined => (r && !('error' in r) ? (r as T) : undefined);
+
+// ------------------------------------------------------------------------------ main
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  fs.mkdirSync(BENCH_DIR, { recursive: true });
+  const res: Results = {
+    date: new Date().toISOString(),
+    quick: QUICK,
+    batch: BATCH,
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '?', memoryGB: Math.round(os.totalmem() / 2 ** 30), loadStart: load(), node: process.version },
+    engines: {},
+    pipeline: {},
+    torch: {},
+    targets: [],
+  };
+  log(`${QUICK ? 'quick' : 'full'} run, batch ${BATCH}, ${os.cpus().length} CPUs, load average ${load()}`);
+
+  // Fixtures.
+  const needImages = ONLY.has('onnx') || ONLY.has('tfjs') || ONLY.has('torch') || ONLY.has('rss');
+  let images: ImageSet | undefined;
+  if (needImages) {
+    log(`images: ${SIZES.categories} categories x ${SIZES.perCategory} JPEGs (500x375)...`);
+    images = await imageSet(`set${SIZES.categories}x${SIZES.perCategory}`, SIZES.categories, SIZES.perCategory);
+    res.images = { dir: path.relative(ROOT, images.dir), total: images.total, meanKB: images.meanBytes / 1024, size: '500x375 (1 in 4 portrait 375x500)' };
+  }
+  const runs = path.join(BENCH_DIR, 'runs');
+  const nQuarter = Math.max(1, Math.floor(SIZES.perCategory / 4));
+
+  // ---- ONNX AlexNet / VGG11: (1), (2), (3), PyTorch, RSS
+  const onnxArchs = (['alexnet', 'vgg11'] as const).filter(() => ONLY.has('onnx') || ONLY.has('torch') || ONLY.has('rss'));
+  for (const arch of onnxArchs) {
+    log(`${arch}: building model if needed...`);
+    const model = onnxModel(arch);
+    const per = arch === 'alexnet' ? SIZES.perCategory : SIZES.vggPerCategory;
+    const key = `${arch}-onnx`;
+    if (ONLY.has('onnx')) {
+      log(`${arch}: (1)/(2) engine throughput...`);
+      res.engines[key] = await attempt(`${arch} engine`, () => engineRow(model, SIZES.rounds, arch === 'alexnet' ? SIZES.alexBatches : SIZES.vggBatches)).then((r) => ('error' in r ? { error: r.error } : r));
+      log(`${arch}: (3) full pipeline on ${SIZES.categories * per} images...`);
+      res.pipeline[key] = await attempt(`${arch} pipeline`, () => runChild({ model, dataset: images!.dir, outputRoot: runs, batchSize: BATCH, imagesPerCategory: per }));
+    }
+    if (ONLY.has('torch')) {
+      log(`${arch}: PyTorch pipeline on the same ${SIZES.categories * per} images...`);
+      res.torch[arch] = await attempt(`${arch} torch`, () => runTorch(images!.dir, arch, per));
+    }
+    if (arch === 'alexnet' && ONLY.has('rss')) {
+      // 4N is the (3) run above when it ran; N is a quarter of every category.
+      log(`alexnet: (6) RSS for N = ${SIZES.categories * nQuarter} and 4N = ${SIZES.categories * nQuarter * 4} images...`);
+      const large = ok<ChildResult>(res.pipeline[key]) && nQuarter * 4 === SIZES.perCategory ? res.pipeline[key] : await attempt('rss 4N', () => runChild({ model, dataset: images!.dir, outputRoot: runs, batchSize: BATCH, imagesPerCategory: nQuarter * 4 }));
+      const small = await attempt('rss N', () => runChild({ model, dataset: images!.dir, outputRoot: runs, batchSize: BATCH, imagesPerCategory: nQuarter }));
+      res.rss = { n: SIZES.categories * nQuarter, n4: SIZES.categories * nQuarter * 4, small, large };
+    }
+  }
+
+  // ---- TF.js AlexNet: (1), (2), (3)
+  if (ONLY.has('tfjs')) {
+    const key = 'alexnet-tfjs';
+    if (!fs.existsSync(path.join(ROOT, 'src/core/engines/tfjs.ts'))) {
+      res.engines[key] = { error: 'src/core/engines/tfjs.ts not present yet' };
+      log('tfjs: engine not present yet, skipped');
+    } else {
+      log('tfjs: building the TF.js AlexNet if needed...');
+      const model = await tfjsAlexnet();
+      log('tfjs: (1)/(2) engine throughput...');
+      res.engines[key] = await attempt('tfjs engine', () => engineRow(model, SIZES.rounds, SIZES.tfjsBatches)).then((r) => ('error' in r ? { error: r.error } : r));
+      log(`tfjs: (3) full pipeline on ${SIZES.categories * SIZES.tfjsPerCategory} images...`);
+      res.pipeline[key] = await attempt('tfjs pipeline', () => runChild({ model, dataset: images!.dir, outputRoot: runs, batchSize: BATCH, imagesPerCategory: SIZES.tfjsPerCategory }));
+    }
+  }
+
+  // ---- (4) statistics, (5) decoder
+  if (ONLY.has('stats')) {
+    log('(4) statistics stage, 1,000 x 4,096 x 7...');
+    res.stats = await attempt('stats', () => benchStats(1000, 4096, 7));
+  }
+  if (ONLY.has('decoder')) {
+    log('(5) decoder, 20,000 x 4,096, 256 classes (allocates ~0.7 GB)...');
+    res.decoder = await benchDecoder(20000, 4096, 256, 2).catch((e) => ({ rows: 20000, units: 4096, classes: 256, folds: 2, seconds: NaN, overall: NaN, error: (e as Error).message.split('\n')[0] }));
+    if (res.decoder.error) log(`decoder: ${res.decoder.error}`);
+  }
+
+  res.machine.loadEnd = load();
+  res.seconds = (performance.now() - t0) / 1000;
+  evaluateTargets(res);
+  const table = renderTable(res);
+  process.stdout.write(table + '\n');
+  const json = JSON.stringify(res, null, 2);
+  fs.writeFileSync(path.join(BENCH_DIR, 'results.json'), json);
+  fs.writeFileSync(path.join(BENCH_DIR, 'results.md'), table + '\n');
+  if (flag('record')) {
+    fs.writeFileSync(path.join(__dirname, 'results.json'), json);
+    fs.writeFileSync(path.join(__dirname, 'results.md'), table + '\n');
+  }
+  log(`done in ${res.seconds.toFixed(0)} s; results in .bench/results.json${flag('record') ? ' and bench/results.json' : ''}`);
+  fs.rmSync(runs, { recursive: true, force: true });
+}
+
+// ------------------------------------------------------------------------------ targets
+
+function evaluateTargets(res: Results): void {
+  const t = res.targets;
+  for (const arch of ['alexnet', 'vgg11']) {
+    const e = res.engines[`${arch}-onnx`];
+    const p = ok<ChildResult>(res.pipeline[`${arch}-onnx`]);
+    if (e?.taps && p) {
+      const r = p.imagesPerSecond / e.taps.imagesPerSecond;
+      t.push({ name: `Full pipeline >= 90% of (2), ${arch}`, met: r >= 0.9, figure: `${pct(r)} (${f1(p.imagesPerSecond)} of ${f1(e.taps.imagesPerSecond)} img/s)` });
+    }
+  }
+  for (const arch of ['alexnet', 'vgg11']) {
+    const e = res.engines[`${arch}-onnx`];
+    if (e?.taps && e.logits) {
+      const over = e.logits.imagesPerSecond / e.taps.imagesPerSecond - 1;
+      t.push({ name: `Taps cost <= 15% over (1), ${arch}`, met: over <= 0.15, figure: `${pct(over)} (${f1(e.logits.imagesPerSecond)} -> ${f1(e.taps.imagesPerSecond)} img/s)` });
+    }
+  }
+  const st = ok<StatsTiming>(res.stats);
+  if (st) {
+    const s = st.buildReportSeconds ?? st.totalSeconds;
+    t.push({ name: 'Statistics stage < 1 s', met: s < 1, figure: `${f2(s)} s (${st.buildReportSeconds != null ? 'buildReport' : 'sum of parts'}; PSI ${f2(st.psiSeconds)} s)` });
+  }
+  if (res.decoder) {
+    t.push({ name: 'Decoder < 60 s', met: Number.isFinite(res.decoder.seconds) ? res.decoder.seconds < 60 : null, figure: res.decoder.error ? res.decoder.error : `${f1(res.decoder.seconds)} s` });
+  }
+  if (res.rss) {
+    const a = ok<ChildResult>(res.rss.small);
+    const b = ok<ChildResult>(res.rss.large);
+    if (a && b) {
+      const g = b.maxRssMB - a.maxRssMB;
+      const gr = b.runRssMaxMB - a.runRssMaxMB;
+      t.push({ name: `Peak RSS growth < 50 MB from N=${res.rss.n} to 4N=${res.rss.n4}`, met: g < 50 && gr < 50, figure: `${f1(g)} MB peak (${f1(a.maxRssMB)} -> ${f1(b.maxRssMB)}), ${f1(gr)} MB during the run` });
+    }
+  }
+  for (const arch of ['alexnet', 'vgg11']) {
+    const p = ok<ChildResult>(res.pipeline[`${arch}-onnx`]);
+    const q = ok<TorchResult>(res.torch[arch]);
+    if (p && q) {
+      const r = p.imagesPerSecond / q.imagesPerSecond;
+      t.push({ name: `At least as fast as PyTorch, ${arch}`, met: r >= 1, figure: `x${f2(r)} steady (${f1(p.imagesPerSecond)} vs ${f1(q.imagesPerSecond)} img/s); wall x${f2(q.wallSeconds / p.wallSeconds)}` });
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------ table
+
+function renderTable(res: Results): string {
+  const cols = [
+    { key: 'alexnet-onnx', title: 'AlexNet ONNX', torch: 'alexnet' },
+    { key: 'vgg11-onnx', title: 'VGG11 ONNX', torch: 'vgg11' },
+    { key: 'alexnet-tfjs', title: 'AlexNet TF.js', torch: '' },
+  ];
+  const rows: string[][] = [];
+  const row = (label: string, cell: (c: (typeof cols)[number]) => string) => rows.push([label, ...cols.map(cell)]);
+  row('(1) engine, logits only, pre-decoded [img/s]', (c) => f1(res.engines[c.key]?.logits?.imagesPerSecond));
+  row('(2) + all default taps, in-graph means [img/s]', (c) => f1(res.engines[c.key]?.taps?.imagesPerSecond));
+  row('    taps cost, (1)/(2) - 1', (c) => {
+    const e = res.engines[c.key];
+    return e?.taps && e.logits ? pct(e.logits.imagesPerSecond / e.taps.imagesPerSecond - 1) : 'n/a';
+  });
+  row('    CPU ms per image, (1) / (2)', (c) => {
+    const e = res.engines[c.key];
+    return e?.taps && e.logits ? `${f1(e.logits.cpuMsPerImage)} / ${f1(e.taps.cpuMsPerImage)}` : 'n/a';
+  });
+  row('(3) full pipeline, analyze() steady [img/s]', (c) => f1(ok<ChildResult>(res.pipeline[c.key])?.imagesPerSecond));
+  row('    (3)/(2)', (c) => {
+    const p = ok<ChildResult>(res.pipeline[c.key]);
+    const e = res.engines[c.key];
+    return p && e?.taps ? pct(p.imagesPerSecond / e.taps.imagesPerSecond) : 'n/a';
+  });
+  row('    images, wall s (load+run+stats+write)', (c) => {
+    const p = ok<ChildResult>(res.pipeline[c.key]);
+    return p ? `${p.images}, ${f1(p.wallSeconds)}` : 'n/a';
+  });
+  row('    CPU ms per image', (c) => f1(ok<ChildResult>(res.pipeline[c.key])?.cpuMsPerImage));
+  row('PyTorch pipeline (hooks, PIL) steady [img/s]', (c) => (c.torch ? f1(ok<TorchResult>(res.torch[c.torch])?.imagesPerSecond) : '-'));
+  row('    images, wall s; CPU ms per image', (c) => {
+    const q = c.torch ? ok<TorchResult>(res.torch[c.torch]) : undefined;
+    return q ? `${q.images}, ${f1(q.wallSeconds)}; ${f1(q.cpuMsPerImage)}` : c.torch ? 'n/a' : '-';
+  });
+  row('    Sparsity Lens / PyTorch, steady', (c) => {
+    const p = ok<ChildResult>(res.pipeline[c.key]);
+    const q = c.torch ? ok<TorchResult>(res.torch[c.torch]) : undefined;
+    return p && q ? `x${f2(p.imagesPerSecond / q.imagesPerSecond)}` : c.torch ? 'n/a' : '-';
+  });
+  const header = ['Measure', ...cols.map((c) => c.title)];
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+
+  const extra: string[] = [];
+  const st = ok<StatsTiming>(res.stats);
+  if (st) {
+    extra.push(
+      `| (4) statistics stage, 1,000 cat x 4,096 units x 7 layers | ${st.buildReportSeconds != null ? `buildReport ${f2(st.buildReportSeconds)} s` : `n/a (${st.buildReportError})`}; parts: PSI ${f2(st.psiSeconds)} s, depth trend ${f2(st.trendSeconds)} s, correlations ${f2(st.correlationSeconds)} s, regressions ${f2(st.regressionSeconds)} s; PSI for 12 passes ${f2(st.psiTwelvePassesSeconds)} s |`,
+    );
+  } else if (res.stats) extra.push(`| (4) statistics stage | error: ${(res.stats as { error: string }).error} |`);
+  if (res.decoder) {
+    const d = res.decoder;
+    extra.push(`| (5) decoder, ${d.rows.toLocaleString('en')} x ${d.units.toLocaleString('en')}, ${d.classes} classes, ${d.folds} folds | ${d.error ? `n/a (${d.error})` : `${f1(d.seconds)} s (accuracy ${pct(d.overall)}, ${d.backend ?? '?'}, iterations ${JSON.stringify(d.iterations)})`} |`);
+  }
+  if (res.rss) {
+    const a = ok<ChildResult>(res.rss.small);
+    const b = ok<ChildResult>(res.rss.large);
+    extra.push(
+      `| (6) peak RSS, AlexNet pipeline, N=${res.rss.n} / 4N=${res.rss.n4} images | ${a && b ? `${f1(a.maxRssMB)} / ${f1(b.maxRssMB)} MB (growth ${f1(b.maxRssMB - a.maxRssMB)} MB); during the run ${f1(a.runRssMaxMB)} / ${f1(b.runRssMaxMB)} MB` : 'n/a'} |`,
+    );
+  }
+  const out = [...lines];
+  if (extra.length) out.push('', '| Measure | Result |', '|---|---|', ...extra);
+  out.push('', 'Targets:');
+  for (const t of res.targets) out.push(`- [${t.met === null ? 'n/a' : t.met ? 'met' : 'NOT met'}] ${t.name}: ${t.figure}`);
+  const m = res.machine;
+  out.push(
+    '',
+    `${m.cpus} x ${m.model}, ${m.memoryGB} GB, node ${m.node}; batch ${res.batch}${res.quick ? ', --quick' : ''}; ` +
+      `load average (1/5/15 min) at start ${m.loadStart}, at end ${m.loadEnd}; ` +
+      (res.images ? `${res.images.total} JPEGs ${res.images.size}, mean ${res.images.meanKB.toFixed(0)} KB; ` : '') +
+      `PyTorch DataLoader workers ${TORCH_WORKERS}; ${res.date}; ${f1(res.seconds)} s total.`,
+  );
+  return out.join('\n');
+}
+
+main().catch((e) => {
+  process.stderr.write(`${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});
