@@ -1,0 +1,148 @@
+/**
+ * Reads `sparsityLens.*` from VS Code for a folder, validates it (settings.ts) and resolves the
+ * model, handling workspace trust:
+ *
+ * In an untrusted workspace VS Code already hides the workspace's values of the restricted
+ * settings (package.json capabilities.untrustedWorkspaces.restrictedConfigurations:
+ * model, pythonPath, outputFolder), so a model named only by the workspace is never loaded.
+ * We say so (what was ignored, why, how to trust) instead of silently asking for a model.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { pickModel, type PickedModel } from './modelSources';
+import { resolveUserPath, SECTION, SETTING_KEYS, validateSettings, type ExtensionSettings } from './settings';
+import type { Logger } from './log';
+
+export function readRawSettings(scope?: vscode.Uri): Record<string, unknown> {
+  const c = vscode.workspace.getConfiguration(SECTION, scope);
+  const out: Record<string, unknown> = {};
+  for (const k of SETTING_KEYS) out[k] = c.get(k);
+  return out;
+}
+
+export async function openSetting(setting: string): Promise<void> {
+  await vscode.commands.executeCommand('workbench.action.openSettings', setting);
+}
+
+/** Valid settings for `scope`, or undefined after telling the user which setting is wrong. */
+export async function getValidSettings(scope: vscode.Uri | undefined, log: Logger): Promise<ExtensionSettings | undefined> {
+  const r = validateSettings(readRawSettings(scope));
+  if (r.ok) return r.settings;
+  for (const p of r.problems) log.error(p.message);
+  const first = r.problems[0];
+  const more = r.problems.length > 1 ? ` (${r.problems.length - 1} more in the "Sparsity Lens" output)` : '';
+  const choice = await vscode.window.showErrorMessage(`Sparsity Lens: ${first.message}${more}`, 'Open Settings');
+  if (choice === 'Open Settings') await openSetting(first.setting);
+  return undefined;
+}
+
+export interface ModelContext {
+  workspaceFolder?: vscode.WorkspaceFolder;
+  scope?: vscode.Uri;
+  storageDir: vscode.Uri;
+  log: Logger;
+  recent: string[];
+  rememberRecent(p: string): void;
+}
+
+/** The workspace's own value of sparsityLens.model, when trust hides it. */
+function modelHiddenByTrust(scope: vscode.Uri | undefined): string | undefined {
+  if (vscode.workspace.isTrusted) return undefined;
+  const i = vscode.workspace.getConfiguration(SECTION, scope).inspect<string>('model');
+  const v = i?.workspaceFolderValue ?? i?.workspaceValue;
+  return typeof v === 'string' && v.trim() !== '' ? v : undefined;
+}
+
+export function untrustedModelMessage(value: string): string {
+  return (
+    `This workspace's settings name the model "${value}" (sparsityLens.model), but the workspace is not trusted, ` +
+    'so Sparsity Lens will not load it: running a model executes its graph in native code. ' +
+    'Trust the workspace (Manage Workspace Trust) to use it, or choose a model yourself.'
+  );
+}
+
+/**
+ * The model to analyse: the configured one (checked to exist), else the user's choice through
+ * the model QuickPick (offering to save it in the settings). Undefined when the user gives up.
+ */
+export async function resolveModel(settings: ExtensionSettings, ctx: ModelContext): Promise<PickedModel | undefined> {
+  const wsPath = ctx.workspaceFolder?.uri.fsPath;
+  const hidden = modelHiddenByTrust(ctx.scope);
+  if (hidden && !settings.model) {
+    ctx.log.warn(untrustedModelMessage(hidden));
+    const choice = await vscode.window.showWarningMessage(untrustedModelMessage(hidden), 'Manage Workspace Trust', 'Choose Model…');
+    if (choice === 'Manage Workspace Trust') {
+      await vscode.commands.executeCommand('workbench.trust.manage');
+      return undefined;
+    }
+    if (choice !== 'Choose Model…') return undefined;
+    return chooseAndMaybeSave(ctx, false);
+  }
+  if (!settings.model) {
+    const choice = await vscode.window.showQuickPick(
+      [
+        { label: '$(folder-opened) Choose a model…', description: '.onnx or TensorFlow.js model.json', id: 'choose' },
+        { label: '$(settings-gear) Open the sparsityLens.model setting', id: 'settings' },
+      ],
+      { title: 'Sparsity Lens: no model is configured', placeHolder: 'No model is set in sparsityLens.model. Which model should be analysed?', ignoreFocusOut: true },
+    );
+    if (!choice) return undefined;
+    if (choice.id === 'settings') {
+      await openSetting(`${SECTION}.model`);
+      return undefined;
+    }
+    return chooseAndMaybeSave(ctx, true);
+  }
+  const p = resolveUserPath(settings.model, wsPath);
+  if (!fs.existsSync(p) || !fs.statSync(p).isFile()) {
+    const msg = `Sparsity Lens: the model file "${p}" (setting sparsityLens.model = "${settings.model}") does not exist.`;
+    ctx.log.error(msg);
+    const c = await vscode.window.showErrorMessage(msg, 'Open Settings', 'Choose Model…');
+    if (c === 'Open Settings') await openSetting(`${SECTION}.model`);
+    if (c === 'Choose Model…') return chooseAndMaybeSave(ctx, true);
+    return undefined;
+  }
+  return { path: p, source: 'file' };
+}
+
+/** Runs the model picker; optionally offers to store the choice in sparsityLens.model. */
+export async function chooseAndMaybeSave(ctx: ModelContext, offerSave: boolean): Promise<PickedModel | undefined> {
+  const cfg = vscode.workspace.getConfiguration(SECTION, ctx.scope);
+  const picked = await pickModel(
+    { workspaceFolder: ctx.workspaceFolder?.uri, storageDir: ctx.storageDir, pythonPath: cfg.get<string>('pythonPath') ?? '', log: (l) => ctx.log.info(l) },
+    ctx.recent,
+  );
+  if (!picked) return undefined;
+  ctx.rememberRecent(picked.path);
+  if (offerSave) await saveModelSetting(picked.path, ctx.workspaceFolder, true);
+  return picked;
+}
+
+/** A path for the setting: relative to the workspace folder when inside it. */
+export function settingPathFor(p: string, workspaceFolder: string | undefined): string {
+  if (workspaceFolder) {
+    const rel = path.relative(workspaceFolder, p);
+    if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) return rel.split(path.sep).join('/');
+  }
+  return p;
+}
+
+export async function saveModelSetting(p: string, folder: vscode.WorkspaceFolder | undefined, ask: boolean): Promise<void> {
+  const options: { label: string; target: vscode.ConfigurationTarget | null }[] = [];
+  if (folder && vscode.workspace.isTrusted) {
+    options.push({
+      label: vscode.workspace.workspaceFolders && vscode.workspace.workspaceFolders.length > 1 ? `Save in Folder Settings (${folder.name})` : 'Save in Workspace Settings',
+      target: vscode.workspace.workspaceFolders && vscode.workspace.workspaceFolders.length > 1 ? vscode.ConfigurationTarget.WorkspaceFolder : vscode.ConfigurationTarget.Workspace,
+    });
+  }
+  options.push({ label: 'Save in User Settings', target: vscode.ConfigurationTarget.Global });
+  if (ask) options.push({ label: 'Only for This Run', target: null });
+  const pick = ask
+    ? await vscode.window.showInformationMessage(`Use "${path.basename(p)}" as the model (sparsityLens.model) from now on?`, ...options.map((o) => o.label))
+    : options[0].label;
+  const opt = options.find((o) => o.label === pick);
+  if (!opt || opt.target === null) return;
+  const value = opt.target === vscode.ConfigurationTarget.Global ? p : settingPathFor(p, folder?.uri.fsPath);
+  await vscode.workspace.getConfiguration(SECTION, folder?.uri).update('model', value, opt.target);
+}

@@ -1,0 +1,96 @@
+/**
+ * Saving reports and charts through save dialogs: the whole report as JSON, CSV (the run
+ * folder's tables, written by the core's CSV functions) or standalone HTML, and one chart as
+ * SVG or PNG (the webview renders it with vega's toSVG / toImageURL and sends the data).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { renderStandaloneHtml } from '../core/htmlReport';
+import type { SparsityReport } from '../core/reportSchema';
+import { controlsCsv, psiCsv, summaryCsv } from '../core/reportWriter';
+import type { ChartExportFormat, ChartId, ReportExportFormat } from '../shared/protocol';
+import type { Logger } from './log';
+
+function defaultDir(reportPath: string | undefined): vscode.Uri | undefined {
+  if (reportPath) return vscode.Uri.file(path.dirname(reportPath));
+  return vscode.workspace.workspaceFolders?.[0]?.uri;
+}
+
+async function saveDialog(defaultName: string, reportPath: string | undefined, filters: Record<string, string[]>, title: string): Promise<vscode.Uri | undefined> {
+  const dir = defaultDir(reportPath);
+  return vscode.window.showSaveDialog({
+    title,
+    defaultUri: dir ? vscode.Uri.joinPath(dir, defaultName) : undefined,
+    filters,
+    saveLabel: 'Export',
+  });
+}
+
+export function reportStem(report: SparsityReport): string {
+  const base = path.basename(report.dataset.path || 'report').replace(/[^\w.-]+/g, '_') || 'report';
+  return `sparsity-${base}`;
+}
+
+export type CsvTable = 'psi' | 'summary' | 'controls';
+
+export function csvFor(report: SparsityReport, table: CsvTable): string {
+  if (table === 'summary') return summaryCsv(report);
+  if (table === 'controls') return controlsCsv(report);
+  return psiCsv(report);
+}
+
+/** Asks where (and for CSV which table), writes the file; returns its path or undefined. */
+export async function exportReportInteractive(
+  report: SparsityReport,
+  reportPath: string | undefined,
+  format: ReportExportFormat,
+  extensionUri: vscode.Uri,
+  log: Logger,
+): Promise<string | undefined> {
+  const stem = reportStem(report);
+  let content: string;
+  let uri: vscode.Uri | undefined;
+  if (format === 'json') {
+    uri = await saveDialog(`${stem}.sparsity.json`, reportPath, { 'Sparsity report': ['json'] }, 'Export report as JSON');
+    if (!uri) return undefined;
+    content = JSON.stringify(report, null, 1) + '\n';
+  } else if (format === 'csv') {
+    const items: (vscode.QuickPickItem & { table: CsvTable })[] = [
+      { label: 'PSI per category', description: 'categories × layers of the trained model, with images and accuracy', table: 'psi' },
+      { label: 'Per-layer summary', description: 'median, quartiles, min/max per layer and pass; PSI–accuracy r', table: 'summary' },
+    ];
+    if (report.passes.length > 1) items.push({ label: 'Controls (long format)', description: 'pass, category, layer, PSI', table: 'controls' });
+    const pick = await vscode.window.showQuickPick(items, { title: 'Export CSV: which table?' });
+    if (!pick) return undefined;
+    uri = await saveDialog(`${stem}-${pick.table}.csv`, reportPath, { CSV: ['csv'] }, `Export ${pick.label} as CSV`);
+    if (!uri) return undefined;
+    content = csvFor(report, pick.table);
+  } else {
+    uri = await saveDialog(`${stem}.html`, reportPath, { 'HTML page': ['html'] }, 'Export report as a standalone HTML page');
+    if (!uri) return undefined;
+    content = await renderStandaloneHtml(report, vscode.Uri.joinPath(extensionUri, 'dist').fsPath);
+  }
+  await vscode.workspace.fs.writeFile(uri, Buffer.from(content, 'utf8'));
+  log.info(`Exported ${format.toUpperCase()} to ${uri.fsPath}`);
+  return uri.fsPath;
+}
+
+/** Decodes a validated `data:image/png;base64,` URL. */
+export function pngBytes(dataUrl: string): Buffer {
+  return Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64');
+}
+
+export async function exportChart(chart: ChartId, format: ChartExportFormat, data: string, reportPath: string | undefined, log: Logger): Promise<string | undefined> {
+  const filters: Record<string, string[]> = format === 'svg' ? { 'SVG image': ['svg'] } : { 'PNG image': ['png'] };
+  const uri = await saveDialog(`${chart}.${format}`, reportPath, filters, `Save chart as ${format.toUpperCase()}`);
+  if (!uri) return undefined;
+  const bytes = format === 'svg' ? Buffer.from(data, 'utf8') : pngBytes(data);
+  await vscode.workspace.fs.writeFile(uri, bytes);
+  log.info(`Saved chart ${chart} (${format}, ${bytes.length} bytes) to ${uri.fsPath}`);
+  return uri.fsPath;
+}
+
+export function fileExists(p: string | undefined): boolean {
+  return !!p && fs.existsSync(p);
+}

@@ -1,0 +1,69 @@
+/**
+ * Sparsity Lens extension entry (bundled to dist/extension.js).
+ *
+ * Registers the commands, the report custom editor for `*.sparsity.json`, the serializer that
+ * restores live report panels after a reload, and the "Sparsity Lens" output channel.
+ * The analysis itself runs in a forked worker process (dist/analysisWorker.js), never here.
+ */
+import * as vscode from 'vscode';
+import { chooseModelCommand, exportReportCommand, openReportCommand, showLayersCommand, type CommandEnv } from './commands';
+import type { ModelContext } from './config';
+import { createLogger } from './log';
+import { EDITOR_VIEW_TYPE, PANEL_VIEW_TYPE, ReportEditorProvider, ReportPanelSerializer, type PanelEnv } from './reportPanel';
+import { RunManager } from './runs';
+
+const RECENT_KEY = 'sparsityLens.recentModels';
+
+export function activate(context: vscode.ExtensionContext): void {
+  const log = createLogger();
+  context.subscriptions.push(log);
+  log.info(`Sparsity Lens ${String(context.extension.packageJSON.version ?? '')} activated (workspace trusted: ${vscode.workspace.isTrusted})`);
+
+  const modelContext = (folder: vscode.WorkspaceFolder | undefined, scope: vscode.Uri | undefined): ModelContext => ({
+    workspaceFolder: folder,
+    scope,
+    storageDir: context.globalStorageUri,
+    log,
+    recent: context.globalState.get<string[]>(RECENT_KEY, []),
+    rememberRecent: (p) => {
+      const list = [p, ...context.globalState.get<string[]>(RECENT_KEY, []).filter((x) => x !== p)].slice(0, 8);
+      void context.globalState.update(RECENT_KEY, list);
+    },
+  });
+
+  const panelEnv: PanelEnv = { extensionUri: context.extensionUri, log, cancelRun: (id) => runs.cancel(id) };
+  const runs = new RunManager({ context, log, panelEnv: () => panelEnv, modelContext });
+  context.subscriptions.push(runs);
+
+  const cmdEnv: CommandEnv = { context, log, modelContext, workerScript: () => runs.workerScript() };
+  const guard =
+    <A extends unknown[]>(name: string, fn: (...args: A) => Promise<void>) =>
+    async (...args: A): Promise<void> => {
+      try {
+        await fn(...args);
+      } catch (e) {
+        log.error(`${name}: ${(e as Error).stack ?? String(e)}`);
+        void vscode.window.showErrorMessage(`Sparsity Lens: ${(e as Error).message}`);
+      }
+    };
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand('sparsityLens.analyzeFolder', guard('analyzeFolder', (uri?: vscode.Uri) => runs.analyzeFolder(uri))),
+    vscode.commands.registerCommand('sparsityLens.openReport', guard('openReport', (uri?: vscode.Uri) => openReportCommand(cmdEnv, uri))),
+    vscode.commands.registerCommand('sparsityLens.chooseModel', guard('chooseModel', () => chooseModelCommand(cmdEnv))),
+    vscode.commands.registerCommand('sparsityLens.showLayers', guard('showLayers', () => showLayersCommand(cmdEnv))),
+    vscode.commands.registerCommand('sparsityLens.exportReport', guard('exportReport', (uri?: vscode.Uri) => exportReportCommand(cmdEnv, uri))),
+    vscode.commands.registerCommand('sparsityLens.cancelAnalysis', guard('cancelAnalysis', () => runs.cancelInteractive())),
+    vscode.window.registerCustomEditorProvider(EDITOR_VIEW_TYPE, new ReportEditorProvider(panelEnv), {
+      supportsMultipleEditorsPerDocument: true,
+      webviewOptions: { retainContextWhenHidden: false },
+    }),
+    vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, new ReportPanelSerializer(panelEnv)),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => log.info('Workspace trusted: the workspace\'s sparsityLens.model is used from now on.')),
+  );
+  void vscode.commands.executeCommand('setContext', 'sparsityLens.running', false);
+}
+
+export function deactivate(): void {
+  /* RunManager.dispose (a subscription) cancels running workers. */
+}

@@ -1,0 +1,280 @@
+/**
+ * Report panels: the live panel of a run (a WebviewPanel restored after reload by a
+ * WebviewPanelSerializer) and the custom editor for `*.sparsity.json` files
+ * (CustomReadonlyEditorProvider). Both host the same webview (dist/webview.js) and speak
+ * src/shared/protocol.ts; every message from the webview is validated before use.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { ProgressEvent } from '../core/analyzeTypes';
+import { REPORT_SCHEMA, REPORT_SCHEMA_VERSION, type SparsityReport } from '../core/reportSchema';
+import {
+  sanitizePersistedState,
+  validateWebviewMessage,
+  type HostToWebviewMessage,
+  type ReportSource,
+  type RunStatus,
+  type WebviewToHostMessage,
+} from '../shared/protocol';
+import { exportChart, exportReportInteractive } from './exporting';
+import type { Logger } from './log';
+import { buildWebviewHtml, makeNonce } from './webviewHtml';
+
+export const PANEL_VIEW_TYPE = 'sparsityLens.report';
+export const EDITOR_VIEW_TYPE = 'sparsityLens.reportViewer';
+
+export interface PanelEnv {
+  extensionUri: vscode.Uri;
+  log: Logger;
+  /** Cancels a run of this window by id (from the panel's Cancel button). */
+  cancelRun(runId: string): void;
+}
+
+/** Reads and checks a saved report file. Throws an Error with a user-facing message. */
+export function readReportFile(file: string): SparsityReport {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`Cannot read ${file}: ${(e as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${path.basename(file)} is not valid JSON: ${(e as Error).message}`);
+  }
+  const r = data as Partial<SparsityReport>;
+  if (!r || typeof r !== 'object' || r.schema !== REPORT_SCHEMA) {
+    throw new Error(`${path.basename(file)} is not a Sparsity Lens report (its "schema" is not "${REPORT_SCHEMA}").`);
+  }
+  if (typeof r.schemaVersion !== 'number' || r.schemaVersion > REPORT_SCHEMA_VERSION) {
+    throw new Error(`${path.basename(file)} has report schema version ${String(r.schemaVersion)}, newer than this extension reads (${REPORT_SCHEMA_VERSION}). Update Sparsity Lens.`);
+  }
+  if (!Array.isArray(r.passes) || !Array.isArray(r.categories) || !r.dataset || !r.model) {
+    throw new Error(`${path.basename(file)} is incomplete: it lacks passes, categories, dataset or model.`);
+  }
+  return r as SparsityReport;
+}
+
+/** One webview showing a report (live or from a file). */
+export class ReportView implements vscode.Disposable {
+  private ready = false;
+  private report: SparsityReport | null = null;
+  private source: ReportSource | null = null;
+  private empty: string | null = null;
+  private progress: { runId: string; event: ProgressEvent } | null = null;
+  private status: Extract<HostToWebviewMessage, { type: 'runStatus' }> | null = null;
+  private readonly disposables: vscode.Disposable[] = [];
+  private disposed = false;
+  readonly onDidDispose: vscode.Event<void>;
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    private readonly env: PanelEnv,
+  ) {
+    const dist = vscode.Uri.joinPath(env.extensionUri, 'dist');
+    const media = vscode.Uri.joinPath(env.extensionUri, 'media');
+    panel.webview.options = { enableScripts: true, enableCommandUris: false, localResourceRoots: [dist, media] };
+    const nonce = makeNonce();
+    panel.webview.html = buildWebviewHtml({
+      cspSource: panel.webview.cspSource,
+      nonce,
+      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js')).toString(),
+      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'report.css')).toString(),
+      title: panel.title,
+    });
+    panel.iconPath = vscode.Uri.joinPath(media, 'report.svg');
+    this.disposables.push(panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)));
+    this.onDidDispose = panel.onDidDispose;
+    this.disposables.push(panel.onDidDispose(() => this.dispose()));
+    ReportView.all.add(this);
+    this.disposables.push(panel.onDidChangeViewState((e) => e.webviewPanel.active && (ReportView.lastActive = this)));
+    ReportView.lastActive = this;
+  }
+
+  /** Views alive, and the one last focused (for "Export Report…"). */
+  static readonly all = new Set<ReportView>();
+  static lastActive: ReportView | undefined;
+
+  get currentReport(): SparsityReport | null {
+    return this.report;
+  }
+  get currentSource(): ReportSource | null {
+    return this.source;
+  }
+
+  setReport(report: SparsityReport, source: ReportSource): void {
+    this.report = report;
+    this.source = source;
+    this.empty = null;
+    this.post({ type: 'report', report, source });
+  }
+
+  setEmpty(message: string): void {
+    this.empty = message;
+    this.report = null;
+    this.post({ type: 'empty', message });
+  }
+
+  setProgress(runId: string, event: ProgressEvent): void {
+    this.progress = { runId, event };
+    this.post({ type: 'progress', runId, progress: event });
+  }
+
+  setStatus(runId: string, status: RunStatus, message?: string, reportPath?: string): void {
+    this.status = { type: 'runStatus', runId, status, message, reportPath };
+    if (reportPath && this.source) this.source = { ...this.source, reportPath };
+    this.post(this.status);
+  }
+
+  private post(m: HostToWebviewMessage): void {
+    if (!this.ready || this.disposed) return;
+    void this.panel.webview.postMessage(m);
+  }
+
+  /** Sends the whole state (after the webview (re)loads and says `ready`). */
+  private flush(): void {
+    if (this.report && this.source) this.post({ type: 'report', report: this.report, source: this.source });
+    else if (this.empty) this.post({ type: 'empty', message: this.empty });
+    if (this.progress && (!this.status || this.status.status === 'running')) this.post({ type: 'progress', runId: this.progress.runId, progress: this.progress.event });
+    if (this.status) this.post(this.status);
+  }
+
+  private onMessage(raw: unknown): void {
+    const v = validateWebviewMessage(raw);
+    if (!v.ok) {
+      this.env.log.warn(`Ignored a message from the report webview: ${v.error}`);
+      return;
+    }
+    void this.handle(v.message).catch((e: unknown) => {
+      this.env.log.error(`Report panel: ${(e as Error).stack ?? String(e)}`);
+      void this.panel.webview.postMessage({ type: 'exportResult', ok: false, message: (e as Error).message } satisfies HostToWebviewMessage);
+    });
+  }
+
+  private async handle(m: WebviewToHostMessage): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        this.flush();
+        return;
+      case 'log':
+        if (m.level === 'error') this.env.log.error(`webview: ${m.message}`);
+        else if (m.level === 'warn') this.env.log.warn(`webview: ${m.message}`);
+        else this.env.log.info(`webview: ${m.message}`);
+        return;
+      case 'cancelRun':
+        if (this.status?.runId === m.runId || this.progress?.runId === m.runId) this.env.cancelRun(m.runId);
+        return;
+      case 'exportReport': {
+        if (!this.report) return;
+        const saved = await exportReportInteractive(this.report, this.source?.reportPath, m.format, this.env.extensionUri, this.env.log);
+        if (saved) this.post({ type: 'exportResult', ok: true, message: `Saved ${saved}` });
+        return;
+      }
+      case 'exportChart': {
+        const saved = await exportChart(m.chart, m.format, m.data, this.source?.reportPath, this.env.log);
+        if (saved) this.post({ type: 'exportResult', ok: true, message: `Saved ${saved}` });
+        return;
+      }
+      case 'revealSkipped': {
+        const r = this.report;
+        const s = r?.skipped[m.index];
+        if (!r || !s) return;
+        const root = path.resolve(r.dataset.path);
+        const file = path.resolve(root, s.file);
+        if (file !== root && !file.startsWith(root + path.sep)) {
+          this.env.log.warn(`Not revealing ${s.file}: outside the dataset folder.`);
+          return;
+        }
+        const uri = vscode.Uri.file(file);
+        if (vscode.workspace.getWorkspaceFolder(uri)) await vscode.commands.executeCommand('revealInExplorer', uri);
+        else await vscode.commands.executeCommand('revealFileInOS', uri);
+        return;
+      }
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    ReportView.all.delete(this);
+    if (ReportView.lastActive === this) ReportView.lastActive = undefined;
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+export function panelTitle(datasetPath: string, live: boolean): string {
+  return `${live ? 'Sparsity (running): ' : 'Sparsity: '}${path.basename(datasetPath)}`;
+}
+
+/** Opens the live panel of a new run beside the editor. */
+export function createLivePanel(env: PanelEnv, datasetPath: string): ReportView {
+  const panel = vscode.window.createWebviewPanel(
+    PANEL_VIEW_TYPE,
+    panelTitle(datasetPath, true),
+    { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+    { enableScripts: true, retainContextWhenHidden: false },
+  );
+  return new ReportView(panel, env);
+}
+
+/** Restores live panels after a window reload from the state the webview saved. */
+export class ReportPanelSerializer implements vscode.WebviewPanelSerializer {
+  constructor(private readonly env: PanelEnv) {}
+
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, rawState: unknown): Promise<void> {
+    const state = sanitizePersistedState(rawState);
+    const view = new ReportView(panel, this.env);
+    const file = state.source?.reportPath;
+    if (file && fs.existsSync(file)) {
+      try {
+        const report = readReportFile(file);
+        panel.title = panelTitle(report.dataset.path, false);
+        view.setReport(report, { kind: 'file', reportPath: file });
+        return;
+      } catch (e) {
+        view.setEmpty((e as Error).message);
+        return;
+      }
+    }
+    panel.title = 'Sparsity (interrupted)';
+    view.setEmpty('The analysis shown here stopped when the window reloaded, before its report was saved. Run "Analyze Sparsity" on the folder again.');
+  }
+}
+
+interface ReportDocument extends vscode.CustomDocument {
+  readonly uri: vscode.Uri;
+}
+
+/** Opening a `*.sparsity.json` shows the report panel (VS Code restores these editors itself). */
+export class ReportEditorProvider implements vscode.CustomReadonlyEditorProvider<ReportDocument> {
+  constructor(private readonly env: PanelEnv) {}
+
+  openCustomDocument(uri: vscode.Uri): ReportDocument {
+    return { uri, dispose: () => undefined };
+  }
+
+  resolveCustomEditor(document: ReportDocument, panel: vscode.WebviewPanel): void {
+    const view = new ReportView(panel, this.env);
+    const load = (): void => {
+      try {
+        const report = readReportFile(document.uri.fsPath);
+        view.setReport(report, { kind: 'file', reportPath: document.uri.fsPath });
+      } catch (e) {
+        view.setEmpty((e as Error).message);
+        this.env.log.warn((e as Error).message);
+      }
+    };
+    load();
+    if (document.uri.scheme === 'file') {
+      const dir = path.dirname(document.uri.fsPath);
+      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dir), path.basename(document.uri.fsPath)));
+      watcher.onDidChange(load);
+      watcher.onDidCreate(load);
+      view.onDidDispose(() => watcher.dispose());
+    }
+  }
+}

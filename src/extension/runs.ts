@@ -1,0 +1,243 @@
+/**
+ * "Analyze Sparsity": settings → model → worker process → progress notification + live panel.
+ *
+ * One forked worker per run (src/extension/workerClient.ts). Cancel (notification button,
+ * panel button, "Cancel Analysis" command) asks the worker to abort; the core stops within one
+ * batch and leaves no report; the worker is killed if it does not exit in time.
+ * A second run on a folder that is being analysed asks: cancel the previous, run both, or keep
+ * the previous.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { AnalyzeResult, ProgressEvent } from '../core/analyzeTypes';
+import { formatProgress, progressPercent } from '../shared/protocol';
+import { getValidSettings, openSetting, resolveModel, type ModelContext } from './config';
+import type { Logger } from './log';
+import { createLivePanel, panelTitle, type PanelEnv, type ReportView } from './reportPanel';
+import { buildAnalyzeRequest, describeSettings, resolveOutputRoot } from './settings';
+import { startAnalyze, WorkerCancelledError, WorkerError, type WorkerJob } from './workerClient';
+
+export interface RunEnv {
+  context: vscode.ExtensionContext;
+  log: Logger;
+  panelEnv(): PanelEnv;
+  modelContext(folder: vscode.WorkspaceFolder | undefined, scope: vscode.Uri | undefined): ModelContext;
+}
+
+interface ActiveRun {
+  runId: string;
+  datasetPath: string;
+  job: WorkerJob<AnalyzeResult>;
+  view: ReportView;
+  startedAt: number;
+  lastProgress?: ProgressEvent;
+}
+
+export const SECOND_RUN = {
+  cancelPrevious: 'Cancel Previous and Start',
+  runBoth: 'Run Both',
+  keepPrevious: 'Keep Previous',
+} as const;
+
+let runCounter = 0;
+
+export class RunManager implements vscode.Disposable {
+  private readonly runs = new Map<string, ActiveRun>();
+
+  constructor(private readonly env: RunEnv) {}
+
+  get active(): ActiveRun[] {
+    return [...this.runs.values()];
+  }
+
+  private updateContext(): void {
+    void vscode.commands.executeCommand('setContext', 'sparsityLens.running', this.runs.size > 0);
+  }
+
+  workerScript(): string {
+    return vscode.Uri.joinPath(this.env.context.extensionUri, 'dist', 'analysisWorker.js').fsPath;
+  }
+
+  cancel(runId: string): void {
+    const run = this.runs.get(runId);
+    if (!run) return;
+    this.env.log.info(`Cancelling the analysis of ${run.datasetPath} (run ${runId})`);
+    run.job.cancel();
+  }
+
+  /** "Cancel Analysis" command: the only run, or a pick among several. */
+  async cancelInteractive(): Promise<void> {
+    const runs = this.active;
+    if (runs.length === 0) {
+      void vscode.window.showInformationMessage('Sparsity Lens: no analysis is running.');
+      return;
+    }
+    let target = runs[0];
+    if (runs.length > 1) {
+      const pick = await vscode.window.showQuickPick(
+        runs.map((r) => ({ label: path.basename(r.datasetPath), description: r.lastProgress ? formatProgress(r.lastProgress) : 'starting', run: r })),
+        { title: 'Cancel which analysis?' },
+      );
+      if (!pick) return;
+      target = pick.run;
+    }
+    this.cancel(target.runId);
+  }
+
+  async analyzeFolder(arg?: vscode.Uri): Promise<void> {
+    const log = this.env.log;
+    let folder = arg instanceof vscode.Uri ? arg : undefined;
+    if (!folder) {
+      const picked = await vscode.window.showOpenDialog({
+        title: 'Analyze Sparsity: choose the image folder (one sub-folder per category)',
+        canSelectFolders: true,
+        canSelectFiles: false,
+        canSelectMany: false,
+        openLabel: 'Analyze Sparsity',
+        defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+      });
+      folder = picked?.[0];
+      if (!folder) return;
+    }
+    if (folder.scheme !== 'file') {
+      void vscode.window.showErrorMessage(`Sparsity Lens analyses folders on this machine's disk; "${folder.toString()}" is not one.`);
+      return;
+    }
+    const datasetPath = folder.fsPath;
+    if (!fs.existsSync(datasetPath) || !fs.statSync(datasetPath).isDirectory()) {
+      void vscode.window.showErrorMessage(`Sparsity Lens: "${datasetPath}" is not a folder.`);
+      return;
+    }
+    const wsFolder = vscode.workspace.getWorkspaceFolder(folder);
+    const settings = await getValidSettings(folder, log);
+    if (!settings) return;
+    const model = await resolveModel(settings, this.env.modelContext(wsFolder, folder));
+    if (!model) return;
+
+    const same = this.active.filter((r) => r.datasetPath === datasetPath);
+    if (same.length > 0) {
+      const p = same[same.length - 1].lastProgress;
+      const choice = await vscode.window.showWarningMessage(
+        `Sparsity Lens is already analysing "${path.basename(datasetPath)}"${p ? ` (${formatProgress(p)})` : ''}. What should happen?`,
+        { modal: true, detail: 'Running both doubles the work on this machine; each run writes its own run folder.' },
+        SECOND_RUN.cancelPrevious,
+        SECOND_RUN.runBoth,
+        SECOND_RUN.keepPrevious,
+      );
+      if (!choice || choice === SECOND_RUN.keepPrevious) {
+        same[same.length - 1].view.panel.reveal(undefined, true);
+        return;
+      }
+      if (choice === SECOND_RUN.cancelPrevious) {
+        for (const r of same) this.cancel(r.runId);
+        await Promise.all(same.map((r) => r.job.done.catch(() => undefined)));
+      }
+    }
+
+    const outputRoot = resolveOutputRoot(settings.outputFolder, wsFolder?.uri.fsPath, datasetPath);
+    const request = buildAnalyzeRequest(settings, { datasetPath, modelPath: model.path, outputRoot, modelSource: model.source });
+    const script = this.workerScript();
+    if (!fs.existsSync(script)) {
+      void vscode.window.showErrorMessage(`Sparsity Lens is not built: ${script} is missing (run "npm run build").`);
+      return;
+    }
+    const runId = `run-${Date.now().toString(36)}-${++runCounter}`;
+    log.info(`Analyze ${datasetPath}`);
+    log.info(`model: ${model.path} (${model.source})`);
+    log.info(`output folder: ${outputRoot}`);
+    for (const l of describeSettings(settings)) log.info(l);
+
+    const view = createLivePanel(this.env.panelEnv(), datasetPath);
+    view.setEmpty(`Analysing ${datasetPath}…`);
+    view.setStatus(runId, 'running');
+
+    const job = startAnalyze(
+      { script, onOutput: (l) => log.info(`[worker] ${l}`) },
+      request,
+      {
+        onProgress: (e) => {
+          run.lastProgress = e;
+          view.setProgress(runId, e);
+          progressSink?.(e);
+        },
+        onPartial: (report) => view.setReport(report, { kind: 'live', runId }),
+        onLog: (line) => log.info(line),
+      },
+    );
+    let progressSink: ((e: ProgressEvent) => void) | undefined;
+    const run: ActiveRun = { runId, datasetPath, job, view, startedAt: Date.now() };
+    this.runs.set(runId, run);
+    this.updateContext();
+    log.info(`worker pid ${job.pid ?? '?'} started (run ${runId})`);
+
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Sparsity Lens: ${path.basename(datasetPath)}`, cancellable: true },
+      async (progress, token) => {
+        token.onCancellationRequested(() => this.cancel(runId));
+        let reported = 0;
+        progressSink = (e) => {
+          const pct = progressPercent(e);
+          const increment = pct > reported ? pct - reported : 0;
+          reported = Math.max(reported, pct);
+          progress.report({ message: formatProgress(e), increment });
+        };
+        progress.report({ message: 'Starting…' });
+        await this.finish(run).catch((e: unknown) => log.error(String(e)));
+      },
+    );
+  }
+
+  private async finish(run: ActiveRun): Promise<void> {
+    const { log } = this.env;
+    const { view, runId } = run;
+    try {
+      const result = await run.job.done;
+      view.panel.title = panelTitle(run.datasetPath, false);
+      view.setReport(result.report, { kind: 'file', reportPath: result.reportPath, runId });
+      view.setStatus(runId, 'done', undefined, result.reportPath);
+      const t = result.report.timings;
+      log.info(
+        `Done in ${t.seconds.toFixed(1)} s (${t.imagesPerSecond.toFixed(1)} img/s; decode ${t.decodeSeconds.toFixed(1)} s, inference ${t.inferenceSeconds.toFixed(1)} s, stats ${t.statsSeconds.toFixed(1)} s); backend ${result.report.engine.runtime} ${result.report.engine.backend}`,
+      );
+      for (const s of result.report.skipped) log.warn(`skipped ${s.file}: ${s.reason}`);
+      log.info(`Report: ${result.reportPath}`);
+      void vscode.window.showInformationMessage(`Sparsity Lens: report saved in ${result.runDir}`, 'Reveal in Explorer').then((c) => {
+        if (c) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(result.reportPath));
+      });
+    } catch (e) {
+      if (e instanceof WorkerCancelledError) {
+        view.panel.title = `Sparsity (cancelled): ${path.basename(run.datasetPath)}`;
+        view.setStatus(runId, 'cancelled', e.killed ? 'Cancelled (the worker was stopped). No report was written.' : 'Cancelled. No report was written.');
+        log.info(`Run ${runId} cancelled${e.killed ? ' (worker killed after the grace period)' : ''}; no report written.`);
+        void vscode.window.showInformationMessage(`Sparsity Lens: analysis of "${path.basename(run.datasetPath)}" cancelled; no report was written.`);
+      } else if (e instanceof WorkerError && e.isUserError) {
+        view.panel.title = `Sparsity (failed): ${path.basename(run.datasetPath)}`;
+        view.setStatus(runId, 'failed', e.message);
+        log.error(e.message);
+        const actions = e.code === 'E_SETTINGS' ? ['Open Settings'] : ['Show Output'];
+        const c = await vscode.window.showErrorMessage(`Sparsity Lens: ${e.message}`, ...actions);
+        if (c === 'Open Settings') await openSetting('sparsityLens');
+        if (c === 'Show Output') log.show();
+      } else {
+        const err = e as Error & { workerStack?: string };
+        view.panel.title = `Sparsity (failed): ${path.basename(run.datasetPath)}`;
+        view.setStatus(runId, 'failed', err.message);
+        log.error(`Run ${runId} failed: ${err.workerStack ?? err.stack ?? String(e)}`);
+        const c = await vscode.window.showErrorMessage(`Sparsity Lens: the analysis failed: ${err.message}`, 'Show Output');
+        if (c) log.show();
+      }
+    } finally {
+      this.runs.delete(runId);
+      this.updateContext();
+    }
+  }
+
+  dispose(): void {
+    for (const r of this.runs.values()) {
+      r.job.cancel();
+      // The window is closing: do not wait for the grace period.
+      setTimeout(() => r.job.kill(), 2000).unref?.();
+    }
+  }
+}
