@@ -240,7 +240,8 @@ interface FetchContext {
   usedBefore: number;
   signal?: AbortSignal;
   idleTimeoutMs: number;
-  progress(receivedTotal: number, file: string, contentLength: number | null): void;
+  /** `force`: report now (start of a file, its first bytes); otherwise throttled. */
+  progress(receivedTotal: number, file: string, contentLength: number | null, force: boolean): void;
 }
 
 /** GETs one URL into `dest`, hashing as it streams; enforces status, HTML, size and completeness. */
@@ -263,7 +264,7 @@ async function fetchToFile(url: string, dest: string, label: string, ctx: FetchC
     req.destroy();
     throw tooBigError(url, ctx.usedBefore + length, ctx.maxBytes, true);
   }
-  ctx.progress(ctx.usedBefore, label, length);
+  ctx.progress(ctx.usedBefore, label, length, true);
 
   fs.mkdirSync(path.dirname(dest), { recursive: true });
   const out = fs.createWriteStream(dest, { flags: 'wx' });
@@ -273,18 +274,21 @@ async function fetchToFile(url: string, dest: string, label: string, ctx: FetchC
 
   return new Promise<FetchResult>((resolve, reject) => {
     let settled = false;
-    const fail = (e: unknown): void => {
+    const fail = (err: unknown): void => {
       if (settled) return;
       settled = true;
+      cleanup();
+      // A cancel destroys the request, which can surface first as a reset connection.
+      const e = ctx.signal?.aborted ? new CancelledError() : err;
       req.destroy();
       res.destroy();
       out.destroy();
       reject(e);
     };
     const onAbort = (): void => fail(new CancelledError());
+    const cleanup = (): void => ctx.signal?.removeEventListener('abort', onAbort);
     if (ctx.signal?.aborted) return onAbort();
     ctx.signal?.addEventListener('abort', onAbort, { once: true });
-    const cleanup = (): void => ctx.signal?.removeEventListener('abort', onAbort);
 
     res.on('data', (chunk: Buffer) => {
       if (settled) return;
@@ -299,7 +303,7 @@ async function fetchToFile(url: string, dest: string, label: string, ctx: FetchC
       received += chunk.length;
       if (received > budget) return fail(tooBigError(url, ctx.usedBefore + received, ctx.maxBytes, false));
       hash.update(chunk);
-      ctx.progress(ctx.usedBefore + received, label, length);
+      ctx.progress(ctx.usedBefore + received, label, length, received === chunk.length);
       if (!out.write(chunk)) {
         res.pause();
         out.once('drain', () => res.resume());
@@ -320,7 +324,6 @@ async function fetchToFile(url: string, dest: string, label: string, ctx: FetchC
     });
 
     function truncated(e?: Error): UserError {
-      cleanup();
       const of = length !== null ? ` of ${length}` : '';
       return new UserError(
         `The download of ${url} was cut off after ${received}${of} bytes${e ? ` (${e.message})` : ''}. Try again; nothing was saved.`,
@@ -439,7 +442,7 @@ export async function downloadModel(url: string, cacheDir: string, opts: Downloa
       usedBefore: 0,
       signal: opts.signal,
       idleTimeoutMs,
-      progress: (r, f, len) => progress(r, f, len, r === ctx.usedBefore),
+      progress: (r, f, len, force) => progress(r, f, len, force),
     };
     // Download under a neutral name; the format decides the final name.
     const tmpMain = path.join(staging.dir, '.download');
