@@ -463,6 +463,10 @@ describe('ONNX engine: files and errors', () => {
     h.output(h.relu(h.node('Transpose', [xi], { perm: [0, 3, 1, 2] })));
     const g = h.save(path.join(tmp, 'nhwc.onnx'));
     await rejectsUser(openOnnxEngine(g), g, 'NHWC');
+    const two = new OnnxBuilder({ opset: 13 });
+    two.output(two.add(two.input('a', [1, 3, 8, 8]), two.input('b', [1, 3, 8, 8])));
+    const t = two.save(path.join(tmp, 'two.onnx'));
+    await rejectsUser(openOnnxEngine(t), t, '2 inputs', 'a, b');
   });
 
   it('external weights: loaded when present, a clear error when missing', async () => {
@@ -604,6 +608,7 @@ describe('ONNX engine: torchvision exports (python3-torch)', () => {
       assert.equal(layers[layers.length - 1].shape[0], last);
       assert.ok(d.every((n) => !/^conv\d+$/.test(n)), 'node names, not a chain');
       const input = Float32Array.from({ length: 2 * 3 * 224 * 224 }, (_, i) => Math.sin(i * 0.01));
+      let trainedOut: Float32Array[] = [];
       for (const variant of [trained, { kind: 'norelu' }, { kind: 'permuted', seed: 1, target: 'weights' }] as ModelVariant[]) {
         const s = await session(e, d, { variant, includeLogits: true, threads: 2 });
         const out = await s.run(input, 2);
@@ -611,7 +616,12 @@ describe('ONNX engine: torchvision exports (python3-torch)', () => {
         out.taps.forEach((t, i) => assert.equal(t.length, 2 * s.tapUnits[i]));
         assert.equal(out.logits!.length, 2000);
         assert.ok(out.taps.every((t) => t.every(Number.isFinite)), `${variant.kind}: finite`);
-        if (variant.kind === 'trained') assert.ok(out.taps.every((t) => t.every((v) => v >= 0)));
+        if (variant.kind === 'trained') {
+          assert.ok(out.taps.every((t) => t.every((v) => v >= 0)));
+          trainedOut = out.taps;
+        } else {
+          assert.ok(out.taps.every((t, i) => t.some((v, k) => v !== trainedOut[i][k])), `${variant.kind}: every tap changes`);
+        }
         if (variant.kind === 'norelu') assert.ok(out.taps.some((t) => t.some((v) => v < 0)));
         await s.dispose();
       }

@@ -538,6 +538,15 @@ export function analyseModel(model: onnx.IModelProto): ModelAnalysis {
       `its input "${inputName}" has shape ${inputDims ? '[' + inputDims.map((d) => d ?? '?').join(', ') + ']' : '(unknown)'}, not a 4-D image batch`,
     );
   }
+  const elemType = input.type?.tensorType?.elemType ?? 0;
+  if (elemType !== DT.FLOAT) {
+    throw new GraphError(`its input "${inputName}" holds ${dtypeName(elemType)} values; this engine feeds float32 images`);
+  }
+  if (realInputs.length > 1) {
+    throw new GraphError(
+      `it has ${realInputs.length} inputs (${realInputs.map((v) => v.name).join(', ')}); only models with a single image input can be run`,
+    );
+  }
   const [, ch, , last] = inputDims;
   if (last !== null && (last === 1 || last === 3) && ch !== null && ch !== 1 && ch !== 3) {
     throw new GraphError(
