@@ -1,0 +1,81 @@
+/** The standalone report.html (src/core/htmlReport.ts) and the panel HTML/CSP (src/extension/webviewHtml.ts). */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { escapeHtml, jsonForScript, renderStandaloneHtml, scriptForHtml } from '../../src/core/htmlReport';
+import type { SparsityReport } from '../../src/core/reportSchema';
+import { UserError } from '../../src/core/types';
+import { buildWebviewHtml, contentSecurityPolicy, makeNonce } from '../../src/extension/webviewHtml';
+
+const report: SparsityReport = JSON.parse(fs.readFileSync(path.join(__dirname, '../fixtures/report/sample.sparsity.json'), 'utf8'));
+
+function assets(js: string, css = '.x{color:red}'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sl-html-'));
+  fs.writeFileSync(path.join(dir, 'reportStandalone.js'), js);
+  fs.writeFileSync(path.join(dir, 'report.css'), css);
+  return dir;
+}
+const sha = (s: string) => `'sha256-${createHash('sha256').update(s, 'utf8').digest('base64')}'`;
+
+describe('renderStandaloneHtml', () => {
+  it('inlines renderer, stylesheet and report; the CSP allows exactly those by hash', async () => {
+    const js = 'window.__rendered = 1; const s = "</script><b>";';
+    const html = await renderStandaloneHtml(report, assets(js));
+    const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]);
+    assert.equal(scripts.length, 1, 'one executable inline script, and </script in it escaped');
+    assert.equal(scripts[0], scriptForHtml(js));
+    assert.ok(scripts[0].includes('<\\/script><b>'));
+    const style = html.match(/<style>([\s\S]*?)<\/style>/)![1];
+    assert.ok(style.includes('.x{color:red}') && style.includes('--vscode-editor-background'));
+    const csp = html.match(/http-equiv="Content-Security-Policy" content="([^"]+)"/)![1].replace(/&#39;/g, "'");
+    assert.ok(csp.includes("default-src 'none'"));
+    assert.ok(csp.includes(`script-src ${sha(scripts[0])}`), csp);
+    assert.ok(csp.includes(`style-src ${sha(style)} ${sha('')}`), csp);
+    assert.ok(!/unsafe-(inline|eval)/.test(csp));
+    assert.ok(!/https?:/.test(html.replace(/https?:\/\/vega\.github\.io\/schema[^"]*/g, '')), 'no remote URLs');
+  });
+
+  it('embeds the report JSON safely: category names cannot break out of the data block', async () => {
+    const evil: SparsityReport = { ...report, categories: [...report.categories, { name: '</script><script>alert(1)</script>\u2028', images: 1 }] };
+    const html = await renderStandaloneHtml(evil, assets('1'));
+    const data = html.match(/<script type="application\/json" id="sparsity-report">([\s\S]*?)<\/script>/)![1];
+    assert.ok(!data.includes('<') && !data.includes('>'));
+    assert.deepEqual(JSON.parse(data), evil);
+    assert.equal((html.match(/<script/g) ?? []).length, 2);
+    assert.ok(html.includes('<title>Sparsity report: alexnet-mini.onnx on fish</title>'));
+  });
+
+  it('says how to build the renderer when it is missing', async () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'sl-html-'));
+    await assert.rejects(renderStandaloneHtml(report, empty), (e: unknown) => e instanceof UserError && /npm run build/.test((e as Error).message));
+  });
+
+  it('escapes helpers', () => {
+    assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+    assert.equal(jsonForScript({ a: '</script>&' }), '{"a":"\\u003c/script\\u003e\\u0026"}');
+  });
+});
+
+describe('webview HTML', () => {
+  it('has a strict CSP: nonce scripts, no inline styles or eval, local resources only', () => {
+    const nonce = makeNonce();
+    assert.match(nonce, /^[A-Za-z0-9]{20,}$/);
+    assert.notEqual(nonce, makeNonce());
+    const src = 'https://file+.vscode-resource.vscode-cdn.net';
+    const csp = contentSecurityPolicy(src, nonce);
+    assert.equal(
+      csp,
+      `default-src 'none'; img-src ${src} data:; style-src ${src} 'nonce-${nonce}'; font-src ${src}; script-src 'nonce-${nonce}'; base-uri 'none'; form-action 'none'`,
+    );
+    const html = buildWebviewHtml({ cspSource: src, nonce, scriptUri: `${src}/dist/webview.js`, styleUri: `${src}/media/report.css`, title: 'Sparsity: "x"' });
+    assert.ok(html.includes(`<script nonce="${nonce}" src="${src}/dist/webview.js"></script>`));
+    assert.ok(html.includes(`<meta property="csp-nonce" content="${nonce}">`));
+    assert.ok(html.includes('<title>Sparsity: &quot;x&quot;</title>'));
+    assert.ok(html.includes('data-testid="report-root"'));
+    assert.equal((html.match(/<script/g) ?? []).length, 1);
+    assert.ok(!/unsafe-/.test(html));
+  });
+});

@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import {
+  buildAnalyzeRequest,
+  DEFAULTS,
+  describeSettings,
+  ENUMS,
+  RANGES,
+  resolveOutputRoot,
+  resolveUserPath,
+  SETTING_KEYS,
+  validateSettings,
+  type ExtensionSettings,
+} from '../../src/extension/settings';
+import { presetDefaults } from '../../src/core/settings';
+
+const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8'));
+const props: Record<string, Record<string, unknown>> = pkg.contributes.configuration.properties;
+
+function valid(raw: Record<string, unknown> = {}): ExtensionSettings {
+  const r = validateSettings(raw);
+  assert.equal(r.ok, true, r.ok ? '' : JSON.stringify(r.problems));
+  return (r as { settings: ExtensionSettings }).settings;
+}
+function problems(raw: Record<string, unknown>) {
+  const r = validateSettings(raw);
+  assert.equal(r.ok, false, `accepted ${JSON.stringify(raw)}`);
+  return (r as { problems: { setting: string; message: string }[] }).problems;
+}
+
+describe('package.json settings schema agrees with the validator', () => {
+  it('declares exactly the keys the extension reads, with resource scope and a description', () => {
+    assert.deepEqual(Object.keys(props).sort(), SETTING_KEYS.map((k) => `sparsityLens.${k}`).sort());
+    for (const [k, p] of Object.entries(props)) {
+      assert.equal(p.scope, 'resource', k);
+      assert.ok(typeof p.markdownDescription === 'string' && (p.markdownDescription as string).length > 20, `${k} has a description`);
+      assert.ok('default' in p, `${k} has a default`);
+    }
+  });
+
+  it('uses the same defaults, enums and ranges', () => {
+    for (const k of SETTING_KEYS) assert.deepEqual(props[`sparsityLens.${k}`].default, DEFAULTS[k], k);
+    for (const [k, values] of Object.entries(ENUMS)) assert.deepEqual(props[`sparsityLens.${k}`].enum, [...values], k);
+    for (const [k, [lo, hi]] of Object.entries(RANGES)) {
+      const p = props[`sparsityLens.${k}`];
+      const min = p.minimum ?? (p.anyOf as { minimum?: number }[] | undefined)?.[0]?.minimum;
+      assert.equal(min, lo, `${k} minimum`);
+      if (p.maximum !== undefined) assert.equal(p.maximum, hi, `${k} maximum`);
+    }
+    // The schema's defaults pass validation.
+    const defaults = Object.fromEntries(SETTING_KEYS.map((k) => [k, props[`sparsityLens.${k}`].default]));
+    valid(defaults);
+  });
+
+  it('defaults equal the liu2020 preset of the core', () => {
+    const s = valid();
+    const p = presetDefaults('liu2020');
+    assert.equal(s.imagesPerCategory, p.imagesPerCategory);
+    assert.equal(s.batchSize, p.batchSize);
+    assert.equal(s.seed, p.seed);
+    assert.equal(s.folds, p.folds);
+    assert.equal(s.unit, p.unit);
+    assert.equal(s.accuracy, p.accuracy);
+    assert.equal(s.referencePSI, p.referencePSI);
+    assert.equal(s.controls.permutedWeights, p.controls.permutations);
+    assert.equal(s.controls.noNonlinearity, p.controls.noNonlinearity);
+    assert.equal(s.controls.permuteTarget, p.controls.permuteTarget);
+  });
+
+  it('contributes the commands, menus, custom editor and limited untrusted-workspace support', () => {
+    const cmds = pkg.contributes.commands.map((c: { command: string }) => c.command);
+    for (const c of ['analyzeFolder', 'openReport', 'chooseModel', 'showLayers', 'exportReport']) assert.ok(cmds.includes(`sparsityLens.${c}`), c);
+    const analyze = pkg.contributes.commands.find((c: { command: string }) => c.command === 'sparsityLens.analyzeFolder');
+    assert.equal(analyze.title, 'Analyze Sparsity');
+    const ctx = pkg.contributes.menus['explorer/context'].find((m: { command: string }) => m.command === 'sparsityLens.analyzeFolder');
+    assert.equal(ctx.when, 'explorerResourceIsFolder');
+    assert.deepEqual(pkg.contributes.customEditors[0].selector, [{ filenamePattern: '*.sparsity.json' }]);
+    assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
+    assert.ok(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations.includes('sparsityLens.model'));
+    assert.ok(pkg.activationEvents.includes('onWebviewPanel:sparsityLens.report'));
+  });
+});
+
+describe('validateSettings', () => {
+  it('accepts an empty object (all defaults) and typical values', () => {
+    const s = valid({});
+    assert.equal(s.model, '');
+    assert.equal(s.imagesPerCategory, 'all');
+    assert.deepEqual(s.layers, []);
+    const t = valid({ model: ' models/alexnet.onnx ', imagesPerCategory: 50, layers: ['conv1', ' fc2 '], 'controls.permutedWeights': 0, 'preprocess.mean': [0, 0, 0], 'preprocess.width': 227, 'preprocess.height': 227 });
+    assert.equal(t.model, 'models/alexnet.onnx');
+    assert.equal(t.imagesPerCategory, 50);
+    assert.deepEqual(t.layers, ['conv1', 'fc2']);
+    assert.deepEqual(t.preprocess.mean, [0, 0, 0]);
+  });
+
+  it('names the setting, what is wrong and what was given', () => {
+    const cases: [Record<string, unknown>, string, RegExp][] = [
+      [{ folds: 1 }, 'sparsityLens.folds', /from 2 to 20 \(it is 1\)/],
+      [{ folds: 2.5 }, 'sparsityLens.folds', /whole number/],
+      [{ batchSize: '8' }, 'sparsityLens.batchSize', /\(it is "8"\)/],
+      [{ imagesPerCategory: 0 }, 'sparsityLens.imagesPerCategory', /"all" or a whole number/],
+      [{ imagesPerCategory: 'some' }, 'sparsityLens.imagesPerCategory', /"all"/],
+      [{ unit: 'pixel' }, 'sparsityLens.unit', /"channel", "channel-position"/],
+      [{ accuracy: 'top1' }, 'sparsityLens.accuracy', /"auto", "model", "decoder", "none"/],
+      [{ preset: 'vgg' }, 'sparsityLens.preset', /"liu2020"/],
+      [{ layers: 'conv1' }, 'sparsityLens.layers', /list of layer names/],
+      [{ layers: ['fc1', 'fc1'] }, 'sparsityLens.layers', /twice/],
+      [{ 'controls.permutedWeights': -1 }, 'sparsityLens.controls.permutedWeights', /from 0 to 100/],
+      [{ 'controls.noNonlinearity': 'yes' }, 'sparsityLens.controls.noNonlinearity', /true or false/],
+      [{ seed: -3 }, 'sparsityLens.seed', /from 0/],
+      [{ referencePSI: 1.5 }, 'sparsityLens.referencePSI', /from 0 to 1/],
+      [{ 'preprocess.std': [0.2, 0, 0.2] }, 'sparsityLens.preprocess.std', /positive/],
+      [{ 'preprocess.mean': [1, 2] }, 'sparsityLens.preprocess.mean', /three/],
+      [{ 'preprocess.scale': 0 }, 'sparsityLens.preprocess.scale', /positive/],
+      [{ 'preprocess.width': 224 }, 'sparsityLens.preprocess.height', /set together/],
+      [{ 'preprocess.resize': 'crop' }, 'sparsityLens.preprocess.resize', /"model", "stretch", "shorter-crop"/],
+      [{ outputFolder: '  ' }, 'sparsityLens.outputFolder', /must name a folder/],
+      [{ model: 3 }, 'sparsityLens.model', /string/],
+    ];
+    for (const [raw, setting, re] of cases) {
+      const ps = problems(raw);
+      assert.equal(ps.length, 1, `${JSON.stringify(raw)}: ${JSON.stringify(ps)}`);
+      assert.equal(ps[0].setting, setting);
+      assert.ok(ps[0].message.includes(setting), ps[0].message);
+      assert.match(ps[0].message, re);
+    }
+  });
+
+  it('reports every invalid setting at once', () => {
+    const ps = problems({ folds: 0, batchSize: 0, unit: 'x' });
+    assert.deepEqual(ps.map((p) => p.setting).sort(), ['sparsityLens.batchSize', 'sparsityLens.folds', 'sparsityLens.unit']);
+  });
+});
+
+describe('buildAnalyzeRequest', () => {
+  it('maps settings onto the core request; "use the model\'s value" settings are left out', () => {
+    const s = valid({ imagesPerCategory: 20, 'controls.permutedWeights': 3, 'controls.noNonlinearity': false, decoderLayer: 'fc1', seed: 7 });
+    const req = buildAnalyzeRequest(s, { datasetPath: '/d', modelPath: '/m.onnx', outputRoot: '/o', modelSource: 'file' });
+    assert.equal(req.datasetPath, '/d');
+    assert.equal(req.modelPath, '/m.onnx');
+    assert.equal(req.outputRoot, '/o');
+    assert.equal(req.modelSource, 'file');
+    assert.equal(req.settings?.imagesPerCategory, 20);
+    assert.equal(req.settings?.seed, 7);
+    assert.equal(req.settings?.decoderLayer, 'fc1');
+    assert.deepEqual(req.settings?.controls, { permutations: 3, noNonlinearity: false, permuteTarget: 'weights' });
+    assert.equal(req.preprocessing, undefined);
+    const d = buildAnalyzeRequest(valid(), { datasetPath: '/d', modelPath: '/m', outputRoot: '/o' });
+    assert.equal('decoderLayer' in (d.settings ?? {}), false);
+  });
+
+  it('sends only the preprocessing overrides that are set', () => {
+    const s = valid({ 'preprocess.resize': 'shorter-crop', 'preprocess.shorterSide': 256, 'preprocess.channelOrder': 'BGR', 'preprocess.scale': 1, 'preprocess.std': [1, 1, 1] });
+    const req = buildAnalyzeRequest(s, { datasetPath: '/d', modelPath: '/m', outputRoot: '/o' });
+    assert.deepEqual(req.preprocessing, { resize: 'shorter-crop', shorterSide: 256, channelOrder: 'BGR', scale: 1, std: [1, 1, 1] });
+    assert.ok(describeSettings(s).some((l) => l.includes('resize=shorter-crop') && l.includes('channelOrder=BGR')));
+  });
+});
+
+describe('paths', () => {
+  it('resolves model paths: absolute, ~, ${workspaceFolder}, relative to the workspace folder', () => {
+    assert.equal(resolveUserPath('/abs/m.onnx', '/ws'), '/abs/m.onnx');
+    assert.equal(resolveUserPath('models/m.onnx', '/ws'), '/ws/models/m.onnx');
+    assert.equal(resolveUserPath('${workspaceFolder}/m.onnx', '/ws'), '/ws/m.onnx');
+    assert.equal(resolveUserPath('~/m.onnx', '/ws', '/home/u'), '/home/u/m.onnx');
+    assert.equal(resolveUserPath('../m.onnx', '/ws/a'), '/ws/m.onnx');
+  });
+
+  it('puts run folders under outputFolder in the workspace folder, else beside the dataset', () => {
+    assert.equal(resolveOutputRoot('.sparsity-lens', '/ws', '/ws/data/fish'), '/ws/.sparsity-lens');
+    assert.equal(resolveOutputRoot('.sparsity-lens', undefined, '/data/fish'), '/data/.sparsity-lens');
+    assert.equal(resolveOutputRoot('/runs', '/ws', '/ws/data'), '/runs');
+  });
+});
