@@ -372,6 +372,30 @@ describe('ONNX engine: default taps and names', () => {
     }
   });
 
+  it('x.view(x.size(0), -1): a Reshape to a shape computed by Shape/Gather/Unsqueeze/Concat', async () => {
+    const b = new OnnxBuilder({ opset: 13 });
+    const x = b.input('input', [1, 2, 4, 4]);
+    const y = b.relu(b.conv(x, { weight: [1, 0, 0, 1, 1, 1], dims: [3, 2, 1, 1] }));
+    const shp = b.node('Shape', [y]);
+    const n = b.node('Gather', [shp, b.initializer('zero', [], [0], { dataType: 'int64' })], { axis: 0 });
+    const u = b.node('Unsqueeze', [n, b.initializer('axes0', [1], [0], { dataType: 'int64' })]);
+    const target = b.node('Concat', [u, b.initializer('minus1', [1], [-1], { dataType: 'int64' })], { axis: 0 });
+    const flat = b.node('Reshape', [y, target]);
+    const fc = b.relu(b.gemm(flat, { weight: new Array(48 * 5).fill(0.125), dims: [5, 48], transB: true }));
+    b.output(b.gemm(fc, { weight: new Array(10).fill(1), dims: [2, 5], transB: true }));
+    const e = await openOnnxEngine(b.save(path.join(tmp, 'view.onnx')));
+    assert.deepEqual(e.defaultTaps(), ['conv1', 'fc1']);
+    assert.ok(!e.layers().some((l) => ['Shape', 'Gather', 'Unsqueeze', 'Concat'].includes(l.op)), 'shape arithmetic is not a layer');
+    const s = await session(e, e.defaultTaps());
+    assert.deepEqual(s.tapUnits, [3, 5]);
+    const out = await s.run(Float32Array.from({ length: 2 * 32 }, (_, i) => (i < 32 ? 1 : 2)), 2);
+    // Image 1: channels 1,1,2 everywhere -> fc = 0.125 * 16 * (1+1+2) = 8; image 2 doubles.
+    assert.deepEqual(Array.from(out.taps[0]), [1, 1, 2, 2, 2, 4]);
+    assert.deepEqual(Array.from(out.taps[1]), [8, 8, 8, 8, 8, 16, 16, 16, 16, 16]);
+    await s.dispose();
+    await e.dispose();
+  });
+
   it('residual / branching graph: node names, sanitised and unique', async () => {
     const b = new OnnxBuilder({ opset: 13 });
     const x = b.input('input', [1, 2, 4, 4]);

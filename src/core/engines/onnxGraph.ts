@@ -425,6 +425,13 @@ function inferNode(g: GraphNode, shapeOf: (n: string) => Shape, c: ConstantLooku
   const op = g.op;
   if (SAME_SHAPE_OPS.has(op)) return x;
   if (BROADCAST_OPS.has(op)) return broadcast(inputs.filter((s) => !!s).map(shapeOf));
+  if (x === null && op === 'Gemm') {
+    // Input shape unknown (e.g. a Reshape to a computed shape): the weight still gives the units.
+    const b = constTensor(inputs[1] ?? '', c);
+    if (!b) return null;
+    const bd = (b.dims ?? []).map(num);
+    return [null, attrInt(node, 'transB', 0) ? bd[0] : bd[1]];
+  }
   if (x === null) return null;
   switch (op) {
     case 'Conv': {
