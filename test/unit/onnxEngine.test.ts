@@ -7,6 +7,7 @@
  *
  * The torchvision part needs Debian's python3-torch and python3-torchvision at /usr/bin/python3
  * (it fails, not skips, without them) and takes about a minute.
+ * SL_KEEP_TMP=1 keeps the temporary models for inspection.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
