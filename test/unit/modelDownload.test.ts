@@ -15,6 +15,8 @@ import { after, before, describe, it } from 'node:test';
 import { onnx } from 'onnx-proto';
 import * as tf from '@tensorflow/tfjs';
 import { ModelCache } from '../../src/core/models/cache';
+import { fetchCatalogModel, parseCatalog, type CatalogEntry } from '../../src/core/models/catalog';
+import { resolveModel } from '../../src/core/models/resolve';
 import { checkModelUrl, downloadModel, probe, type DownloadProgress } from '../../src/core/models/download';
 import { readSidecar } from '../../src/core/models/preprocessing';
 import { CancelledError, UserError } from '../../src/core/types';
@@ -321,6 +323,64 @@ describe('downloadModel: failures leave nothing behind', () => {
     const [v] = await new ModelCache(dir).verify('keep');
     assert.ok(v.ok, v.problems.join('; '));
     assert.equal(new ModelCache(dir).get('keep')?.sha256, good.sha256);
+  });
+});
+
+describe('catalog models and model references over HTTP', () => {
+  function testCatalog(sha256: string | null): CatalogEntry[] {
+    const pre = { width: 224, height: 224, resize: 'stretch', shorterSide: 256, channelOrder: 'BGR', scale: 1, mean: [123.68, 116.779, 103.939], std: [1, 1, 1] };
+    return parseCatalog(
+      {
+        schema: 'sparsity-lens/model-catalog',
+        version: 1,
+        presets: { caffe: pre },
+        models: [{ id: 'tiny', name: 'Tiny', family: 'tiny', url: `${base}/models/tiny.onnx`, page: base, origin: 'caffe', layout: 'NCHW', sizeBytes: ONNX.length, sha256, preprocessing: 'caffe' }],
+      },
+      'test catalog',
+    ).models;
+  }
+
+  it('fetchCatalogModel downloads with the catalog sha256 and preprocessing, then reuses the copy', async () => {
+    const dir = freshCache();
+    const models = testCatalog(ONNX_SHA);
+    const e = await fetchCatalogModel('tiny', dir, {}, models);
+    assert.equal(e.id, 'catalog-tiny');
+    assert.equal(e.source, 'catalog');
+    assert.equal(e.label, 'Tiny');
+    assert.equal(e.preprocessing?.channelOrder, 'BGR');
+    const sc = readSidecar(path.join(path.dirname(e.path), 'tiny.sparsity.json'));
+    assert.equal(sc.sidecar.source, `catalog:tiny (${base}/models/tiny.onnx)`);
+    assert.deepEqual(sc.preprocessing.mean, [123.68, 116.779, 103.939]);
+    const again = await fetchCatalogModel('tiny', dir, {}, models);
+    assert.equal(again.addedAt, e.addedAt, 'reused, not downloaded again');
+  });
+
+  it('a catalog sha256 that does not match fails and leaves nothing', async () => {
+    const dir = freshCache();
+    await assert.rejects(fetchCatalogModel('tiny', dir, {}, testCatalog('f'.repeat(64))), userError('E_DOWNLOAD_SHA', /changed upstream/));
+    assert.deepEqual(listTree(dir), []);
+    // The size limit defaults to the catalog size (+1 MiB): a much larger file is refused.
+    const big = testCatalog(null).map((m) => ({ ...m, url: `${base}/big.onnx` }));
+    await assert.rejects(fetchCatalogModel('tiny', dir, {}, big), userError('E_DOWNLOAD_SIZE'));
+    assert.deepEqual(listTree(dir), []);
+  });
+
+  it('resolveModel(url) downloads once and then reuses; cache:<id> opens it', async () => {
+    const dir = freshCache();
+    const url = `${base}/models/tiny.onnx`;
+    const a = await resolveModel(url, { cacheDir: dir });
+    assert.equal(a.fetched, true);
+    assert.equal(a.source, url);
+    const b = await resolveModel(url, { cacheDir: dir });
+    assert.equal(b.fetched, false);
+    assert.equal(b.modelPath, a.modelPath);
+    const c = await resolveModel(`cache:${a.entry!.id}`, { cacheDir: dir });
+    assert.equal(c.modelPath, a.modelPath);
+    // A damaged copy is fetched again instead of being used.
+    fs.writeFileSync(a.modelPath, 'broken');
+    const d = await resolveModel(url, { cacheDir: dir });
+    assert.equal(d.fetched, true);
+    assert.deepEqual(fs.readFileSync(d.modelPath), ONNX);
   });
 });
 
