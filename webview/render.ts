@@ -124,6 +124,7 @@ export class ReportApp {
 
   showEmpty(message: string): void {
     this.report = null;
+    this.sections = null;
     this.disposeCharts();
     this.mainEl.replaceChildren(el('p', { class: 'sl-empty', 'data-testid': 'report-empty' }, message));
   }
@@ -191,22 +192,34 @@ export class ReportApp {
 
   // ------------------------------------------------------------ full render
 
+  /** Sections of the rendered report; charts are kept across updates of the same report source. */
+  private sections: { header: HTMLElement; charts: HTMLElement; chartKey: string; stats: HTMLElement; categories: HTMLElement; skipped: HTMLElement } | null = null;
+
   private renderAll(): void {
     const r = this.report;
     if (!r) return;
-    this.disposeCharts();
-    const main = this.mainEl;
-    main.replaceChildren();
-    main.append(this.renderHeader(r));
-    const charts = el('div', { class: 'sl-charts' });
-    for (const def of this.chartDefs()) {
-      if (!def.available(r)) continue;
-      charts.append(this.renderChartCard(def, r));
+    const available = this.chartDefs().filter((d) => d.available(r));
+    const chartKey = JSON.stringify([available.map((d) => d.id), scatterLayers(r), r.passes.map((p) => p.id), this.host.reportFormats]);
+    const header = this.renderHeader(r);
+    const stats = this.renderStats(r);
+    const categories = this.renderCategoryTable(r);
+    const skipped = this.renderSkipped(r);
+    const prev = this.sections;
+    if (prev && prev.chartKey === chartKey && this.mainEl.contains(prev.charts)) {
+      // Same charts (a partial report of the same run, or the final one): swap the other
+      // sections in place and redraw the charts into their containers, so nothing jumps.
+      prev.header.replaceWith(header);
+      prev.stats.replaceWith(stats);
+      prev.categories.replaceWith(categories);
+      prev.skipped.replaceWith(skipped);
+      this.sections = { ...prev, header, stats, categories, skipped };
+    } else {
+      this.disposeCharts();
+      const charts = el('div', { class: 'sl-charts' });
+      for (const def of available) charts.append(this.renderChartCard(def, r));
+      this.mainEl.replaceChildren(header, charts, stats, categories, skipped);
+      this.sections = { header, charts, chartKey, stats, categories, skipped };
     }
-    main.append(charts);
-    main.append(this.renderStats(r));
-    main.append(this.renderCategoryTable(r));
-    main.append(this.renderSkipped(r));
     this.scheduleCharts();
   }
 
@@ -394,7 +407,8 @@ export class ReportApp {
       }
     }
     this.root.dataset.chartsRendered = String(Date.now());
-    this.host.log('info', `charts rendered in ${Math.round(performance.now() - t0)} ms`);
+    const ms = Math.round(performance.now() - t0);
+    if (ms > 1500) this.host.log('warn', `charts took ${ms} ms to render`);
   }
 
   private disposeCharts(): void {
