@@ -142,8 +142,11 @@ function listTree(dir: string): string[] {
   return out;
 }
 
+const made: string[] = [];
 function freshCache(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'sl-dl-'));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'sl-dl-'));
+  made.push(d);
+  return d;
 }
 
 async function expectFailure(url: string, opts: Parameters<typeof downloadModel>[2], check: (e: unknown) => void): Promise<void> {
@@ -175,6 +178,7 @@ after(async () => {
   for (const r of hanging) r.destroy();
   server.closeAllConnections();
   await new Promise<void>((r) => server.close(() => r()));
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
 });
 
 describe('downloadModel: success', () => {

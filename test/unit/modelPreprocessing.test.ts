@@ -6,15 +6,21 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { catalog, findCatalogEntry, loadCatalog, parseCatalog } from '../../src/core/models/catalog';
 import { findSidecar, resolvePreprocessing, sidecarCandidates, validatePartialPreprocessing } from '../../src/core/models/preprocessing';
 import { parseModelRef, resolveLocalModelPath } from '../../src/core/models/resolve';
 import { torchvisionPreprocessing } from '../../src/core/models/torchExport';
 import { LIU2020_PREPROCESSING, UserError, type Preprocessing } from '../../src/core/types';
 
+const made: string[] = [];
+after(() => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
+
 function dirWithModel(name = 'net.onnx'): { dir: string; model: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sl-pre-'));
+  made.push(dir);
   const model = path.join(dir, name);
   fs.writeFileSync(model, 'x');
   return { dir, model };
@@ -209,7 +215,9 @@ describe('catalog', () => {
     assert.throws(() => parseCatalog({ ...base, models: [{ ...good, preprocessing: 'nope' }] }, 'c.json'), userError('unknown preset "nope"'));
     assert.throws(() => parseCatalog({ ...base, models: [{ ...good, preprocessing: { ...LIU2020_PREPROCESSING, std: [0, 1, 1] } }] }, 'c.json'), userError('"std"'));
     assert.throws(() => parseCatalog({ ...base, models: [{ ...good, sha256: 'abc' }] }, 'c.json'), userError('"sha256"'));
-    const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sl-cat-')), 'cat.json');
+    const catDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sl-cat-'));
+    made.push(catDir);
+    const f = path.join(catDir, 'cat.json');
     fs.writeFileSync(f, JSON.stringify({ ...base, models: [good] }));
     assert.equal(loadCatalog(f).length, 1);
   });

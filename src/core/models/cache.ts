@@ -352,7 +352,7 @@ export class ModelCache {
   }
 
   discard(staging: Staging): void {
-    fs.rmSync(staging.dir, { recursive: true, force: true });
+    fs.rmSync(staging.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   }
 
   /**

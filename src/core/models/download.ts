@@ -282,8 +282,12 @@ async function fetchToFile(url: string, dest: string, label: string, ctx: FetchC
       const e = ctx.signal?.aborted ? new CancelledError() : err;
       req.destroy();
       res.destroy();
-      out.destroy();
-      reject(e);
+      // Reject once the file is closed, so the caller can delete it (Windows keeps open files).
+      if (out.closed) reject(e);
+      else {
+        out.once('close', () => reject(e));
+        out.destroy();
+      }
     };
     const onAbort = (): void => fail(new CancelledError());
     const cleanup = (): void => ctx.signal?.removeEventListener('abort', onAbort);
