@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { onnx } from 'onnx-proto';
 import * as tf from '@tensorflow/tfjs';
+import { modelSha256 } from '../../src/core/modelHash';
 import { ModelCache } from '../../src/core/models/cache';
 import { fetchCatalogModel, parseCatalog, type CatalogEntry } from '../../src/core/models/catalog';
 import { resolveModel } from '../../src/core/models/resolve';
@@ -189,6 +190,7 @@ describe('downloadModel: success', () => {
     assert.equal(e.source, 'url');
     assert.equal(e.format, 'onnx');
     assert.equal(e.sha256, ONNX_SHA);
+    assert.equal(e.sha256, modelSha256(e.path));
     assert.equal(e.size, ONNX.length);
     assert.equal(e.origin, `${base}/models/tiny.onnx`);
     assert.deepEqual(fs.readFileSync(e.path), ONNX);
@@ -226,6 +228,9 @@ describe('downloadModel: success', () => {
     for (const f of e.files) {
       assert.deepEqual(fs.readFileSync(path.join(path.dirname(e.path), f.name)), fs.readFileSync(path.join(TFJS_DIR, f.name)));
     }
+    // The index keeps the same sha256 the reports record for a TF.js model (model.json + shards).
+    assert.equal(e.sha256, modelSha256(e.path));
+    assert.notEqual(e.sha256, e.files[0].sha256);
     const total = fs.readdirSync(TFJS_DIR).reduce((s, n) => s + fs.statSync(path.join(TFJS_DIR, n)).size, 0);
     assert.equal(e.size, total);
     assert.equal(events[events.length - 1].received, total);

@@ -39,7 +39,11 @@ export interface CacheEntry {
   /** Absolute path of the model file to open (`.onnx` or `model.json`). */
   path: string;
   format: CachedFormat;
-  /** sha256 of the model file itself (`path`). */
+  /**
+   * sha256 of the model as reports record it (src/core/modelHash.ts): of the .onnx file, or
+   * of a TF.js model.json followed by its weight shards in manifest order. Per-file hashes
+   * are in `files`.
+   */
   sha256: string;
   /** Total bytes of all files of the entry. */
   size: number;
@@ -103,6 +107,15 @@ export async function sha256File(file: string, signal?: AbortSignal): Promise<st
       throw new Error('aborted');
     }
     h.update(chunk as Buffer);
+  }
+  return h.digest('hex');
+}
+
+/** sha256 of several files read one after the other. */
+export async function sha256Concat(files: string[]): Promise<string> {
+  const h = crypto.createHash('sha256');
+  for (const f of files) {
+    for await (const chunk of fs.createReadStream(f, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
   }
   return h.digest('hex');
 }
@@ -375,7 +388,7 @@ export class ModelCache {
       origin: input.origin,
       path: path.join(entryDir, input.mainFile),
       format: input.format,
-      sha256: files[0].sha256,
+      sha256: input.format === 'tfjs' && files.length > 1 ? await sha256Concat(names.map((n) => path.join(staging.dir, n))) : files[0].sha256,
       size: files.reduce((s, f) => s + f.size, 0),
       files,
       addedAt: new Date().toISOString(),
