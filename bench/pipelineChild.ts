@@ -16,10 +16,13 @@ export interface ChildOptions {
   outputRoot: string;
   batchSize: number;
   imagesPerCategory?: number;
+  /** 'none' (default): trained pass only; 'default': the preset's 10 permuted + no-ReLU passes. */
+  controls?: 'none' | 'default';
 }
 
 export interface ChildResult {
   images: number;
+  passes: number;
   batches: number;
   /** Steady-state images/s: images done between the first and the last progress event / time. */
   imagesPerSecond: number;
@@ -67,7 +70,7 @@ async function main(): Promise<void> {
       settings: {
         batchSize: o.batchSize,
         accuracy: 'none',
-        controls: { permutations: 0, noNonlinearity: false },
+        ...(o.controls === 'default' ? {} : { controls: { permutations: 0, noNonlinearity: false } }),
         ...(o.imagesPerCategory ? { imagesPerCategory: o.imagesPerCategory } : {}),
       },
     },
@@ -93,6 +96,7 @@ async function main(): Promise<void> {
   const steady = f && l && l.t > f.t ? (l.done - f.done) / ((l.t - f.t) / 1000) : 0;
   const out: ChildResult = {
     images: result.report.dataset.imagesUsed,
+    passes: result.report.passes.length,
     batches,
     imagesPerSecond: steady,
     wallSeconds: wall,
@@ -133,7 +137,10 @@ export async function runChild(options: ChildOptions, env: NodeJS.ProcessEnv = {
     child.on('error', reject);
     child.on('close', (code) => {
       const line = out.split('\n').find((x) => x.startsWith('BENCH_RESULT '));
-      if (code !== 0 || !line) reject(new Error(`pipeline child failed (exit ${code}): ${err.trim().split('\n').slice(-5).join('\n')}`));
+      const lines = err.trim().split('\n');
+      const first = lines.findIndex((x) => /Error|error:/.test(x));
+      const why = (first >= 0 ? lines.slice(first, first + 3) : lines.slice(-3)).join(' | ');
+      if (code !== 0 || !line) reject(new Error(`pipeline child failed (exit ${code}): ${why}`));
       else resolve(JSON.parse(line.slice('BENCH_RESULT '.length)) as ChildResult);
     });
   });

@@ -89,7 +89,7 @@ interface Results {
   engines: Record<string, EngineRow>;
   pipeline: Record<string, ChildResult | { error: string }>;
   torch: Record<string, TorchResult | { error: string }>;
-  rss?: { n: number; n4: number; small: ChildResult | { error: string }; large: ChildResult | { error: string } };
+  rss?: { n: number; n4: number; small: ChildResult | { error: string }; large: ChildResult | { error: string }; controls?: ChildResult | { error: string } };
   stats?: StatsTiming | { error: string };
   decoder?: DecoderTiming;
   targets: { name: string; met: boolean | null; figure: string }[];
@@ -194,7 +194,10 @@ async function main(): Promise<void> {
       log(`alexnet: (6) RSS for N = ${SIZES.categories * nQuarter} and 4N = ${SIZES.categories * nQuarter * 4} images...`);
       const large = ok<ChildResult>(res.pipeline[key]) && nQuarter * 4 === SIZES.perCategory ? res.pipeline[key] : await attempt('rss 4N', () => runChild({ model, dataset: images!.dir, outputRoot: runs, batchSize: BATCH, imagesPerCategory: nQuarter * 4 }));
       const small = await attempt('rss N', () => runChild({ model, dataset: images!.dir, outputRoot: runs, batchSize: BATCH, imagesPerCategory: nQuarter }));
-      res.rss = { n: SIZES.categories * nQuarter, n4: SIZES.categories * nQuarter * 4, small, large };
+      // For scale: the default analysis (trained + 10 permuted + no-ReLU) holds 12 sessions.
+      log('alexnet: (6b) RSS with the default controls (12 passes), 1 image per category...');
+      const controls = await attempt('rss controls', () => runChild({ model, dataset: images!.dir, outputRoot: runs, batchSize: BATCH, imagesPerCategory: 1, controls: 'default' }));
+      res.rss = { n: SIZES.categories * nQuarter, n4: SIZES.categories * nQuarter * 4, small, large, controls };
     }
   }
 
@@ -345,9 +348,11 @@ function renderTable(res: Results): string {
   if (res.rss) {
     const a = ok<ChildResult>(res.rss.small);
     const b = ok<ChildResult>(res.rss.large);
+    const c = ok<ChildResult>(res.rss.controls);
     extra.push(
       `| (6) peak RSS, AlexNet pipeline, N=${res.rss.n} / 4N=${res.rss.n4} images | ${a && b ? `${f1(a.maxRssMB)} / ${f1(b.maxRssMB)} MB (growth ${f1(b.maxRssMB - a.maxRssMB)} MB); during the run ${f1(a.runRssMaxMB)} / ${f1(b.runRssMaxMB)} MB` : 'n/a'} |`,
     );
+    if (c) extra.push(`| (6b) peak RSS, AlexNet, default controls (${c.passes} passes, ${c.images} images) | ${f1(c.maxRssMB)} MB |`);
   }
   const out = [...lines];
   if (extra.length) out.push('', '| Measure | Result |', '|---|---|', ...extra);
