@@ -268,6 +268,11 @@ export function accuracyScatterData(report: SparsityReport, layer: string): Scat
 
 // ------------------------------------------------------------------ specs
 
+/** Band width per layer: charts are ~480 px wide, wider (scrolling) past 10 layers. */
+export function layerStep(layers: number): number {
+  return Math.max(48, Math.min(160, Math.round(480 / Math.max(1, layers))));
+}
+
 function colorScale(t: ChartTheme, present: string[]): Record<string, unknown> {
   const all: [string, string][] = [
     [SERIES.trained, t.trained],
@@ -377,7 +382,7 @@ export function psiByLayerSpec(report: SparsityReport, t: ChartTheme): VlSpec {
   return {
     $schema: SCHEMA,
     description: `Median population sparseness index by layer (${d.layers.length} layers), trained model and controls, with the reference PSI ${fmt(d.reference.psi, 2)}.`,
-    width: { step: Math.max(44, Math.min(90, Math.round(560 / Math.max(1, d.layers.length)))) },
+    width: { step: layerStep(d.layers.length) },
     height: 280,
     layer,
   };
@@ -396,7 +401,7 @@ export function psiDistributionSpec(report: SparsityReport, t: ChartTheme, passI
   return {
     $schema: SCHEMA,
     description: `Distribution of category PSIs per layer, pass ${pass?.id ?? passId}: ${rows.length} points.`,
-    width: { step: Math.max(44, Math.min(90, Math.round(560 / Math.max(1, layers.length)))) },
+    width: { step: layerStep(layers.length) },
     height: 260,
     layer: [
       {
@@ -448,7 +453,7 @@ export function psiAccuracyRSpec(report: SparsityReport, t: ChartTheme): VlSpec 
   return {
     $schema: SCHEMA,
     description: `${method} correlation between category PSI and accuracy per layer (${rows.length} layers); stars mark p < 0.05, 0.01, 0.001.`,
-    width: { step: Math.max(44, Math.min(90, Math.round(560 / Math.max(1, layers.length)))) },
+    width: { step: layerStep(layers.length) },
     height: 240,
     layer: [
       {

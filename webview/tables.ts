@@ -26,6 +26,20 @@ export function basename(p: string): string {
   return parts[parts.length - 1] ?? p;
 }
 
+/** `model.json` alone says little: TF.js models are named by their folder too. */
+export function modelName(p: string): string {
+  const parts = p.split(/[\\/]+/).filter(Boolean);
+  const b = parts[parts.length - 1] ?? p;
+  return /^model\.json$/i.test(b) && parts.length > 1 ? `${parts[parts.length - 2]}/${b}` : b;
+}
+
+/** Runtime and backend without repeating the runtime when the backend names it already. */
+export function engineText(e: { runtime: string; backend: string }): string {
+  if (!e.runtime) return e.backend;
+  if (!e.backend || e.backend === e.runtime) return e.runtime;
+  return e.backend.includes(e.runtime) ? e.backend : `${e.runtime} · ${e.backend}`;
+}
+
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '–';
   if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
@@ -48,7 +62,7 @@ export function headerInfo(report: SparsityReport): HeaderInfo {
   if (perm) passParts.push(`${perm} permuted`);
   if (norelu) passParts.push('no-ReLU');
   return {
-    model: basename(report.model.path),
+    model: modelName(report.model.path),
     modelPath: report.model.path,
     modelFormat: report.model.format,
     dataset: basename(ds.path),
@@ -58,7 +72,7 @@ export function headerInfo(report: SparsityReport): HeaderInfo {
       ds.categoriesFound !== ds.categoriesUsed ? `${formatCount(ds.categoriesUsed)} of ${formatCount(ds.categoriesFound)}` : formatCount(ds.categoriesUsed),
     skipped: report.skipped.length,
     droppedCategories: ds.droppedCategories.length,
-    backend: [report.engine.runtime, report.engine.backend].filter(Boolean).join(' · '),
+    backend: engineText(report.engine),
     duration: report.complete ? formatDuration(report.timings.seconds) : `${formatDuration(report.timings.seconds)} so far`,
     created: report.createdAt,
     passes: passParts.join(' + '),

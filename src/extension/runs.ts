@@ -15,6 +15,7 @@ import { formatProgress, progressPercent } from '../shared/protocol';
 import { getValidSettings, openSetting, resolveModel, type ModelContext } from './config';
 import type { Logger } from './log';
 import { createLivePanel, panelTitle, type PanelEnv, type ReportView } from './reportPanel';
+import { engineText } from '../../webview/tables';
 import { buildAnalyzeRequest, describeSettings, resolveOutputRoot } from './settings';
 import { startAnalyze, WorkerCancelledError, WorkerError, type WorkerJob } from './workerClient';
 
@@ -198,7 +199,7 @@ export class RunManager implements vscode.Disposable {
       view.setStatus(runId, 'done', undefined, result.reportPath);
       const t = result.report.timings;
       log.info(
-        `Done in ${t.seconds.toFixed(1)} s (${t.imagesPerSecond.toFixed(1)} img/s; decode ${t.decodeSeconds.toFixed(1)} s, inference ${t.inferenceSeconds.toFixed(1)} s, stats ${t.statsSeconds.toFixed(1)} s); backend ${result.report.engine.runtime} ${result.report.engine.backend}`,
+        `Done in ${t.seconds.toFixed(1)} s (${t.imagesPerSecond.toFixed(1)} img/s; decode ${t.decodeSeconds.toFixed(1)} s, inference ${t.inferenceSeconds.toFixed(1)} s, stats ${t.statsSeconds.toFixed(1)} s); backend ${engineText(result.report.engine)}`,
       );
       for (const s of result.report.skipped) log.warn(`skipped ${s.file}: ${s.reason}`);
       log.info(`Report: ${result.reportPath}`);

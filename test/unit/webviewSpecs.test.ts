@@ -289,3 +289,13 @@ describe('header and tables', () => {
     assert.ok(csv[7].startsWith('"cat\'s <eye> & ""friends""",,20,'));
   });
 });
+
+describe('header helpers', () => {
+  it('names TF.js models by folder and does not repeat the runtime', async () => {
+    const { modelName, engineText } = await import('../../webview/tables');
+    assert.equal(modelName('/m/tiny/model.json'), 'tiny/model.json');
+    assert.equal(modelName('C:\\m\\alexnet.onnx'), 'alexnet.onnx');
+    assert.equal(engineText({ runtime: 'tfjs', backend: 'tfjs 4.22.0 (wasm)' }), 'tfjs 4.22.0 (wasm)');
+    assert.equal(engineText({ runtime: 'onnxruntime-node 1.30.0', backend: 'cpu' }), 'onnxruntime-node 1.30.0 · cpu');
+  });
+});
