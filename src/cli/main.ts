@@ -12,7 +12,7 @@ import type { AnalyzeRequest, ProgressEvent } from '../core/analyzeTypes';
 import { listModelLayers } from '../core/modelInfo';
 import { mergeRuns } from '../core/merge';
 import type { SparsityReport } from '../core/reportSchema';
-import { CancelledError, UserError } from '../core/types';
+import { CancelledError, UserError, type Preprocessing } from '../core/types';
 import { TOOL_VERSION } from '../core/version';
 import { registerModelCommands, resolveModelArgument } from './models';
 
@@ -34,6 +34,30 @@ function nonNegativeInt(name: string) {
   };
 }
 const list = (v: string): string[] => v.split(',').map((x) => x.trim()).filter(Boolean);
+function triple(name: string) {
+  return (v: string): [number, number, number] => {
+    const n = v.split(',').map(Number);
+    if (n.length !== 3 || n.some((x) => !Number.isFinite(x))) throw new InvalidArgumentError(`${name} takes three numbers, e.g. 0.485,0.456,0.406.`);
+    return n as [number, number, number];
+  };
+}
+function parseScale(v: string): number {
+  const m = /^\s*([0-9.]+)\s*(?:\/\s*([0-9.]+))?\s*$/.exec(v);
+  const n = m ? Number(m[1]) / (m[2] ? Number(m[2]) : 1) : NaN;
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('--scale takes a positive number or fraction, e.g. 1/255.');
+  return n;
+}
+/** Preprocessing flags → overrides on top of the model's own preprocessing. */
+function preprocessingOverrides(o: Record<string, unknown>): Partial<Preprocessing> | undefined {
+  const p: Partial<Preprocessing> = {};
+  if (o.inputSize) p.width = p.height = o.inputSize as number;
+  if (o.resize) p.resize = o.resize as Preprocessing['resize'];
+  if (o.channelOrder) p.channelOrder = o.channelOrder as Preprocessing['channelOrder'];
+  if (o.scale) p.scale = o.scale as number;
+  if (o.mean) p.mean = o.mean as Preprocessing['mean'];
+  if (o.std) p.std = o.std as Preprocessing['std'];
+  return Object.keys(p).length ? p : undefined;
+}
 
 function formatSeconds(s: number | null): string {
   if (s === null || !Number.isFinite(s)) return '--:--';
@@ -134,7 +158,14 @@ async function runAnalyze(folder: string | undefined, o: Record<string, unknown>
     } else {
       if (!folder) throw new UserError('Missing <folder>: pass the image folder (one sub-folder per category), or --resume <run folder>.');
       if (!o.model) throw new UserError('Missing --model: pass an .onnx file, a TF.js model.json, torchvision:<arch>, catalog:<id> or an https URL.');
-      const model = await resolveModelArgument(String(o.model), { onLog: (l) => process.stderr.write(l + '\n') });
+      const model = await resolveModelArgument(String(o.model), {
+        onLog: (l) => process.stderr.write(l + '\n'),
+        cacheDir: o.cacheDir as string | undefined,
+        pythonPath: o.python as string | undefined,
+        refresh: o.refreshModel === true,
+        maxDownloadMB: o.maxDownloadMb as number | undefined,
+        signal: controller.signal,
+      });
       const controls = list(String(o.controls ?? 'permuted,norelu'));
       for (const c of controls) if (c !== 'permuted' && c !== 'norelu' && c !== 'none') throw new UserError(`--controls: unknown control "${c}"; use permuted, norelu, none or a comma list.`);
       const ipc = o.imagesPerCategory === undefined || o.imagesPerCategory === 'all' ? 'all' : Number(o.imagesPerCategory);
@@ -144,7 +175,7 @@ async function runAnalyze(folder: string | undefined, o: Record<string, unknown>
         modelPath: model.path,
         modelSource: model.source,
         outputRoot: path.resolve(String(o.out ?? 'sparsity-runs')),
-        preprocessing: model.preprocessing,
+        preprocessing: preprocessingOverrides(o),
         html: o.html !== false,
         checkpoint: o.checkpoint !== false,
         settings: {
@@ -224,6 +255,16 @@ export function buildProgram(): Command {
     .option('--reference-psi <v>', 'reference PSI line (macaque extrastriate: 0.36)', parseFloat)
     .option('--labels <file>', 'JSON/CSV mapping folder names to model class indices')
     .option('--shard <i/n>', 'analyse every n-th category from the i-th (merge shards with `merge`)')
+    .option('--python <path>', 'Python with torch/torchvision, for --model torchvision:<arch>')
+    .option('--cache-dir <dir>', 'model cache folder (default ~/.cache/sparsity-lens/models)')
+    .option('--refresh-model', 'fetch/export the model again even when cached')
+    .option('--max-download-mb <n>', 'refuse model downloads larger than this', positiveInt('--max-download-mb'))
+    .option('--input-size <n>', 'preprocessing: input width = height (default: from the model, else 224)', positiveInt('--input-size'))
+    .addOption(new Option('--resize <rule>', 'preprocessing: stretch (study) or shorter-crop (256 then centre crop)').choices(['stretch', 'shorter-crop']))
+    .addOption(new Option('--channel-order <o>', 'preprocessing: channel order').choices(['RGB', 'BGR']))
+    .option('--scale <s>', 'preprocessing: pixel scale, e.g. 1/255 or 1', parseScale)
+    .option('--mean <r,g,b>', 'preprocessing: per-channel mean (RGB order)', triple('--mean'))
+    .option('--std <r,g,b>', 'preprocessing: per-channel std (RGB order)', triple('--std'))
     .option('--resume <runDir>', 'continue a killed run from its checkpoint')
     .option('--no-checkpoint', 'do not write checkpoints')
     .option('--no-html', 'do not write report.html')
@@ -235,10 +276,12 @@ export function buildProgram(): Command {
   program
     .command('layers')
     .description('List the layers of a model and mark the default taps.')
-    .requiredOption('-m, --model <model>', '.onnx file or TF.js model.json')
+    .requiredOption('-m, --model <model>', '.onnx file, TF.js model.json, torchvision:<arch>, catalog:<id> or https URL')
+    .option('--python <path>', 'Python with torch/torchvision, for torchvision:<arch>')
+    .option('--cache-dir <dir>', 'model cache folder')
     .option('--json', 'print JSON')
-    .action(async (o: { model: string; json?: boolean }) => {
-      const model = await resolveModelArgument(o.model, { onLog: (l) => process.stderr.write(l + '\n') });
+    .action(async (o: { model: string; json?: boolean; python?: string; cacheDir?: string }) => {
+      const model = await resolveModelArgument(o.model, { onLog: (l) => process.stderr.write(l + '\n'), pythonPath: o.python, cacheDir: o.cacheDir });
       const info = await listModelLayers(model.path);
       if (o.json) {
         process.stdout.write(JSON.stringify(info, null, 1) + '\n');
