@@ -107,6 +107,9 @@ async function pick(): Promise<TfRuntime> {
 
   await tf.setBackend('cpu');
   await tf.ready();
+  // The cpu backend prints an install-tfjs-node banner on first use; the reason is in `notes`.
+  const cpu = tf.backend() as unknown as { firstUse?: boolean };
+  if (typeof cpu.firstUse === 'boolean') cpu.firstUse = false;
   return { tf, backend: 'cpu', runtime: `tfjs ${version} (cpu)`, notes };
 }
 
