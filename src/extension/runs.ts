@@ -119,13 +119,15 @@ export class RunManager implements vscode.Disposable {
     const same = this.active.filter((r) => r.datasetPath === datasetPath);
     if (same.length > 0) {
       const p = same[same.length - 1].lastProgress;
-      const choice = await vscode.window.showWarningMessage(
+      const keep: vscode.MessageItem = { title: SECOND_RUN.keepPrevious, isCloseAffordance: true };
+      const picked = await vscode.window.showWarningMessage(
         `Sparsity Lens is already analysing "${path.basename(datasetPath)}"${p ? ` (${formatProgress(p)})` : ''}. What should happen?`,
         { modal: true, detail: 'Running both doubles the work on this machine; each run writes its own run folder.' },
-        SECOND_RUN.cancelPrevious,
-        SECOND_RUN.runBoth,
-        SECOND_RUN.keepPrevious,
+        { title: SECOND_RUN.cancelPrevious },
+        { title: SECOND_RUN.runBoth },
+        keep,
       );
+      const choice = picked?.title;
       if (!choice || choice === SECOND_RUN.keepPrevious) {
         same[same.length - 1].view.panel.reveal(undefined, true);
         return;
