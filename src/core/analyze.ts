@@ -332,9 +332,11 @@ export async function analyze(request: AnalyzeRequest, hooks: AnalyzeHooks = {})
   }
   const engine = await openEngine(state ? state.meta.modelPath : request.modelPath);
   let createdDir: string | undefined;
+  let createdRoot: string | undefined;
   try {
     if (!state) {
       state = await prepare(request, engine, hooks);
+      if (!fs.existsSync(path.resolve(request.outputRoot))) createdRoot = path.resolve(request.outputRoot);
       runDir = createUniqueDir(path.resolve(request.outputRoot), runFolderName(request.datasetPath));
       createdDir = runDir;
       if (request.checkpoint !== false) state.save(path.join(runDir, 'state'));
@@ -360,7 +362,17 @@ export async function analyze(request: AnalyzeRequest, hooks: AnalyzeHooks = {})
     return { report, runDir: runDir, reportPath };
   } catch (e) {
     // A cancelled new run leaves nothing behind; a failed run keeps its checkpoint for --resume.
-    if (e instanceof CancelledError && createdDir) fs.rmSync(createdDir, { recursive: true, force: true });
+    if (e instanceof CancelledError && createdDir) {
+      fs.rmSync(createdDir, { recursive: true, force: true });
+      // The output folder too, if this run made it and nothing else is in it.
+      if (createdRoot) {
+        try {
+          fs.rmdirSync(createdRoot); // fails, as it should, when not empty
+        } catch {
+          /* keep it */
+        }
+      }
+    }
     else if (createdDir && !(e instanceof CancelledError) && runDir && fs.existsSync(path.join(runDir, 'state', 'state.json'))) {
       hooks.onLog?.(`Run stopped by an error; its checkpoint is in ${runDir} (resume with --resume).`);
     }

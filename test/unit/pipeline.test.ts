@@ -90,6 +90,14 @@ test('pipeline: a second run never overwrites the first; cancel leaves no run fo
     CancelledError,
   );
   assert.equal(fs.readdirSync(out).length, 2, 'the cancelled run left nothing');
+  // A cancelled first run into a new output folder does not leave that folder behind either.
+  const fresh = path.join(dir, 'fresh-out');
+  const c2 = new AbortController();
+  await assert.rejects(
+    analyze({ datasetPath: data, modelPath: model, outputRoot: fresh, settings: { ...settings, batchSize: 1 }, html: false }, { signal: c2.signal, onProgress: (e) => e.phase === 'run' && c2.abort() }),
+    CancelledError,
+  );
+  assert.ok(!fs.existsSync(fresh));
 });
 
 function stripVolatile(r: SparsityReport) {
