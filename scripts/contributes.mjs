@@ -24,7 +24,7 @@ const triple = (description, positive) => ({
 const properties = {
   'sparsityLens.model': {
     type: 'string', default: '', ...res, order: 0,
-    markdownDescription: 'Model to analyse: an `.onnx` file or a TensorFlow.js `model.json`. Absolute, `~/…`, `${workspaceFolder}/…` or relative to the workspace folder. Empty: you are asked to choose one. In an untrusted workspace a model named here by the workspace is not loaded.',
+    markdownDescription: 'Model to analyse: an `.onnx` file or a TensorFlow.js `model.json` (absolute, `~/…`, `${workspaceFolder}/…` or relative to the workspace folder), or a model reference resolved through the model cache: `torchvision:alexnet` (exported from PyTorch with your Python, pretrained weights; `torchvision:alexnet:random` for random weights), `catalog:<id>` (see **Sparsity Lens: Choose Model…**), an `https://` URL, or `cache:<id>` (see **Sparsity Lens: Manage Cached Models**). Empty: you are asked to choose one. In an untrusted workspace a model named here by the workspace is not loaded, and nothing is exported or downloaded.',
   },
   'sparsityLens.imagesPerCategory': {
     anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', enum: ['all'] }], default: 'all', ...res, order: 1,
@@ -94,7 +94,10 @@ const properties = {
     type: 'string', default: '.sparsity-lens', ...res, markdownDescription: 'Folder for run folders (one new sub-folder per run, nothing overwritten). Relative paths are inside the workspace folder of the analysed images.',
   },
   'sparsityLens.pythonPath': {
-    type: 'string', default: '', ...res, markdownDescription: 'Python interpreter for model sources that export PyTorch models. Empty: `python3` on PATH. Ignored in untrusted workspaces.',
+    type: 'string', default: '', ...res, markdownDescription: 'Python with `torch` and `torchvision`, used to export `torchvision:<arch>` models to ONNX (`python3 -m pip install torch torchvision`). A path (`~/…`, `${workspaceFolder}/…` allowed) or a command. Empty: `python3`, else `python`. Ignored in untrusted workspaces.',
+  },
+  'sparsityLens.maxDownloadMB': {
+    type: 'integer', default: 2048, minimum: 1, maximum: 1000000, ...res, markdownDescription: 'Largest model download (by URL or from the catalog) in MB; larger files are refused before or while downloading. Ignored in untrusted workspaces.',
   },
 };
 
@@ -103,8 +106,8 @@ pkg.activationEvents = ['onWebviewPanel:sparsityLens.report', 'onCustomEditor:sp
 pkg.capabilities = {
   untrustedWorkspaces: {
     supported: 'limited',
-    description: 'In an untrusted workspace Sparsity Lens does not load a model file named by the workspace\'s settings (running a model executes its graph in native code) and ignores the workspace\'s output folder and Python path. Choose a model yourself, or trust the workspace.',
-    restrictedConfigurations: ['sparsityLens.model', 'sparsityLens.pythonPath', 'sparsityLens.outputFolder'],
+    description: 'In an untrusted workspace Sparsity Lens does not load a model named by the workspace\'s settings (running a model executes its graph in native code), does not run Python or download models, and ignores the workspace\'s output folder, Python path and download limit. Choose a model file or a cached model yourself, or trust the workspace.',
+    restrictedConfigurations: ['sparsityLens.model', 'sparsityLens.pythonPath', 'sparsityLens.outputFolder', 'sparsityLens.maxDownloadMB'],
   },
 };
 pkg.contributes = {
@@ -113,6 +116,7 @@ pkg.contributes = {
     { command: 'sparsityLens.openReport', title: 'Open Report…', category: C },
     { command: 'sparsityLens.chooseModel', title: 'Choose Model…', category: C },
     { command: 'sparsityLens.showLayers', title: 'Show Layers of Model', category: C },
+    { command: 'sparsityLens.manageModels', title: 'Manage Cached Models', category: C },
     { command: 'sparsityLens.exportReport', title: 'Export Report…', category: C, icon: '$(save-as)' },
     { command: 'sparsityLens.cancelAnalysis', title: 'Cancel Analysis', category: C },
   ],

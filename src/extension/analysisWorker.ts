@@ -9,6 +9,7 @@
  */
 import { analyze } from '../core/analyze';
 import { listModelLayers } from '../core/modelInfo';
+import { resolveModel } from '../core/models/resolve';
 import { runWorker, type WorkerChannel } from './workerMain';
 
 if (typeof process.send !== 'function') {
@@ -26,4 +27,4 @@ const channel: WorkerChannel = {
   exit: (code) => process.exit(code),
 };
 
-runWorker({ analyze, listModelLayers }, channel, { exitAfterJob: true });
+runWorker({ analyze, listModelLayers, resolveModel }, channel, { exitAfterJob: true });

@@ -2,7 +2,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { chooseAndMaybeSave, getValidSettings, resolveModel, type ModelContext } from './config';
+import { chooseAndMaybeSave, getValidSettings, modelResolveSpec, resolveModel, type ModelContext } from './config';
+import { describeModelRef } from './modelRefs';
+import { fetchModelRef } from './modelSourceProviders';
 import { exportReportInteractive } from './exporting';
 import type { Logger } from './log';
 import { EDITOR_VIEW_TYPE, readReportFile, ReportView } from './reportPanel';
@@ -52,7 +54,7 @@ export async function chooseModelCommand(env: CommandEnv): Promise<void> {
   const folder = currentFolder();
   const ctx = env.modelContext(folder, folder?.uri);
   const picked = await chooseAndMaybeSave(ctx, true);
-  if (picked) env.log.info(`Model chosen: ${picked.path} (${picked.source})`);
+  if (picked) env.log.info(`Model chosen: ${picked.ref}${picked.path && picked.path !== picked.ref ? ` → ${picked.path}` : ''} (${picked.source})`);
 }
 
 export function layerDescription(l: ModelLayersInfo['layers'][number]): string {
@@ -64,8 +66,24 @@ export async function showLayersCommand(env: CommandEnv): Promise<void> {
   const folder = currentFolder();
   const settings = await getValidSettings(folder?.uri, env.log);
   if (!settings) return;
-  const model = await resolveModel(settings, env.modelContext(folder, folder?.uri));
+  const modelCtx = env.modelContext(folder, folder?.uri);
+  const model = await resolveModel(settings, modelCtx);
   if (!model) return;
+  const spec = modelResolveSpec(model, settings, modelCtx);
+  if (spec) {
+    // A model reference: get it into the cache first (export / download with progress).
+    const r = await fetchModelRef(spec.ref, {
+      cacheDir: spec.cacheDir,
+      pythonPath: spec.pythonPath,
+      maxBytes: spec.maxBytes,
+      log: (l) => env.log.info(l),
+      error: (l) => env.log.error(l),
+      showLog: () => env.log.show(),
+      title: `Preparing ${describeModelRef(spec.ref)}`,
+    });
+    if (!r) return;
+    model.path = r.modelPath;
+  }
   const script = env.workerScript();
   if (!fs.existsSync(script)) {
     void vscode.window.showErrorMessage(`Sparsity Lens is not built: ${script} is missing (run "npm run build").`);

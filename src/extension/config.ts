@@ -8,11 +8,16 @@
  * We say so (what was ignored, why, how to trust) instead of silently asking for a model.
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { ModelCache } from '../core/models/cache';
+import { cacheIdOfRef, checkModelRef, DEFAULT_MAX_DOWNLOAD_MB, isModelReference, maxDownloadBytes, mayFetch, modelCacheDir, resolvePythonPath } from './modelRefs';
+import { MANAGE_TRUST, untrustedFetchMessage } from './modelSourceProviders';
 import { pickModel, type PickedModel } from './modelSources';
 import { resolveUserPath, SECTION, SETTING_KEYS, validateSettings, type ExtensionSettings } from './settings';
 import type { Logger } from './log';
+import type { ModelResolveSpec } from './workerProtocol';
 
 export function readRawSettings(scope?: vscode.Uri): Record<string, unknown> {
   const c = vscode.workspace.getConfiguration(SECTION, scope);
@@ -94,7 +99,10 @@ export async function resolveModel(settings: ExtensionSettings, ctx: ModelContex
     }
     return chooseAndMaybeSave(ctx, true);
   }
-  const p = resolveUserPath(settings.model, wsPath);
+  const parsed = checkModelRef(settings.model);
+  const ref = parsed.ok ? parsed.ref : null;
+  if (ref && ref.kind !== 'file') return resolveModelReference(settings.model, ctx);
+  const p = resolveUserPath(ref?.kind === 'file' ? ref.path : settings.model, wsPath);
   if (!fs.existsSync(p) || !fs.statSync(p).isFile()) {
     const msg = `Sparsity Lens: the model file "${p}" (setting sparsityLens.model = "${settings.model}") does not exist.`;
     ctx.log.error(msg);
@@ -103,24 +111,79 @@ export async function resolveModel(settings: ExtensionSettings, ctx: ModelContex
     if (c === 'Choose Model…') return chooseAndMaybeSave(ctx, true);
     return undefined;
   }
-  return { path: p, source: 'file' };
+  return { path: p, ref: settings.model, source: 'file' };
+}
+
+/** Where the model cache is for this context. */
+export function cacheDirOf(ctx: Pick<ModelContext, 'storageDir'>): string {
+  return modelCacheDir(ctx.storageDir.fsPath);
+}
+
+/**
+ * A model reference from the settings (torchvision:, catalog:, URL, cache:): resolved later by
+ * the analysis worker (path ''). In an untrusted workspace it may only come from the cache:
+ * the reference is pinned to its `cache:<id>` so the worker cannot run Python or download;
+ * when it is not cached, say why nothing happens and offer to manage trust.
+ */
+async function resolveModelReference(value: string, ctx: ModelContext): Promise<PickedModel | undefined> {
+  const parsed = checkModelRef(value);
+  if (!parsed.ok || !parsed.ref) return undefined;
+  const ref = parsed.ref;
+  if (vscode.workspace.isTrusted || !mayFetch(ref)) return { path: '', ref: value, source: value };
+  const id = cacheIdOfRef(ref);
+  let cached = false;
+  try {
+    cached = !!id && !!new ModelCache(cacheDirOf(ctx)).get(id);
+  } catch {
+    cached = false;
+  }
+  if (cached) {
+    ctx.log.info(`Untrusted workspace: using the cached copy of ${value} (cache:${id}); nothing is exported or downloaded.`);
+    return { path: '', ref: `cache:${id}`, source: value };
+  }
+  const msg = `The model ${value} (sparsityLens.model) is not in the model cache yet. ${untrustedFetchMessage('run Python or download models')}`;
+  ctx.log.warn(msg);
+  const c = await vscode.window.showWarningMessage(msg, MANAGE_TRUST, 'Choose Model…');
+  if (c === MANAGE_TRUST) await vscode.commands.executeCommand('workbench.trust.manage');
+  if (c === 'Choose Model…') return chooseAndMaybeSave(ctx, true);
+  return undefined;
+}
+
+/** What the worker needs to resolve a reference (PickedModel with path ''), from the settings. */
+export function modelResolveSpec(model: PickedModel, settings: ExtensionSettings, ctx: Pick<ModelContext, 'storageDir' | 'workspaceFolder'>): ModelResolveSpec | undefined {
+  if (model.path !== '') return undefined;
+  const python = resolvePythonPath(settings.pythonPath, ctx.workspaceFolder?.uri.fsPath, os.homedir());
+  return { ref: model.ref, cacheDir: cacheDirOf(ctx), ...(python ? { pythonPath: python } : {}), maxBytes: maxDownloadBytes(settings.maxDownloadMB) };
+}
+
+/** The context the model sources (Choose Model… picker) work in. */
+export function modelSourceContext(ctx: ModelContext) {
+  const cfg = vscode.workspace.getConfiguration(SECTION, ctx.scope);
+  const mb = cfg.get<number>('maxDownloadMB');
+  return {
+    workspaceFolder: ctx.workspaceFolder?.uri,
+    storageDir: ctx.storageDir,
+    cacheDir: cacheDirOf(ctx),
+    pythonPath: resolvePythonPath(cfg.get<string>('pythonPath') ?? '', ctx.workspaceFolder?.uri.fsPath, os.homedir()) ?? '',
+    maxDownloadBytes: maxDownloadBytes(typeof mb === 'number' && Number.isInteger(mb) && mb >= 1 ? mb : DEFAULT_MAX_DOWNLOAD_MB),
+    trusted: vscode.workspace.isTrusted,
+    log: (l: string) => ctx.log.info(l),
+    showLog: () => ctx.log.show(),
+  };
 }
 
 /** Runs the model picker; optionally offers to store the choice in sparsityLens.model. */
 export async function chooseAndMaybeSave(ctx: ModelContext, offerSave: boolean): Promise<PickedModel | undefined> {
-  const cfg = vscode.workspace.getConfiguration(SECTION, ctx.scope);
-  const picked = await pickModel(
-    { workspaceFolder: ctx.workspaceFolder?.uri, storageDir: ctx.storageDir, pythonPath: cfg.get<string>('pythonPath') ?? '', log: (l) => ctx.log.info(l) },
-    ctx.recent,
-  );
+  const picked = await pickModel(modelSourceContext(ctx), ctx.recent);
   if (!picked) return undefined;
-  ctx.rememberRecent(picked.path);
-  if (offerSave) await saveModelSetting(picked.path, ctx.workspaceFolder, true);
+  ctx.rememberRecent(picked.ref);
+  if (offerSave) await saveModelSetting(picked.ref, ctx.workspaceFolder, true);
   return picked;
 }
 
-/** A path for the setting: relative to the workspace folder when inside it. */
+/** A path for the setting: relative to the workspace folder when inside it. Model references stay as they are. */
 export function settingPathFor(p: string, workspaceFolder: string | undefined): string {
+  if (isModelReference(p)) return p;
   if (workspaceFolder) {
     const rel = path.relative(workspaceFolder, p);
     if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) return rel.split(path.sep).join('/');
@@ -139,7 +202,7 @@ export async function saveModelSetting(p: string, folder: vscode.WorkspaceFolder
   options.push({ label: 'Save in User Settings', target: vscode.ConfigurationTarget.Global });
   if (ask) options.push({ label: 'Only for This Run', target: null });
   const pick = ask
-    ? await vscode.window.showInformationMessage(`Use "${path.basename(p)}" as the model (sparsityLens.model) from now on?`, ...options.map((o) => o.label))
+    ? await vscode.window.showInformationMessage(`Use "${isModelReference(p) ? p : path.basename(p)}" as the model (sparsityLens.model) from now on?`, ...options.map((o) => o.label))
     : options[0].label;
   const opt = options.find((o) => o.label === pick);
   if (!opt || opt.target === null) return;

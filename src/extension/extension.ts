@@ -9,6 +9,8 @@ import * as vscode from 'vscode';
 import { chooseModelCommand, exportReportCommand, openReportCommand, showLayersCommand, type CommandEnv } from './commands';
 import type { ModelContext } from './config';
 import { createLogger } from './log';
+import { manageModelsCommand } from './modelCacheCommands';
+import { registerBuiltinModelSources } from './modelSourceProviders';
 import { EDITOR_VIEW_TYPE, PANEL_VIEW_TYPE, ReportEditorProvider, ReportPanelSerializer, type PanelEnv } from './reportPanel';
 import { RunManager } from './runs';
 
@@ -31,6 +33,9 @@ export function activate(context: vscode.ExtensionContext): void {
     },
   });
 
+  // Choose Model… sources besides a local file: PyTorch export, URL, catalog, cache.
+  context.subscriptions.push(...registerBuiltinModelSources());
+
   const panelEnv: PanelEnv = { extensionUri: context.extensionUri, log, cancelRun: (id) => runs.cancel(id) };
   const runs = new RunManager({ context, log, panelEnv: () => panelEnv, modelContext });
   context.subscriptions.push(runs);
@@ -51,6 +56,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('sparsityLens.analyzeFolder', guard('analyzeFolder', (uri?: vscode.Uri) => runs.analyzeFolder(uri))),
     vscode.commands.registerCommand('sparsityLens.openReport', guard('openReport', (uri?: vscode.Uri) => openReportCommand(cmdEnv, uri))),
     vscode.commands.registerCommand('sparsityLens.chooseModel', guard('chooseModel', () => chooseModelCommand(cmdEnv))),
+    vscode.commands.registerCommand('sparsityLens.manageModels', guard('manageModels', () => manageModelsCommand(cmdEnv))),
     vscode.commands.registerCommand('sparsityLens.showLayers', guard('showLayers', () => showLayersCommand(cmdEnv))),
     vscode.commands.registerCommand('sparsityLens.exportReport', guard('exportReport', (uri?: vscode.Uri) => exportReportCommand(cmdEnv, uri))),
     vscode.commands.registerCommand('sparsityLens.cancelAnalysis', guard('cancelAnalysis', () => runs.cancelInteractive())),

@@ -2,29 +2,44 @@
  * EXTENSION POINT: where a model comes from.
  *
  * "Choose Model…" (and the "no model configured" prompt) show a QuickPick whose entries are
- * MODEL_SOURCES. Today there is one source, a local `.onnx` / TF.js `model.json` file. Other
- * sources (PyTorch export through `sparsityLens.pythonPath`, URL download, a model catalog)
- * are added by pushing a ModelSource to MODEL_SOURCES (or calling registerModelSource) before
- * the picker runs; each returns a local model path the analysis can open.
+ * MODEL_SOURCES: a local `.onnx` / TF.js `model.json` file (here), and the sources of
+ * modelSourceProviders.ts (PyTorch export through `sparsityLens.pythonPath`, URL download, the
+ * model catalog, the model cache), added with registerModelSource when the extension activates.
+ * Each returns a PickedModel: the model reference stored in `sparsityLens.model` and, when it
+ * is already on disk, its path.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { checkModelRef, describeModelRef, pickedFromRecent } from './modelRefs';
 
 export interface PickedModel {
-  /** Absolute path of a local `.onnx` file or TF.js `model.json`. */
+  /**
+   * Absolute path of a local `.onnx` file or TF.js `model.json`; '' when the model is a reference
+   * not resolved yet (the analysis worker resolves `ref` through the model cache).
+   */
   path: string;
-  /** Where it came from, recorded in the report (`file`, `catalog:alexnet`, a URL, ...). */
+  /** The value for sparsityLens.model: the file path, or a model reference (`torchvision:alexnet`, `catalog:<id>`, a URL, `cache:<id>`). */
+  ref: string;
+  /** Where it came from, recorded in the report (`file`, `torchvision:alexnet`, `catalog:vgg16`, a URL, ...). */
   source: string;
 }
 
 export interface ModelSourceContext {
   /** Workspace folder the model is for (dialogs start there), if any. */
   workspaceFolder?: vscode.Uri;
-  /** Extension-private folder for downloads / exports. */
+  /** Extension-private folder for downloads / exports (globalStorage). */
   storageDir: vscode.Uri;
-  /** sparsityLens.pythonPath ('' in untrusted workspaces). */
+  /** The model cache folder (globalStorage/models). */
+  cacheDir: string;
+  /** sparsityLens.pythonPath resolved to a command ('' → python3, then python; ignored from untrusted workspaces by VS Code). */
   pythonPath: string;
+  /** sparsityLens.maxDownloadMB in bytes. */
+  maxDownloadBytes: number;
+  /** vscode.workspace.isTrusted when the picker opened. */
+  trusted: boolean;
   log(line: string): void;
+  /** Reveals the "Sparsity Lens" output channel. */
+  showLog(): void;
 }
 
 export interface ModelSource {
@@ -68,7 +83,7 @@ export const localFileSource: ModelSource = {
       void vscode.window.showErrorMessage(`"${path.basename(uri.fsPath)}" is not a model file: choose an .onnx file or a TensorFlow.js model.json.`);
       return undefined;
     }
-    return { path: uri.fsPath, source: 'file' };
+    return { path: uri.fsPath, ref: uri.fsPath, source: 'file' };
   },
 };
 
@@ -90,8 +105,14 @@ interface SourceItem extends vscode.QuickPickItem {
   recent?: string;
 }
 
+function recentItem(r: string): SourceItem {
+  const c = checkModelRef(r);
+  if (c.ok && c.ref && c.ref.kind !== 'file') return { label: `$(history) ${r}`, description: describeModelRef(r), recent: r };
+  return { label: `$(history) ${path.basename(r)}`, description: path.dirname(r), recent: r };
+}
+
 /**
- * Shows the model QuickPick: the sources, then recently used model files.
+ * Shows the model QuickPick: the sources, then recently used models.
  * Returns the chosen model or undefined when dismissed.
  */
 export async function pickModel(ctx: ModelSourceContext, recent: string[], title = 'Sparsity Lens: Choose Model'): Promise<PickedModel | undefined> {
@@ -99,10 +120,10 @@ export async function pickModel(ctx: ModelSourceContext, recent: string[], title
   const recentItems = recent.filter((r) => r.length > 0).slice(0, 8);
   if (recentItems.length) {
     items.push({ label: 'Recent', kind: vscode.QuickPickItemKind.Separator });
-    for (const r of recentItems) items.push({ label: `$(history) ${path.basename(r)}`, description: path.dirname(r), recent: r });
+    for (const r of recentItems) items.push(recentItem(r));
   }
-  const choice = await vscode.window.showQuickPick(items, { title, placeHolder: 'Where is the model?', ignoreFocusOut: true });
+  const choice = await vscode.window.showQuickPick(items, { title, placeHolder: 'Where is the model?', ignoreFocusOut: true, matchOnDescription: true });
   if (!choice) return undefined;
-  if (choice.recent) return { path: choice.recent, source: 'file' };
+  if (choice.recent) return pickedFromRecent(choice.recent);
   return choice.source?.pick(ctx);
 }

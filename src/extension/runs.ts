@@ -12,7 +12,8 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { AnalyzeResult, ProgressEvent } from '../core/analyzeTypes';
 import { formatProgress, progressPercent } from '../shared/protocol';
-import { getValidSettings, openSetting, resolveModel, type ModelContext } from './config';
+import { getValidSettings, modelResolveSpec, openSetting, resolveModel, type ModelContext } from './config';
+import { isModelErrorCode, showModelError } from './modelSourceProviders';
 import type { Logger } from './log';
 import { createLivePanel, panelTitle, type PanelEnv, type ReportView } from './reportPanel';
 import { engineText } from '../../webview/tables';
@@ -113,8 +114,11 @@ export class RunManager implements vscode.Disposable {
     const wsFolder = vscode.workspace.getWorkspaceFolder(folder);
     const settings = await getValidSettings(folder, log);
     if (!settings) return;
-    const model = await resolveModel(settings, this.env.modelContext(wsFolder, folder));
+    const modelCtx = this.env.modelContext(wsFolder, folder);
+    const model = await resolveModel(settings, modelCtx);
     if (!model) return;
+    // A model reference (torchvision:, catalog:, URL, cache:) is resolved by the worker, in the run's progress.
+    const modelSpec = modelResolveSpec(model, settings, modelCtx);
 
     const same = this.active.filter((r) => r.datasetPath === datasetPath);
     if (same.length > 0) {
@@ -147,7 +151,7 @@ export class RunManager implements vscode.Disposable {
     }
     const runId = `run-${Date.now().toString(36)}-${++runCounter}`;
     log.info(`Analyze ${datasetPath}`);
-    log.info(`model: ${model.path} (${model.source})`);
+    log.info(modelSpec ? `model: ${model.ref} (resolved through the model cache ${modelSpec.cacheDir})` : `model: ${model.path} (${model.source})`);
     log.info(`output folder: ${outputRoot}`);
     for (const l of describeSettings(settings)) log.info(l);
 
@@ -167,6 +171,7 @@ export class RunManager implements vscode.Disposable {
         onPartial: (report) => view.setReport(report, { kind: 'live', runId }),
         onLog: (line) => log.info(line),
       },
+      modelSpec,
     );
     let progressSink: ((e: ProgressEvent) => void) | undefined;
     const run: ActiveRun = { runId, datasetPath, job, view, startedAt: Date.now() };
@@ -214,6 +219,10 @@ export class RunManager implements vscode.Disposable {
         view.setStatus(runId, 'cancelled', e.killed ? 'Cancelled (the worker was stopped). No report was written.' : 'Cancelled. No report was written.');
         log.info(`Run ${runId} cancelled${e.killed ? ' (worker killed after the grace period)' : ''}; no report written.`);
         void vscode.window.showInformationMessage(`Sparsity Lens: analysis of "${path.basename(run.datasetPath)}" cancelled; no report was written.`);
+      } else if (e instanceof WorkerError && e.isUserError && isModelErrorCode(e.code)) {
+        view.panel.title = `Sparsity (failed): ${path.basename(run.datasetPath)}`;
+        view.setStatus(runId, 'failed', e.message);
+        await showModelError(e.code, e.message, log);
       } else if (e instanceof WorkerError && e.isUserError) {
         view.panel.title = `Sparsity (failed): ${path.basename(run.datasetPath)}`;
         view.setStatus(runId, 'failed', e.message);

@@ -10,6 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type { AnalyzeRequest } from '../core/analyzeTypes';
 import type { Preprocessing, UnitMode } from '../core/types';
+import { checkModelRef, DEFAULT_MAX_DOWNLOAD_MB } from './modelRefs';
 
 export const SECTION = 'sparsityLens';
 
@@ -39,6 +40,7 @@ export const SETTING_KEYS = [
   'referencePSI',
   'outputFolder',
   'pythonPath',
+  'maxDownloadMB',
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
@@ -62,10 +64,12 @@ export const RANGES = {
   'preprocess.height': [8, 4096],
   'preprocess.shorterSide': [8, 8192],
   referencePSI: [0, 1],
+  maxDownloadMB: [1, 1_000_000],
 } as const;
 
 /** Settings after validation. `null` / `''` mean "not set: take the model's or the preset's value". */
 export interface ExtensionSettings {
+  /** A model reference (src/core/models/resolve.ts): a path, torchvision:<arch>[:random], catalog:<id>, an https URL, cache:<id>. */
   model: string;
   imagesPerCategory: number | 'all';
   layers: string[];
@@ -90,6 +94,8 @@ export interface ExtensionSettings {
   referencePSI: number;
   outputFolder: string;
   pythonPath: string;
+  /** Largest model download (URL, catalog) in MB. */
+  maxDownloadMB: number;
 }
 
 /** Defaults: the same values as package.json and the `liu2020` preset (src/core/settings.ts). */
@@ -118,6 +124,7 @@ export const DEFAULTS: Record<SettingKey, unknown> = {
   referencePSI: 0.36,
   outputFolder: '.sparsity-lens',
   pythonPath: '',
+  maxDownloadMB: DEFAULT_MAX_DOWNLOAD_MB,
 };
 
 export interface SettingProblem {
@@ -277,7 +284,14 @@ export function validateSettings(raw: Partial<Record<string, unknown>>): Setting
     referencePSI,
     outputFolder: str('outputFolder'),
     pythonPath: str('pythonPath'),
+    maxDownloadMB: int('maxDownloadMB'),
   };
+
+  {
+    // A model reference (path, torchvision:, catalog:, URL, cache:); a non-string was reported above.
+    const m = checkModelRef(settings.model);
+    if (!m.ok) bad('model', m.problem.replace(/\.$/, ''));
+  }
 
   if (settings.outputFolder === '') bad('outputFolder', 'must name a folder (default ".sparsity-lens")');
   if ((settings.preprocess.width === null) !== (settings.preprocess.height === null)) {

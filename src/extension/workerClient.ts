@@ -10,7 +10,7 @@
 import { fork, type ChildProcess, type ForkOptions } from 'child_process';
 import type { AnalyzeRequest, AnalyzeResult, ProgressEvent } from '../core/analyzeTypes';
 import type { SparsityReport } from '../core/reportSchema';
-import { isWorkerMessage, type HostToWorker, type ModelLayersInfo, type SerializedError, type WorkerToHost } from './workerProtocol';
+import { isWorkerMessage, type HostToWorker, type ModelLayersInfo, type ModelResolveSpec, type SerializedError, type WorkerToHost } from './workerProtocol';
 
 export interface WorkerSpawnOptions {
   /** Path of the worker script (dist/analysisWorker.js, or a test script). */
@@ -143,8 +143,9 @@ export class WorkerJob<T> {
   }
 }
 
-export function startAnalyze(options: WorkerSpawnOptions, request: AnalyzeRequest, handlers: AnalyzeHandlers): WorkerJob<AnalyzeResult> {
-  return new WorkerJob<AnalyzeResult>(options, { type: 'analyze', jobId: '', request }, (m, job) => {
+/** `model`: a model reference the worker resolves first (export / download shown as `load` progress). */
+export function startAnalyze(options: WorkerSpawnOptions, request: AnalyzeRequest, handlers: AnalyzeHandlers, model?: ModelResolveSpec): WorkerJob<AnalyzeResult> {
+  return new WorkerJob<AnalyzeResult>(options, { type: 'analyze', jobId: '', request, ...(model ? { model } : {}) }, (m, job) => {
     switch (m.type) {
       case 'progress':
         if (!job.cancelling) handlers.onProgress?.(m.event);

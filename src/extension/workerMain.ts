@@ -8,12 +8,22 @@
  * process exits.
  */
 import type { AnalyzeHooks, AnalyzeRequest, AnalyzeResult, ProgressEvent } from '../core/analyzeTypes';
+import { formatBytes } from '../core/models/download';
+import type { ResolvedModel, ResolveModelOptions } from '../core/models/resolve';
 import type { SparsityReport } from '../core/reportSchema';
-import { isHostToWorker, serializeError, type HostToWorker, type ModelLayersInfo, type WorkerToHost } from './workerProtocol';
+import { describeModelRef, formatDownloadProgress } from './modelRefs';
+import { isHostToWorker, serializeError, type HostToWorker, type ModelLayersInfo, type ModelResolveSpec, type WorkerToHost } from './workerProtocol';
 
 export interface CoreApi {
   analyze(request: AnalyzeRequest, hooks: AnalyzeHooks): Promise<AnalyzeResult>;
   listModelLayers(modelPath: string): Promise<ModelLayersInfo>;
+  /** core/models resolveModel: needed for analyze jobs that carry a model reference. */
+  resolveModel?(ref: string, opts: ResolveModelOptions): Promise<ResolvedModel>;
+}
+
+/** A `load` progress event whose text says what the model resolution is doing. */
+export function modelProgressEvent(message: string): ProgressEvent {
+  return { phase: 'load', done: 0, total: 0, imagesPerSecond: 0, etaSeconds: null, message: message.length > 140 ? `${message.slice(0, 137)}...` : message };
 }
 
 /** The parts of `process` the worker uses (a forked child's IPC channel). */
@@ -85,7 +95,43 @@ export function runWorker(core: CoreApi, channel: WorkerChannel, options: Worker
     if (options.exitAfterJob && jobs.size === 0) setImmediate(() => channel.exit(0));
   };
 
-  async function runAnalyze(jobId: string, request: AnalyzeRequest): Promise<void> {
+  /**
+   * Resolves the job's model reference into the cache (export / download only when not cached),
+   * streaming what it does as `load` progress and log lines; cancel aborts it.
+   */
+  async function resolveJobModel(jobId: string, spec: ModelResolveSpec, signal: AbortSignal, progress: { push(e: ProgressEvent): void; flush(): void }): Promise<ResolvedModel> {
+    if (!core.resolveModel) throw new Error('This worker cannot resolve model references (no resolveModel in its core).');
+    const what = describeModelRef(spec.ref);
+    send({ type: 'log', jobId, line: `Model ${spec.ref}: ${what}; cache ${spec.cacheDir}` });
+    progress.push(modelProgressEvent(`Preparing ${what}…`));
+    progress.flush();
+    let lastFile = '';
+    const r = await core.resolveModel(spec.ref, {
+      cacheDir: spec.cacheDir,
+      pythonPath: spec.pythonPath,
+      maxBytes: spec.maxBytes,
+      signal,
+      onOutput(line) {
+        send({ type: 'log', jobId, line: `[model] ${line}` });
+        progress.push(modelProgressEvent(line));
+      },
+      onProgress(p) {
+        if (p.file !== lastFile) {
+          lastFile = p.file;
+          send({ type: 'log', jobId, line: `[model] downloading ${p.file}${p.total ? ` (${formatBytes(p.total)})` : ''}` });
+        }
+        progress.push(modelProgressEvent(`Downloading ${p.file}: ${formatDownloadProgress(p)}`));
+      },
+    });
+    send({
+      type: 'log',
+      jobId,
+      line: `Model ready: ${r.modelPath} (${r.source}; ${r.fetched ? 'fetched now' : 'from the cache'}${r.entry ? `; sha256 ${r.entry.sha256.slice(0, 12)}…` : ''})`,
+    });
+    return r;
+  }
+
+  async function runAnalyze(jobId: string, request: AnalyzeRequest, model?: ModelResolveSpec): Promise<void> {
     const controller = new AbortController();
     jobs.set(jobId, controller);
     const partials = throttle<SparsityReport>(partialMs, (report) => {
@@ -97,6 +143,11 @@ export function runWorker(core: CoreApi, channel: WorkerChannel, options: Worker
       if (!controller.signal.aborted) send({ type: 'progress', jobId, event });
     });
     try {
+      if (model) {
+        const r = await resolveJobModel(jobId, model, controller.signal, progress);
+        request = { ...request, modelPath: r.modelPath, modelSource: r.source === 'file' ? `file:${r.modelPath}` : r.source };
+      }
+      if (controller.signal.aborted) throw Object.assign(new Error('Cancelled'), { name: 'CancelledError' });
       const result = await core.analyze(request, {
         signal: controller.signal,
         onProgress(event) {
@@ -148,7 +199,7 @@ export function runWorker(core: CoreApi, channel: WorkerChannel, options: Worker
       return;
     }
     if (jobs.has(m.jobId)) return;
-    if (m.type === 'analyze') void runAnalyze(m.jobId, m.request);
+    if (m.type === 'analyze') void runAnalyze(m.jobId, m.request, m.model);
     else void runLayers(m.jobId, m.modelPath);
   });
   channel.on('disconnect', () => {

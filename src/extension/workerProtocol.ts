@@ -16,8 +16,37 @@ export interface ModelLayersInfo {
   defaultTaps?: string[];
 }
 
+/**
+ * A model reference the worker resolves (core/models resolveModel: reuse the cache, or export
+ * from PyTorch / download into it) before analysing; the result becomes request.modelPath and
+ * request.modelSource. Export and download show as `load` progress and stop on cancel.
+ */
+export interface ModelResolveSpec {
+  /** `torchvision:alexnet[:random]`, `catalog:<id>`, an https URL, `cache:<id>`. */
+  ref: string;
+  /** The model cache (the extension's globalStorage/models). */
+  cacheDir: string;
+  /** sparsityLens.pythonPath, resolved (undefined: python3, then python). */
+  pythonPath?: string;
+  /** Download limit in bytes (sparsityLens.maxDownloadMB). */
+  maxBytes?: number;
+}
+
+export function isModelResolveSpec(m: unknown): m is ModelResolveSpec {
+  if (typeof m !== 'object' || m === null) return false;
+  const o = m as Record<string, unknown>;
+  return (
+    typeof o.ref === 'string' &&
+    o.ref.length > 0 &&
+    typeof o.cacheDir === 'string' &&
+    o.cacheDir.length > 0 &&
+    (o.pythonPath === undefined || typeof o.pythonPath === 'string') &&
+    (o.maxBytes === undefined || (typeof o.maxBytes === 'number' && o.maxBytes > 0))
+  );
+}
+
 export type HostToWorker =
-  | { type: 'analyze'; jobId: string; request: AnalyzeRequest }
+  | { type: 'analyze'; jobId: string; request: AnalyzeRequest; model?: ModelResolveSpec }
   | { type: 'layers'; jobId: string; modelPath: string }
   /** Abort the running job: analyze() rejects within one batch and leaves no report. */
   | { type: 'cancel'; jobId: string };
@@ -58,7 +87,7 @@ export function isHostToWorker(m: unknown): m is HostToWorker {
   if (typeof m !== 'object' || m === null) return false;
   const o = m as Record<string, unknown>;
   if (typeof o.jobId !== 'string') return false;
-  if (o.type === 'analyze') return typeof o.request === 'object' && o.request !== null;
+  if (o.type === 'analyze') return typeof o.request === 'object' && o.request !== null && (o.model === undefined || isModelResolveSpec(o.model));
   if (o.type === 'layers') return typeof o.modelPath === 'string';
   return o.type === 'cancel';
 }
