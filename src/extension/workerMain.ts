@@ -116,11 +116,13 @@ export function runWorker(core: CoreApi, channel: WorkerChannel, options: Worker
         progress.push(modelProgressEvent(line));
       },
       onProgress(p) {
+        progress.push(modelProgressEvent(`Downloading ${p.file}: ${formatDownloadProgress(p)}`));
         if (p.file !== lastFile) {
+          // A new file: say so at once (the size), then throttled.
           lastFile = p.file;
+          progress.flush();
           send({ type: 'log', jobId, line: `[model] downloading ${p.file}${p.total ? ` (${formatBytes(p.total)})` : ''}` });
         }
-        progress.push(modelProgressEvent(`Downloading ${p.file}: ${formatDownloadProgress(p)}`));
       },
     });
     send({
