@@ -75,7 +75,7 @@ function colour(rng: SeededRandom, avoidL?: number): { css: string; l: number } 
   const s = 30 + rng.next() * 70;
   let l = 15 + rng.next() * 70;
   if (avoidL !== undefined) {
-    const minGap = 12 + rng.next() * 30; // sometimes low contrast
+    const minGap = 18 + rng.next() * 30; // sometimes low contrast
     if (Math.abs(l - avoidL) < minGap) l = avoidL > 50 ? avoidL - minGap : avoidL + minGap;
     l = Math.min(95, Math.max(5, l));
   }
@@ -158,7 +158,7 @@ export function stimulusSvg(cat: StimulusCategory, rng: SeededRandom, size: numb
   svg += `<defs><linearGradient id="g${id}" gradientTransform="rotate(${f(ga)} 0.5 0.5)"><stop offset="0" stop-color="${bg1}"/><stop offset="1" stop-color="${bg2}"/></linearGradient></defs>`;
   svg += `<rect width="${S}" height="${S}" fill="url(#g${id})"/>`;
   // Clutter: random lines and blobs.
-  const nClutter = 2 + rng.int(6);
+  const nClutter = 1 + rng.int(5);
   for (let i = 0; i < nClutter; i++) {
     const c = colour(rng).css;
     const op = f(0.3 + rng.next() * 0.6);
@@ -201,7 +201,7 @@ export async function renderStimulus(cat: StimulusCategory, rng: SeededRandom, s
     throw new Error(`stimulus render gave ${info.width}x${info.height}x${info.channels}`);
   }
   const out = new Uint8Array(data.buffer, data.byteOffset, data.length);
-  const sigma = rng.next() * 30;
+  const sigma = rng.next() * 20;
   for (let i = 0; i < out.length; i++) {
     // Sum of 3 uniforms ~ approximately normal, sd 1.
     const n = (rng.next() + rng.next() + rng.next() - 1.5) * 2;
