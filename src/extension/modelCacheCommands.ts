@@ -34,15 +34,15 @@ function showCacheList(entries: CacheEntry[], cacheDir: string): Promise<{ actio
   return new Promise((resolve) => {
     const qp = vscode.window.createQuickPick<EntryItem>();
     qp.title = `Sparsity Lens: Cached Models (${entries.length}, ${formatBytes(entries.reduce((s, e) => s + e.size, 0))})`;
-    qp.placeholder = `${cacheDir} — choose a model for more actions`;
+    qp.placeholder = `Choose a model for more actions (buttons: verify, delete) — cache ${cacheDir}`;
     qp.matchOnDescription = true;
     qp.matchOnDetail = true;
     qp.ignoreFocusOut = true;
     qp.buttons = [VERIFY_ALL_BUTTON, OPEN_FOLDER_BUTTON];
     qp.items = entries.map((e) => ({
       label: e.label ?? e.id,
-      description: `${e.id} · ${cacheEntryDescription(e)}`,
-      detail: `${refForCacheEntry(e)}${e.source === 'file' ? ' (your file, not copied)' : ''}`,
+      description: e.id,
+      detail: `${cacheEntryDescription(e)} · ${refForCacheEntry(e)}${e.source === 'file' ? ' (your file, not copied)' : ''}`,
       buttons: [VERIFY_BUTTON, DELETE_BUTTON],
       entry: e,
     }));
@@ -79,15 +79,17 @@ async function chooseAction(e: CacheEntry): Promise<Action | undefined> {
   return c?.action;
 }
 
-function showVerifyResults(results: VerifyResult[], entries: CacheEntry[]): Thenable<string | undefined> {
+/** Says how verification went; resolves at once when all is well, else with the button chosen. */
+async function showVerifyResults(results: VerifyResult[], entries: CacheEntry[]): Promise<string | undefined> {
   const bad = results.filter((r) => !r.ok);
   if (bad.length === 0) {
     const one = results.length === 1 ? entries.find((e) => e.id === results[0].id) : undefined;
-    return vscode.window.showInformationMessage(
+    void vscode.window.showInformationMessage(
       one
-        ? `Sparsity Lens: "${one.id}" is intact: ${one.files.length} file${one.files.length === 1 ? '' : 's'} match their sha256 (model sha256 ${one.sha256.slice(0, 16)}…).`
+        ? `Sparsity Lens: "${one.id}" is intact: ${one.files.length === 1 ? 'its file matches its' : `all ${one.files.length} files match their`} sha256 (model sha256 ${one.sha256.slice(0, 16)}…).`
         : `Sparsity Lens: all ${results.length} cached models are intact.`,
     );
+    return undefined;
   }
   const text = bad.map((r) => `${r.id}: ${r.problems.join('; ')}`).join(' | ');
   return vscode.window.showWarningMessage(`Sparsity Lens: ${bad.length} cached model${bad.length === 1 ? ' is' : 's are'} damaged — ${text}. Delete ${bad.length === 1 ? 'it' : 'them'} and fetch again.`, 'Delete Damaged');

@@ -19,8 +19,8 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FrameLocator, Page } from 'playwright-core';
 import {
-  CodeServer, OUT, ROOT, buildAndPackage, ensureCodeServer, explorerContextMenu, log, mkTemp, notificationTexts, openWorkbench,
-  printTimings, screenshot, sleep, timed, webview, withDiagnostics, type Workbench,
+  CodeServer, OUT, ROOT, buildAndPackage, closeAllEditors, ensureCodeServer, explorerContextMenu, log, mkTemp, notificationTexts, openWorkbench,
+  printTimings, runCommand, screenshot, sleep, timed, webview, withDiagnostics, type Workbench,
 } from './harness';
 
 const PYTHON = '/usr/bin/python3';
@@ -150,6 +150,44 @@ async function psiChartLayers(frame: FrameLocator): Promise<string[]> {
   return labels.map((l) => l.match(/layer (.+): [^:]*$/)?.[1] ?? `(unlabelled: ${l})`);
 }
 
+// ---------------------------------------------------------------- QuickPick / dialogs / toasts
+
+/** Types `filter` into the open QuickPick, waits for a row containing `rowText`, presses Enter. */
+async function quickPickChoose(p: Page, filter: string, rowText: string, timeout = 30_000): Promise<void> {
+  const widget = p.locator('.quick-input-widget');
+  await widget.waitFor({ state: 'visible', timeout });
+  const input = widget.locator('input').first();
+  await input.fill(filter);
+  const row = widget.locator('.monaco-list-row').filter({ hasText: rowText }).first();
+  await row.waitFor({ state: 'visible', timeout: 10_000 }).catch(async () => {
+    const rows = await widget.locator('.monaco-list-row').allInnerTexts().catch(() => [] as string[]);
+    throw new Error(`the QuickPick has no row "${rowText}" for "${filter}"; rows: ${JSON.stringify(rows.map((r) => r.replace(/\s+/g, ' ')))}`);
+  });
+  // Enter takes the active (first) row of the filtered list: make sure it is ours.
+  const first = (await widget.locator('.monaco-list-row').first().innerText()).replace(/\s+/g, ' ');
+  assert.ok(first.includes(rowText), `first QuickPick row for "${filter}" is "${first}", expected "${rowText}"`);
+  await p.keyboard.press('Enter');
+}
+
+/** Clicks a button of a notification toast whose text matches `text`. */
+async function clickToastButton(p: Page, text: RegExp, button: string, timeout = 60_000): Promise<string> {
+  const toast = p.locator('.notifications-toasts .notification-toast').filter({ hasText: text }).first();
+  await toast.waitFor({ state: 'visible', timeout }).catch(async () => {
+    throw new Error(`no notification matching ${text} within ${timeout / 1000} s; notifications: ${JSON.stringify(await notificationTexts(p))}`);
+  });
+  const t = (await toast.innerText()).replace(/\s+/g, ' ');
+  await toast.getByRole('button', { name: button, exact: true }).click();
+  return t;
+}
+
+function readJson<T>(file: string): T {
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+}
+
+interface IndexJson {
+  entries: { id: string; source: string; origin: string; path: string; sha256: string; size: number; details?: Record<string, unknown> }[];
+}
+
 describe('Sparsity Lens: a torchvision model exported through Python by the extension', () => {
   before(async () => {
     try {
@@ -269,6 +307,92 @@ describe('Sparsity Lens: a torchvision model exported through Python by the exte
       assert.match(header, /alexnet/i, `the panel header names the model: ${header.replace(/\s+/g, ' ').slice(0, 300)}`);
       await frame.locator('[data-testid="chart-psi-by-layer"]').first().scrollIntoViewIfNeeded();
       await screenshot(p, 'model-export-2-report-panel');
+    });
+  });
+  test('Choose Model… → Export from PyTorch → squeezenet1_1, random weights: exported with progress and saved in the workspace settings', async () => {
+    await withDiagnostics('model-export-choose', () => wb, () => server, async () => {
+      const p = page();
+      await closeAllEditors(p);
+      const settingsFile = path.join(ws, '.vscode', 'settings.json');
+      await runCommand(p, 'Sparsity Lens: Choose Model…');
+      await quickPickChoose(p, 'Export from PyTorch', 'Export from PyTorch (torchvision)');
+      // The architecture list: the study's models first.
+      const widget = p.locator('.quick-input-widget');
+      await widget.locator('.monaco-list-row').filter({ hasText: 'alexnet' }).first().waitFor({ timeout: 10_000 });
+      const rows = (await widget.locator('.monaco-list-row').allInnerTexts()).map((r) => r.replace(/\s+/g, ' ').trim());
+      assert.match(rows[0] ?? '', /^alexnet .*the study's model.*cached \(random\)/, `first architecture row: ${JSON.stringify(rows.slice(0, 3))}`);
+      assert.match(rows[1] ?? '', /^vgg11 .*the study's model/, `second architecture row: ${JSON.stringify(rows.slice(0, 3))}`);
+      await screenshot(p, 'model-export-3-architectures');
+      await quickPickChoose(p, 'squeezenet1_1', 'squeezenet1_1');
+      await quickPickChoose(p, 'Random', 'Random weights');
+      // Export progress in a notification, then the offer to save the reference.
+      const seen = new Set<string>();
+      const deadline = Date.now() + RUN_TIMEOUT;
+      const saveToast = p.locator('.notifications-toasts .notification-toast').filter({ hasText: /as the model \(sparsityLens\.model\)/ }).first();
+      while (!(await saveToast.isVisible().catch(() => false))) {
+        for (const n of await notificationTexts(p)) seen.add(n);
+        const err = [...seen].find((n) => /error|failed|cannot|could not|not installed/i.test(n));
+        if (err) throw new Error(`Choose Model reported an error: ${err}`);
+        if (Date.now() > deadline) throw new Error(`no "Use … as the model" offer; notifications: ${JSON.stringify([...seen])}`);
+        await sleep(300);
+      }
+      assert.ok([...seen].some((n) => /Exporting squeezenet1_1 from PyTorch/.test(n)), `an export progress notification; saw ${JSON.stringify([...seen])}`);
+      const offer = await clickToastButton(p, /as the model \(sparsityLens\.model\)/, 'Save in Workspace Settings');
+      assert.match(offer, /Use "torchvision:squeezenet1_1:random" as the model/);
+      let value: unknown;
+      for (let i = 0; i < 50; i++) {
+        value = readJson<Record<string, unknown>>(settingsFile)['sparsityLens.model'];
+        if (value === 'torchvision:squeezenet1_1:random') break;
+        await sleep(200);
+      }
+      assert.equal(value, 'torchvision:squeezenet1_1:random', 'sparsityLens.model in .vscode/settings.json');
+      const index = findCacheIndex(server!.userDataDir)!;
+      assert.ok(readJson<IndexJson>(index).entries.some((e) => e.id === 'torchvision-squeezenet1-1-random'), 'squeezenet1_1 is in the model cache');
+      await screenshot(p, 'model-export-4-chosen');
+    });
+  });
+
+  test('Manage Cached Models lists the cache (id, source, size, date, sha256), deletes after a confirm and verifies', async () => {
+    await withDiagnostics('model-export-manage', () => wb, () => server, async () => {
+      const p = page();
+      const index = findCacheIndex(server!.userDataDir)!;
+      const entries = readJson<IndexJson>(index).entries;
+      const alex = entries.find((e) => e.id === 'torchvision-alexnet-random')!;
+      const squeeze = entries.find((e) => e.id === 'torchvision-squeezenet1-1-random')!;
+      assert.ok(alex && squeeze, `both cached: ${JSON.stringify(entries.map((e) => e.id))}`);
+      await runCommand(p, 'Sparsity Lens: Manage Cached Models');
+      const widget = p.locator('.quick-input-widget');
+      const rowOf = (id: string) => widget.locator('.monaco-list-row').filter({ hasText: id }).first();
+      await rowOf(alex.id).waitFor({ state: 'visible', timeout: 15_000 });
+      const alexText = (await rowOf(alex.id).innerText()).replace(/\s+/g, ' ');
+      for (const part of [alex.id, 'torchvision', alex.sha256.slice(0, 12), new Date().toISOString().slice(0, 4), 'torchvision:alexnet:random']) {
+        assert.ok(alexText.includes(part), `the row of ${alex.id} shows "${part}": ${alexText}`);
+      }
+      await screenshot(p, 'model-export-5-cache-list');
+
+      // Delete squeezenet with its trash button, confirm in the modal dialog.
+      const sq = rowOf(squeeze.id);
+      await sq.hover();
+      await sq.locator('[aria-label="Delete from the cache…"]').click();
+      const dialog = p.locator('.monaco-dialog-box');
+      await dialog.waitFor({ state: 'visible', timeout: 10_000 });
+      assert.match((await dialog.innerText()).replace(/\s+/g, ' '), /Delete the cached model .*torchvision-squeezenet1-1-random.*sparsityLens\.model \(torchvision:squeezenet1_1:random\) refers to this model/);
+      await dialog.getByRole('button', { name: 'Delete', exact: true }).click();
+      for (let i = 0; i < 50 && readJson<IndexJson>(index).entries.some((e) => e.id === squeeze.id); i++) await sleep(200);
+      assert.ok(!readJson<IndexJson>(index).entries.some((e) => e.id === squeeze.id), 'the entry is gone from index.json');
+      assert.ok(!fs.existsSync(path.join(path.dirname(index), squeeze.id)), 'its folder is deleted');
+      assert.ok(fs.existsSync(path.join(path.dirname(index), alex.id, 'alexnet.onnx')), 'the other model stays');
+
+      // The list comes back with AlexNet only; verify it with its button.
+      await rowOf(alex.id).waitFor({ state: 'visible', timeout: 15_000 });
+      assert.equal(await rowOf(squeeze.id).count(), 0, 'the deleted model is no longer listed');
+      await rowOf(alex.id).hover();
+      await rowOf(alex.id).locator('[aria-label="Verify (re-hash the files)"]').click();
+      const ok = p.locator('.notifications-toasts .notification-toast').filter({ hasText: /is intact/ }).first();
+      await ok.waitFor({ state: 'visible', timeout: 60_000 });
+      assert.match((await ok.innerText()).replace(/\s+/g, ' '), new RegExp(`"${alex.id}" is intact: its file matches its sha256 \\(model sha256 ${alex.sha256.slice(0, 16)}`));
+      await screenshot(p, 'model-export-6-verified');
+      await p.keyboard.press('Escape');
     });
   });
 });
