@@ -24,7 +24,7 @@ const PER_CATEGORY = 6;
 const CORRUPT = 'zz-corrupt.jpg'; // sorts last: with "the first N by name" it is used only when N > PER_CATEGORY
 const RUN1_IMAGES_PER_CATEGORY = 10; // > PER_CATEGORY + 1: every image, the corrupt one included
 const RUN2_IMAGES_PER_CATEGORY = 3;
-const LARGE_PER_CATEGORY = 40; // the run that is cancelled
+const LARGE_PER_CATEGORY = 60; // the run that is cancelled (with 30 permuted-weight controls)
 const OUTPUT_FOLDER = '.sparsity-lens'; // the setting's default, relative to the workspace folder
 
 // generous but bounded waits
@@ -74,6 +74,19 @@ function runFolders(): string[] {
   return fs.existsSync(out) ? fs.readdirSync(out).sort() : [];
 }
 
+/** How many analyses the extension started (its output channel logs "Analyze <folder>" per run). */
+function analyzeStarts(): number {
+  if (!server) return 0;
+  return server
+    .extensionLogs(/Sparsity Lens\.log$/)
+    .reduce((n, { text }) => n + text.split('\n').filter((l) => /\] Analyze \//.test(l)).length, 0);
+}
+async function expectStarts(expected: number, what: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (analyzeStarts() < expected && Date.now() < deadline) await sleep(250);
+  assert.equal(analyzeStarts(), expected, `${what}: the output channel "Sparsity Lens" should log exactly ${expected} "Analyze" run(s) so far`);
+}
+
 interface ReportJson {
   dataset: { imagesUsed: number; categoriesUsed: number; imagesFound: number };
   passes: { id: string; layers: { name: string }[] }[];
@@ -106,8 +119,9 @@ async function generateDatasets(): Promise<void> {
 }
 
 function copyDemoModel(): void {
-  const src = path.join(ROOT, 'media', 'demo-model');
-  if (!fs.existsSync(path.join(src, 'model.json'))) throw new Error('media/demo-model/model.json is missing: the demo TF.js model has not landed');
+  // E2E_MODEL_DIR: another TF.js model folder (model.json + weights), for trying the harness
+  const src = process.env.E2E_MODEL_DIR ? path.resolve(process.env.E2E_MODEL_DIR) : path.join(ROOT, 'media', 'demo-model');
+  if (!fs.existsSync(path.join(src, 'model.json'))) throw new Error(`${path.relative(ROOT, src)}/model.json is missing: the demo TF.js model has not landed`);
   fs.cpSync(src, path.join(ws, 'models', 'demo'), { recursive: true });
 }
 
@@ -252,12 +266,14 @@ describe('Sparsity Lens in VS Code (code-server)', () => {
     await withDiagnostics('analyze', () => wb, () => server, async () => {
       const p = page();
       const before = reportFiles();
+      const starts = analyzeStarts();
       await timed('right-click → Analyze Sparsity', () => explorerContextMenu(p, 'stimuli', 'Analyze Sparsity', 90_000));
       await sleep(1_500);
       await screenshot(p, 'analyze-1-running');
       const { frame, report } = await timed('analysis run 1 → report panel', () => waitForCompleteReport(p, before));
       const r = readReport(report);
       log(`report: ${path.relative(ws, report)}; layers ${layerNames(r).join(', ')}`);
+      await expectStarts(starts + 1, 'one right-click, one run');
 
       // the saved report agrees with the generated dataset
       assert.equal(r.dataset.categoriesUsed, CATEGORIES, 'report categoriesUsed');
@@ -295,9 +311,11 @@ describe('Sparsity Lens in VS Code (code-server)', () => {
       writeWorkspaceSettings({ 'sparsityLens.imagesPerCategory': RUN2_IMAGES_PER_CATEGORY });
       await sleep(3_000); // the configuration service reloads settings.json from its file watcher
       const before = reportFiles();
+      const starts = analyzeStarts();
       await timed('right-click → Analyze Sparsity (rerun)', () => explorerContextMenu(p, 'stimuli', 'Analyze Sparsity', 30_000));
       const { frame, report } = await timed('analysis run 2 → report panel', () => waitForCompleteReport(p, before));
       const r = readReport(report);
+      await expectStarts(starts + 1, 'one right-click, one run');
       assert.equal(r.settings.imagesPerCategory, RUN2_IMAGES_PER_CATEGORY, 'report settings.imagesPerCategory after the change');
       assert.equal(r.dataset.imagesUsed, CATEGORIES * RUN2_IMAGES_PER_CATEGORY, 'report imagesUsed after the change');
       await expectHeaderCount(frame, T.images, CATEGORIES * RUN2_IMAGES_PER_CATEGORY, 'images after the change');
@@ -312,27 +330,42 @@ describe('Sparsity Lens in VS Code (code-server)', () => {
     await withDiagnostics('cancel', () => wb, () => server, async () => {
       const p = page();
       await closeAllEditors(p);
-      writeWorkspaceSettings({ 'sparsityLens.imagesPerCategory': 'all', 'sparsityLens.controls.permutedWeights': 3, 'sparsityLens.batchSize': 4 });
+      // a long run: every image, 30 permuted-weight controls, one image per batch
+      writeWorkspaceSettings({ 'sparsityLens.imagesPerCategory': 'all', 'sparsityLens.controls.permutedWeights': 30, 'sparsityLens.batchSize': 1 });
       await sleep(3_000);
       const reportsBefore = reportFiles();
       const foldersBefore = runFolders();
+      const starts = analyzeStarts();
       await timed('right-click → Analyze Sparsity (large)', () => explorerContextMenu(p, 'stimuli-large', 'Analyze Sparsity', 30_000));
-      const toast = p.locator('.notifications-toasts .notification-toast').filter({ has: p.getByRole('button', { name: 'Cancel' }) }).first();
-      await toast.waitFor({ state: 'visible', timeout: 60_000 }).catch(async () => {
-        throw new Error(`no progress notification with a Cancel button within 60 s; notifications: ${JSON.stringify(await notificationTexts(p))}`);
-      });
-      // let it get going (past the scan, into the passes), then cancel
-      await sleep(2_500);
-      const progressText = (await toast.innerText().catch(() => '')).replace(/\s+/g, ' ');
-      log(`progress before cancel: ${progressText}`);
+      const tStart = Date.now();
+      const toast = p.locator('.notifications-toasts .notification-toast').filter({ hasText: 'stimuli-large' }).filter({ has: p.getByRole('button', { name: 'Cancel' }) }).first();
+      const finishedEarly = () => reportFiles().filter((f) => !reportsBefore.includes(f));
+      // wait for the progress notification, then for it to report progress, then cancel
+      let progressText = '';
+      for (;;) {
+        if (finishedEarly().length) assert.fail(`the large run finished before Cancel could be pressed (${((Date.now() - tStart) / 1000).toFixed(1)} s): make it larger`);
+        if (await toast.isVisible().catch(() => false)) {
+          progressText = (await toast.innerText().catch(() => '')).replace(/\s+/g, ' ').trim();
+          // cancel once images are flowing through the passes (the message shows a rate), not while preparing
+          if (/img\/s|images?\/s|ETA/i.test(progressText) || Date.now() - tStart > 45_000) break;
+        }
+        if (Date.now() - tStart > 60_000) throw new Error(`no progress notification with a Cancel button within 60 s; notifications: ${JSON.stringify(await notificationTexts(p))}`);
+        await sleep(250);
+      }
+      log(`progress ${((Date.now() - tStart) / 1000).toFixed(1)} s after the start: "${progressText}"`);
+      await expectStarts(starts + 1, 'one right-click, one run');
       await screenshot(p, 'analyze-4-progress');
-      assert.equal(reportFiles().length, reportsBefore.length, 'the large run finished before Cancel could be pressed: make it larger');
       await toast.getByRole('button', { name: 'Cancel' }).click();
       const tCancel = Date.now();
       await toast.waitFor({ state: 'hidden', timeout: 60_000 }).catch(() => {
         throw new Error('the progress notification did not close within 60 s of Cancel');
       });
       log(`progress closed ${((Date.now() - tCancel) / 1000).toFixed(1)} s after Cancel`);
+      // the extension says so
+      const said = p.locator('.notifications-toasts .notification-toast, .notifications-center').filter({ hasText: /cancel/i }).first();
+      await said.waitFor({ state: 'visible', timeout: 15_000 }).catch(async () => {
+        throw new Error(`no notification saying the run was cancelled; notifications: ${JSON.stringify(await notificationTexts(p))}`);
+      });
       await sleep(5_000); // anything still writing would show up now
       await screenshot(p, 'analyze-5-cancelled');
       const newReports = reportFiles().filter((f) => !reportsBefore.includes(f));

@@ -351,8 +351,18 @@ export async function explorerContextMenu(page: Page, rowLabel: string, item: st
     const menuItem = page.getByRole('menuitem', { name: item, exact: true });
     try {
       await menuItem.waitFor({ state: 'visible', timeout: 3_000 });
+      await sleep(400); // as a person would: a click right as the menu appears can be ignored
       await menuItem.click();
-      if (attempt > 1) log(`context menu item "${item}" appeared on attempt ${attempt}`);
+      // VS Code's menu acts on mouseup; a menu that re-rendered as the extension's contributions
+      // arrived can swallow it (seen on cold starts). The menu closes when the item ran.
+      const menu = page.locator('.context-view .monaco-menu');
+      if (!(await menu.waitFor({ state: 'hidden', timeout: 1_500 }).then(() => true, () => false))) {
+        log(`context menu still open after clicking "${item}": pressing Enter on the focused item`);
+        await menuItem.hover();
+        await page.keyboard.press('Enter');
+        if (!(await menu.waitFor({ state: 'hidden', timeout: 1_500 }).then(() => true, () => false))) throw new Error('menu did not close');
+      }
+      if (attempt > 1) log(`context menu item "${item}" ran on attempt ${attempt}`);
       return;
     } catch {
       const items = await page.getByRole('menuitem').allInnerTexts().catch(() => [] as string[]);

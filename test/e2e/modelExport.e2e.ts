@@ -13,13 +13,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FrameLocator, Page } from 'playwright-core';
 import {
-  CodeServer, OUT, ROOT, buildAndPackage, closeAllEditors, ensureCodeServer, explorerContextMenu, log, mkTemp, notificationTexts, openWorkbench,
+  CodeServer, OUT, ROOT, buildAndPackage, closeAllEditors, ensureCodeServer, explorerContextMenu, freePort, log, mkTemp, notificationTexts, openWorkbench,
   printTimings, runCommand, screenshot, sleep, timed, webview, withDiagnostics, type Workbench,
 } from './harness';
 
@@ -31,6 +31,20 @@ const OUTPUT_FOLDER = '.sparsity-lens';
 // Export (torch on 2 shared cores) + loading a 233 MB ONNX model + a small analysis.
 const RUN_TIMEOUT = Number(process.env.E2E_RUN_TIMEOUT_MS ?? 12 * 60_000);
 const PANEL_TIMEOUT = 60_000;
+
+let vsixPromise: Promise<string> | undefined;
+let vsixDir = '';
+/** Packages once for both suites of this file (a private copy, removed at the end). */
+function vsixOnce(): Promise<string> {
+  if (!vsixPromise) {
+    vsixDir = mkTemp('sl-e2e-vsix-');
+    vsixPromise = timed('npm run package (build + VSIX)', () => packageVsix(path.join(vsixDir, 'sparsity-lens.vsix')));
+  }
+  return vsixPromise;
+}
+after(() => {
+  if (vsixDir) fs.rmSync(vsixDir, { recursive: true, force: true });
+});
 
 let server: CodeServer | undefined;
 let wb: Workbench | undefined;
@@ -201,7 +215,7 @@ describe('Sparsity Lens: a torchvision model exported through Python by the exte
       fs.mkdirSync(ws, { recursive: true });
       await timed('generate stimuli', () => generateDataset());
       writeWorkspaceSettings();
-      const vsix = await timed('npm run package (build + VSIX)', () => packageVsix(path.join(home, 'sparsity-lens.vsix')));
+      const vsix = await vsixOnce();
       server = new CodeServer({ bin, home, workspace: ws, name: 'model-export' });
       const installed = await timed('code-server --install-extension', () => server!.installExtension(vsix));
       if (!/successfully installed/i.test(installed)) throw new Error(`--install-extension did not report success:\n${installed}`);
@@ -393,6 +407,166 @@ describe('Sparsity Lens: a torchvision model exported through Python by the exte
       assert.match((await ok.innerText()).replace(/\s+/g, ' '), new RegExp(`"${alex.id}" is intact: its file matches its sha256 \\(model sha256 ${alex.sha256.slice(0, 16)}`));
       await screenshot(p, 'model-export-6-verified');
       await p.keyboard.press('Escape');
+    });
+  });
+});
+
+// ---------------------------------------------------------------- an untrusted workspace
+
+/**
+ * code-server with workspace trust ON (the harness's CodeServer always passes
+ * --disable-workspace-trust): the same start recipe without that flag, its own process group.
+ */
+class RestrictedCodeServer extends CodeServer {
+  private group?: number;
+  override async start(): Promise<void> {
+    this.port = await freePort();
+    this.writeConfig();
+    const logFd = fs.openSync(this.logFile, 'a');
+    const args = [
+      '--config', this.configFile, '--user-data-dir', this.userDataDir, '--extensions-dir', this.extensionsDir,
+      '--disable-telemetry', '--disable-update-check', '--disable-getting-started-override', '--ignore-last-opened', this.opts.workspace,
+    ];
+    this.proc = spawn(this.opts.bin, args, {
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+      env: { ...process.env, VSCODE_CLI: undefined, ELECTRON_RUN_AS_NODE: undefined, NODE_OPTIONS: undefined },
+    });
+    fs.closeSync(logFd);
+    this.group = this.proc.pid;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (this.proc.exitCode !== null) throw new Error(`code-server exited before it was ready:\n${this.logTail()}`);
+      try {
+        if ((await fetch(`http://127.0.0.1:${this.port}/healthz`)).ok) break;
+      } catch {
+        /* not up yet */
+      }
+      if (Date.now() > deadline) throw new Error(`code-server did not answer /healthz within 60 s:\n${this.logTail()}`);
+      await sleep(200);
+    }
+  }
+  override async stop(): Promise<void> {
+    const g = this.group;
+    if (!g) return;
+    this.group = undefined;
+    const alive = () => {
+      try {
+        process.kill(-g, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      process.kill(-g, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+    for (let i = 0; i < 50 && alive(); i++) await sleep(100);
+    if (alive()) {
+      try {
+        process.kill(-g, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  }
+}
+
+describe('Sparsity Lens in an untrusted workspace: no Python, no downloads', () => {
+  let rserver: RestrictedCodeServer | undefined;
+  let rwb: Workbench | undefined;
+  let rhome = '';
+  let rws = '';
+  let rError: Error | undefined;
+  const rpage = (): Page => {
+    if (rError) throw new Error(`e2e setup failed: ${rError.message}`);
+    if (!rwb) throw new Error('the workbench did not open');
+    return rwb.page;
+  };
+
+  before(async () => {
+    try {
+      const bin = ensureCodeServer();
+      rhome = mkTemp('sl-e2e-untrusted-');
+      rws = path.join(rhome, 'workspace');
+      fs.mkdirSync(path.join(rws, 'stimuli', 'cats'), { recursive: true });
+      fs.mkdirSync(path.join(rws, 'stimuli', 'dogs'), { recursive: true });
+      fs.mkdirSync(path.join(rws, '.vscode'), { recursive: true });
+      fs.writeFileSync(
+        path.join(rws, '.vscode', 'settings.json'),
+        JSON.stringify({ 'sparsityLens.model': 'torchvision:alexnet:random', 'sparsityLens.pythonPath': PYTHON }, null, 2),
+      );
+      const vsix = await vsixOnce();
+      rserver = new RestrictedCodeServer({
+        bin,
+        home: rhome,
+        workspace: rws,
+        name: 'model-untrusted',
+        userSettings: { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' },
+      });
+      const installed = rserver.installExtension(vsix);
+      if (!/successfully installed/i.test(installed)) throw new Error(`--install-extension did not report success:\n${installed}`);
+      await timed('code-server start (workspace trust on)', () => rserver!.start());
+      rwb = await timed('workbench load (untrusted)', () => openWorkbench(rserver!, 'model-untrusted'));
+    } catch (e) {
+      rError = e as Error;
+      console.error(`[e2e] untrusted setup failed: ${rError.stack ?? rError}`);
+    }
+  });
+
+  after(async () => {
+    await rwb?.close();
+    await rserver?.stop();
+    if (rhome && !process.env.E2E_KEEP) fs.rmSync(rhome, { recursive: true, force: true });
+  });
+
+  test('the workspace cannot make it export; Choose Model explains and offers Manage Workspace Trust', async () => {
+    await withDiagnostics('model-untrusted', () => rwb, () => rserver, async () => {
+      const p = rpage();
+      await p.locator('.statusbar-item').filter({ hasText: 'Restricted Mode' }).first().waitFor({ state: 'visible', timeout: 30_000 }).catch(() => {
+        throw new Error('the workspace did not open in Restricted Mode (workspace trust is not in effect)');
+      });
+      const noCache = (when: string) => assert.equal(findCacheIndex(rserver!.userDataDir), undefined, `no model cache may be written (${when})`);
+
+      // 1. Only the workspace names the reference: VS Code hides it; the extension says why.
+      await explorerContextMenu(p, 'stimuli', 'Analyze Sparsity', 90_000);
+      const w1 = p.locator('.notifications-toasts .notification-toast').filter({ hasText: /not trusted/ }).first();
+      await w1.waitFor({ state: 'visible', timeout: 30_000 });
+      const t1 = (await w1.innerText()).replace(/\s+/g, ' ');
+      assert.match(t1, /"torchvision:alexnet:random" \(sparsityLens\.model\).*not trusted/);
+      assert.ok(await w1.getByRole('button', { name: 'Manage Workspace Trust' }).isVisible());
+      await screenshot(p, 'model-untrusted-1-workspace-setting');
+      await w1.locator('.codicon-notifications-clear, .codicon-close').first().click().catch(() => p.keyboard.press('Escape'));
+      noCache('after Analyze with the workspace setting');
+
+      // 2. The user's own settings name it, but it is not cached: still no export here.
+      const userSettings = path.join(rserver!.userDataDir, 'User', 'settings.json');
+      const us = readJson<Record<string, unknown>>(userSettings);
+      fs.writeFileSync(userSettings, JSON.stringify({ ...us, 'sparsityLens.model': 'torchvision:alexnet:random' }, null, 2));
+      await sleep(3_000);
+      await explorerContextMenu(p, 'stimuli', 'Analyze Sparsity', 30_000);
+      const w2 = p.locator('.notifications-toasts .notification-toast').filter({ hasText: /is not in the model cache yet/ }).first();
+      await w2.waitFor({ state: 'visible', timeout: 30_000 });
+      assert.match((await w2.innerText()).replace(/\s+/g, ' '), /does not run Python or download models here/);
+      assert.ok(await w2.getByRole('button', { name: 'Manage Workspace Trust' }).isVisible());
+      await screenshot(p, 'model-untrusted-2-user-setting');
+      noCache('after Analyze with the user setting');
+
+      // 3. Choose Model… → Export from PyTorch: a modal explanation with Manage Workspace Trust.
+      await p.keyboard.press('Escape');
+      await runCommand(p, 'Sparsity Lens: Choose Model…');
+      await quickPickChoose(p, 'Export from PyTorch', 'Export from PyTorch (torchvision)');
+      const dialog = p.locator('.monaco-dialog-box');
+      await dialog.waitFor({ state: 'visible', timeout: 15_000 });
+      assert.match((await dialog.innerText()).replace(/\s+/g, ' '), /not trusted, so Sparsity Lens does not run Python to export PyTorch models here/);
+      await screenshot(p, 'model-untrusted-3-choose-model');
+      await dialog.getByRole('button', { name: 'Manage Workspace Trust', exact: true }).click();
+      await p.locator('.tabs-container .tab').filter({ hasText: 'Workspace Trust' }).first().waitFor({ state: 'visible', timeout: 15_000 }).catch(() => {
+        throw new Error('"Manage Workspace Trust" did not open the Workspace Trust editor');
+      });
+      noCache('after Choose Model');
     });
   });
 });
