@@ -4,7 +4,8 @@
 //
 // How: esbuild bundles the extension into dist/; what the bundles still
 // `require()` at run time (native packages such as onnxruntime-node and sharp)
-// are the externals. We stage a copy of the extension in out/vsix-stage/:
+// are the externals. We stage a copy of the extension
+//   (out/vsix-stage-<pid>/, removed at the end):
 //   - the project files that .vscodeignore lets through (vsce's own listing),
 //   - node_modules holding only the externals and their dependency closure,
 //     pruned of other platforms' binaries (onnxruntime-node ships darwin,
@@ -31,7 +32,8 @@ const flag = (name) => args.includes(name);
 
 const ROOT = path.resolve(opt('--cwd', path.join(path.dirname(fileURLToPath(import.meta.url)), '..')));
 const TARGET = opt('--target', 'linux-x64');
-const STAGE = path.join(ROOT, 'out', 'vsix-stage');
+// per process: two packagings at once (parallel sessions, test suites) must not share a stage
+const STAGE = path.join(ROOT, 'out', `vsix-stage-${process.pid}`);
 const t0 = Date.now();
 
 const SUPPORTED = {

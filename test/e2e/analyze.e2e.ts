@@ -243,7 +243,8 @@ describe('Sparsity Lens in VS Code (code-server)', () => {
     await timed('generate stimuli', () => generateDatasets());
     copyDemoModel();
     writeWorkspaceSettings({});
-    const vsix = await timed('npm run package (build + VSIX)', () => buildAndPackage());
+    // a private VSIX: a parallel `npm run package` must not replace it before it is installed
+    const vsix = await timed('npm run package (build + VSIX)', () => buildAndPackage(path.join(home, 'sparsity-lens-linux-x64.vsix')));
     server = new CodeServer({ bin, home, workspace: ws, name: 'analyze' });
     const installed = await timed('code-server --install-extension', () => server!.installExtension(vsix));
     if (!/successfully installed/i.test(installed)) throw new Error(`--install-extension did not report success:\n${installed}`);

@@ -78,12 +78,12 @@ export function ensureCodeServer(): string {
 }
 
 /** `npm run package` (which runs `npm run build -- --production`, then vsce); returns the VSIX path. */
-export function buildAndPackage(): string {
+export function buildAndPackage(outFile?: string): string {
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
   if (!pkg.scripts?.build) throw new Error('package.json has no "build" script: the extension build (scripts/build.mjs) is missing');
   if (!pkg.scripts?.package) throw new Error('package.json has no "package" script (scripts/package.mjs)');
   if (!fs.existsSync(path.join(ROOT, 'src', 'extension', 'extension.ts'))) throw new Error('src/extension/extension.ts is missing: the extension has not landed');
-  const out = sh('npm', ['run', 'package'], { timeoutMs: 10 * 60_000 });
+  const out = sh('npm', ['run', 'package', ...(outFile ? ['--', '--out', outFile] : [])], { timeoutMs: 10 * 60_000 });
   fs.writeFileSync(path.join(OUT, 'package.log'), out);
   for (const f of ['dist/extension.js', 'dist/analysisWorker.js', 'dist/webview.js']) {
     if (!fs.existsSync(path.join(ROOT, f))) throw new Error(`npm run build did not produce ${f}`);
