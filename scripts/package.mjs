@@ -35,6 +35,9 @@ const TARGET = opt('--target', 'linux-x64');
 // per process: two packagings at once (parallel sessions, test suites) must not share a stage
 const STAGE = path.join(ROOT, 'out', `vsix-stage-${process.pid}`);
 const t0 = Date.now();
+process.on('exit', () => {
+  if (!args.includes('--keep-stage')) fs.rmSync(STAGE, { recursive: true, force: true });
+});
 
 const SUPPORTED = {
   'linux-x64': { os: 'linux', arch: 'x64', elfMachine: 62 /* EM_X86_64 */ },
@@ -74,20 +77,27 @@ if (!projectFiles.includes(mainRel)) fail(`.vscodeignore excludes ${mainRel}`);
 // ---- 3. externals still required by the bundles --------------------------------
 const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
 const externals = new Map(); // name -> first file requiring it
-const reqRe = /\b(?:require|require\.resolve|import)\s*\(\s*(["'`])([^"'`\s]+)\1\s*\)|\bfrom\s*(["'])([^"'\s]+)\3/g;
+// require("x"), import("x"), from "x". A bare require.resolve("x/...") only locates files
+// (e.g. the tfjs wasm binaries, which the build copies into dist/): noted, not staged.
+const reqRe = /\b(require|require\.resolve|import)\s*\(\s*(["'`])([^"'`\s]+)\2\s*\)|\bfrom\s*(["'])([^"'\s]+)\4/g;
+const resolveOnly = new Map();
 const distDir = path.posix.dirname(mainRel) + '/';
 for (const rel of projectFiles) {
   // the node-side bundles (dist/extension.js, dist/analysisWorker.js, dist/cli.js, ...)
   if (!rel.startsWith(distDir) || !/\.(c|m)?js$/.test(rel)) continue;
   const src = fs.readFileSync(path.join(ROOT, rel), 'utf8');
   for (const m of src.matchAll(reqRe)) {
-    const spec = m[2] ?? m[4];
+    const spec = m[3] ?? m[5];
     if (!spec || spec.startsWith('.') || spec.startsWith('/') || spec.includes('${') || builtins.has(spec) || spec.startsWith('node:')) continue;
     if (spec === 'vscode') continue;
     const parts = spec.split('/');
     const name = spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
     if (!/^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*$/i.test(name)) continue;
     if (builtins.has(name)) continue;
+    if (m[1] === 'require.resolve') {
+      if (!resolveOnly.has(name)) resolveOnly.set(name, rel);
+      continue;
+    }
     if (!externals.has(name)) externals.set(name, rel);
   }
 }
@@ -223,6 +233,7 @@ log(`staged ${closure.size} packages, ${projectFiles.length} project files, ${(s
 log(`native binaries (${TARGET}): ${natives.map((p) => path.relative(STAGE, p)).join(', ') || '(none)'}`);
 if (pruned.length) log(`pruned for other platforms: ${pruned.length} entries, e.g. ${pruned.slice(0, 4).join(', ')}`);
 for (const m of missing) log(`warning: ${m}`);
+for (const [n, f] of resolveOnly) if (!externals.has(n)) log(`note: ${f} only require.resolve()s "${n}": not staged (the bundle must fall back, e.g. to files in dist/)`);
 
 // ---- 6. vsce package ---------------------------------------------------------------
 const out = path.resolve(ROOT, opt('--out', `${pkg.name}-${pkg.version}-${TARGET}.vsix`));
@@ -235,7 +246,6 @@ if (!fs.readdirSync(STAGE).some((f) => /^licen[cs]e(\.(md|txt))?$/i.test(f))) {
 log(`vsce ${vsceArgs.slice(1).join(' ')}`);
 run(process.execPath, vsceArgs, STAGE);
 if (!fs.existsSync(out)) fail(`vsce did not write ${out}`);
-if (!flag('--keep-stage')) fs.rmSync(STAGE, { recursive: true, force: true });
 
 const size = fs.statSync(out).size;
 log(`VSIX: ${path.relative(process.cwd(), out) || out}`);
