@@ -248,5 +248,5 @@ run(process.execPath, vsceArgs, STAGE);
 if (!fs.existsSync(out)) fail(`vsce did not write ${out}`);
 
 const size = fs.statSync(out).size;
-log(`VSIX: ${path.relative(process.cwd(), out) || out}`);
+log(`VSIX: ${out.startsWith(ROOT + path.sep) ? path.relative(ROOT, out) : out}`);
 log(`VSIX size: ${(size / 1048576).toFixed(1)} MB (${size} bytes), target ${TARGET}, ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FrameLocator, Page } from 'playwright-core';
 import {
-  CodeServer, ROOT, buildAndPackage, closeAllEditors, ensureCodeServer, explorerContextMenu, explorerRow, log, mkTemp,
+  CodeServer, ROOT, buildAndPackage, clearNotifications, closeAllEditors, ensureCodeServer, explorerContextMenu, explorerRow, log, mkTemp,
   notificationTexts, openWorkbench, printTimings, screenshot, sleep, timed, webview, withDiagnostics, type Workbench,
 } from './harness';
 
@@ -309,6 +309,7 @@ describe('Sparsity Lens in VS Code (code-server)', () => {
     await withDiagnostics('rerun', () => wb, () => server, async () => {
       const p = page();
       await closeAllEditors(p);
+      await clearNotifications(p);
       writeWorkspaceSettings({ 'sparsityLens.imagesPerCategory': RUN2_IMAGES_PER_CATEGORY });
       await sleep(3_000); // the configuration service reloads settings.json from its file watcher
       const before = reportFiles();
@@ -331,6 +332,7 @@ describe('Sparsity Lens in VS Code (code-server)', () => {
     await withDiagnostics('cancel', () => wb, () => server, async () => {
       const p = page();
       await closeAllEditors(p);
+      await clearNotifications(p);
       // a long run: every image, 30 permuted-weight controls, one image per batch
       writeWorkspaceSettings({ 'sparsityLens.imagesPerCategory': 'all', 'sparsityLens.controls.permutedWeights': 30, 'sparsityLens.batchSize': 1 });
       await sleep(3_000);
@@ -367,6 +369,11 @@ describe('Sparsity Lens in VS Code (code-server)', () => {
       await said.waitFor({ state: 'visible', timeout: 15_000 }).catch(async () => {
         throw new Error(`no notification saying the run was cancelled; notifications: ${JSON.stringify(await notificationTexts(p))}`);
       });
+      // the run's panel says so too
+      const status = webview(p).locator('[data-testid="run-status"]');
+      await status.filter({ hasText: /cancel/i }).first().waitFor({ state: 'visible', timeout: 15_000 }).catch(async () => {
+        throw new Error(`the run's panel does not show a cancelled status; it shows: ${JSON.stringify(await status.first().innerText().catch(() => '(no run-status)'))}`);
+      });
       await sleep(5_000); // anything still writing would show up now
       await screenshot(p, 'analyze-5-cancelled');
       const newReports = reportFiles().filter((f) => !reportsBefore.includes(f));
@@ -380,6 +387,7 @@ describe('Sparsity Lens in VS Code (code-server)', () => {
     await withDiagnostics('reopen', () => wb, () => server, async () => {
       const p = page();
       await closeAllEditors(p);
+      await clearNotifications(p);
       const saved = reportFiles().filter((f) => f.startsWith(path.join(ws, OUTPUT_FOLDER) + path.sep));
       assert.ok(saved.length >= 1, `expected saved reports in ${OUTPUT_FOLDER}, found ${JSON.stringify(reportFiles())}`);
       const target = saved[0];
