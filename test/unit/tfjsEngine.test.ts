@@ -502,3 +502,123 @@ for (const kind of ['plain', 'fused'] as const) {
     });
   });
 }
+
+// ------------------------------------------------------------------ demo stimuli and model
+
+describe('demo stimuli (scripts/demo-stimuli.ts)', () => {
+  it('writes category folders of PNGs, byte-identical per seed, different across seeds', async () => {
+    const { generateStimuli, STIMULUS_CATEGORIES, renderStimulus, stimulusRng } = await import('../../scripts/demo-stimuli');
+    const sharp = (await import('sharp')).default;
+    const a = await generateStimuli(path.join(tmp, 'stim-a'), { categories: 3, perCategory: 2, size: 32, seed: 5 });
+    const b = await generateStimuli(path.join(tmp, 'stim-b'), { categories: 3, perCategory: 2, size: 32, seed: 5 });
+    const c = await generateStimuli(path.join(tmp, 'stim-c'), { categories: ['star', 'ring'], perCategory: 2, size: 32, seed: 6 });
+    assert.deepEqual(a.categories, STIMULUS_CATEGORIES.slice(0, 3));
+    assert.deepEqual(fs.readdirSync(path.join(tmp, 'stim-a')).sort(), [...STIMULUS_CATEGORIES.slice(0, 3)].sort());
+    assert.deepEqual(c.categories, ['star', 'ring']);
+    for (const cat of a.categories) {
+      assert.equal(a.files[cat].length, 2);
+      a.files[cat].forEach((f, i) => assert.ok(fs.readFileSync(f).equals(fs.readFileSync(b.files[cat][i])), `${f} differs for the same seed`));
+    }
+    const meta = await sharp(a.files.circle[0]).metadata();
+    assert.equal(meta.format, 'png');
+    assert.equal(meta.width, 32);
+    assert.equal(meta.height, 32);
+    // other seed → other image; decoded PNG equals renderStimulus's pixels
+    const starA = await generateStimuli(path.join(tmp, 'stim-d'), { categories: ['star'], perCategory: 1, size: 32, seed: 5 });
+    assert.ok(!fs.readFileSync(starA.files.star[0]).equals(fs.readFileSync(c.files.star[0])));
+    const raw = await sharp(a.files.square[1]).removeAlpha().raw().toBuffer();
+    const px = await renderStimulus('square', stimulusRng(5, STIMULUS_CATEGORIES.indexOf('square'), 1), 32, '1');
+    assert.ok(Buffer.from(px).equals(raw));
+    await assert.rejects(generateStimuli(path.join(tmp, 'stim-e'), { categories: ['dragon'] }), /unknown stimulus category/);
+  });
+});
+
+describe('demo model (media/demo-model)', () => {
+  const dir = path.join(__dirname, '..', '..', 'media', 'demo-model');
+  const file = path.join(dir, 'model.json');
+
+  it('is a small LayersModel with the study chain conv1..conv4, fc1, fc2 and a valid sidecar', async () => {
+    const { STIMULUS_CATEGORIES } = await import('../../scripts/demo-stimuli');
+    const total = fs.readdirSync(dir).reduce((s, f) => s + fs.statSync(path.join(dir, f)).size, 0);
+    assert.ok(total < 2 * 1024 * 1024, `media/demo-model is ${total} bytes`);
+    const e = await openTfjsEngine(file);
+    assert.equal(e.format, 'tfjs-layers');
+    assert.deepEqual(e.inputSize, { width: 64, height: 64 });
+    assert.deepEqual(e.defaultTaps(), ['conv1', 'conv2', 'conv3', 'conv4', 'fc1', 'fc2']);
+    await e.dispose();
+    const sidecar = JSON.parse(fs.readFileSync(path.join(dir, 'model.sparsity.json'), 'utf8'));
+    assert.deepEqual(sidecar.preprocessing, {
+      width: 64, height: 64, resize: 'stretch', shorterSide: 64, channelOrder: 'RGB', scale: 1 / 255,
+      mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225],
+    });
+    assert.deepEqual(sidecar.labels, [...STIMULUS_CATEGORIES]);
+  });
+
+  it('classifies new demo stimuli well above chance', async () => {
+    const { generateStimuli, STIMULUS_CATEGORIES } = await import('../../scripts/demo-stimuli');
+    const sharp = (await import('sharp')).default;
+    const per = 6;
+    const set = await generateStimuli(path.join(tmp, 'demo-check'), { perCategory: per, size: 64, seed: 4242 });
+    const e = await openTfjsEngine(file);
+    const s = await e.createSession(opts(['fc2'], { kind: 'trained' }, { includeLogits: true }));
+    const mean = [0.485, 0.456, 0.406];
+    const std = [0.229, 0.224, 0.225];
+    let correct = 0;
+    let n = 0;
+    for (const [ci, cat] of STIMULUS_CATEGORIES.entries()) {
+      const input = new Float32Array(per * 64 * 64 * 3);
+      for (let i = 0; i < per; i++) {
+        const px = await sharp(set.files[cat][i]).removeAlpha().raw().toBuffer();
+        for (let k = 0; k < px.length; k++) input[i * px.length + k] = (px[k] / 255 - mean[k % 3]) / std[k % 3];
+      }
+      const { logits } = await s.run(input, per);
+      for (let i = 0; i < per; i++) {
+        const row = Array.from(logits!.subarray(i * 10, i * 10 + 10));
+        if (row.indexOf(Math.max(...row)) === ci) correct++;
+        n++;
+      }
+    }
+    await s.dispose();
+    await e.dispose();
+    assert.ok(correct / n > 0.4, `accuracy ${correct}/${n}`);
+  });
+
+  it('the ONNX export computes the same taps as the TF.js model (trained and no-ReLU)', async (t) => {
+    const onnxFile = path.join(dir, 'model.onnx');
+    assert.ok(fs.existsSync(onnxFile), 'media/demo-model/model.onnx missing: run scripts/train-demo-model.ts --export-onnx');
+    const { openOnnxEngine } = await import('../../src/core/engines/onnx');
+    const te = await openTfjsEngine(file);
+    const oe = await openOnnxEngine(onnxFile);
+    t.after(async () => {
+      await te.dispose();
+      await oe.dispose();
+    });
+    assert.deepEqual(oe.defaultTaps(), te.defaultTaps());
+    const B = 2;
+    const S = 64;
+    const nhwc = Float32Array.from({ length: B * S * S * 3 }, (_, i) => Math.sin(i * 0.37) * 2);
+    const nchw = new Float32Array(nhwc.length);
+    for (let b = 0; b < B; b++) for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) for (let c = 0; c < 3; c++) {
+      nchw[((b * 3 + c) * S + y) * S + x] = nhwc[((b * S + y) * S + x) * 3 + c];
+    }
+    for (const variant of [{ kind: 'trained' }, { kind: 'norelu' }] as ModelVariant[]) {
+      for (const unitMode of ['channel', 'channel-position'] as const) {
+        const o = opts(te.defaultTaps(), variant, { unitMode, includeLogits: true });
+        const a = await runOnce(te, o, nhwc, B);
+        const b = await runOnce(oe, o, nchw, B);
+        assert.deepEqual(a.tapUnits, b.tapUnits);
+        const all = [...a.out.taps, a.out.logits!];
+        const ball = [...b.out.taps, b.out.logits!];
+        all.forEach((x, k) => {
+          let d = 0;
+          let m = 1e-6;
+          x.forEach((v, i) => {
+            d = Math.max(d, Math.abs(v - ball[k][i]));
+            m = Math.max(m, Math.abs(v));
+          });
+          assert.ok(d / m < 1e-4, `${variant.kind}/${unitMode} output ${k}: max diff ${d} (scale ${m})`);
+        });
+      }
+    }
+  });
+});
