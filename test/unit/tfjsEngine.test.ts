@@ -125,6 +125,26 @@ describe('tfBackend', () => {
   });
 });
 
+describe('tfBackend: forced cpu (child process)', () => {
+  it('SPARSITY_LENS_TF_BACKEND=cpu gives the pure-JS backend, silently', async () => {
+    const { spawnSync } = await import('child_process');
+    const root = path.join(__dirname, '..', '..');
+    const code =
+      "require('./src/core/tfBackend').loadTf().then(async (r) => { const t = r.tf.tensor([1, 2]).add(1); " +
+      "console.log(JSON.stringify({ runtime: r.runtime, backend: r.tf.getBackend(), v: Array.from(await t.data()) })); });";
+    const res = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], {
+      cwd: root,
+      env: { ...process.env, SPARSITY_LENS_TF_BACKEND: 'cpu' },
+      encoding: 'utf8',
+    });
+    assert.equal(res.status, 0, res.stderr);
+    const out = JSON.parse(res.stdout.trim().split('\n').pop()!);
+    assert.deepEqual(out, { runtime: out.runtime, backend: 'cpu', v: [2, 3] });
+    assert.match(out.runtime, /^tfjs \d+\.\d+\.\d+ \(cpu\)$/);
+    assert.doesNotMatch(res.stdout + res.stderr, /looks like you are running/);
+  });
+});
+
 describe('tfjs engine: LayersModel', () => {
   let modelA: string;
   let hashA: string;
