@@ -416,8 +416,8 @@ function graphPermutationTargets(json: TfjsModelJson, target: 'weights' | 'biase
     const conv = GRAPH_CONV_OPS.has(n.op) || GRAPH_FUSED_CONV_OPS.has(n.op);
     const mm = GRAPH_MATMUL_OPS.has(n.op) || GRAPH_FUSED_MATMUL_OPS.has(n.op);
     if (target === 'weights' && (conv || mm) && n.op !== 'Einsum') {
-      add(constOf(n.input?.[n.op === 'Conv2DBackpropInput' ? 1 : 1]));
-      if (mm) add(constOf(n.input?.[0]));
+      add(constOf(n.input?.[1])); // the filter / right-hand matrix (Conv2DBackpropInput too)
+      if (mm) add(constOf(n.input?.[0])); // a constant left-hand matrix (transposed layouts)
     } else if (target === 'biases') {
       if ((GRAPH_FUSED_CONV_OPS.has(n.op) || GRAPH_FUSED_MATMUL_OPS.has(n.op)) && fusedOps(n)[0] === 'BiasAdd') {
         add(constOf(n.input?.[2]));
