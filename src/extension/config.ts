@@ -12,8 +12,8 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { ModelCache } from '../core/models/cache';
-import { cacheIdOfRef, checkModelRef, DEFAULT_MAX_DOWNLOAD_MB, isModelReference, maxDownloadBytes, mayFetch, modelCacheDir, resolvePythonPath } from './modelRefs';
-import { MANAGE_TRUST, untrustedFetchMessage } from './modelSourceProviders';
+import { cacheIdOfRef, checkModelRef, DEFAULT_MAX_DOWNLOAD_MB, findStringSetting, isModelReference, maxDownloadBytes, mayFetch, modelCacheDir, resolvePythonPath } from './modelRefs';
+import { MANAGE_TRUST } from './modelSourceProviders';
 import { pickModel, type PickedModel } from './modelSources';
 import { resolveUserPath, SECTION, SETTING_KEYS, validateSettings, type ExtensionSettings } from './settings';
 import type { Logger } from './log';
@@ -52,11 +52,23 @@ export interface ModelContext {
 }
 
 /** The workspace's own value of sparsityLens.model, when trust hides it. */
-function modelHiddenByTrust(scope: vscode.Uri | undefined): string | undefined {
+function modelHiddenByTrust(scope: vscode.Uri | undefined, folder: vscode.WorkspaceFolder | undefined): string | undefined {
   if (vscode.workspace.isTrusted) return undefined;
   const i = vscode.workspace.getConfiguration(SECTION, scope).inspect<string>('model');
   const v = i?.workspaceFolderValue ?? i?.workspaceValue;
-  return typeof v === 'string' && v.trim() !== '' ? v : undefined;
+  if (typeof v === 'string' && v.trim() !== '') return v;
+  // VS Code keeps restricted settings of an untrusted workspace out of inspect() too: read the files.
+  const files = [folder && vscode.Uri.joinPath(folder.uri, '.vscode', 'settings.json'), vscode.workspace.workspaceFile];
+  for (const f of files) {
+    if (!f || f.scheme !== 'file') continue;
+    try {
+      const found = findStringSetting(fs.readFileSync(f.fsPath, 'utf8'), `${SECTION}.model`);
+      if (found) return found;
+    } catch {
+      /* no such file */
+    }
+  }
+  return undefined;
 }
 
 export function untrustedModelMessage(value: string): string {
@@ -73,7 +85,7 @@ export function untrustedModelMessage(value: string): string {
  */
 export async function resolveModel(settings: ExtensionSettings, ctx: ModelContext): Promise<PickedModel | undefined> {
   const wsPath = ctx.workspaceFolder?.uri.fsPath;
-  const hidden = modelHiddenByTrust(ctx.scope);
+  const hidden = modelHiddenByTrust(ctx.scope, ctx.workspaceFolder);
   if (hidden && !settings.model) {
     ctx.log.warn(untrustedModelMessage(hidden));
     const choice = await vscode.window.showWarningMessage(untrustedModelMessage(hidden), 'Manage Workspace Trust', 'Choose Model…');
@@ -141,7 +153,9 @@ async function resolveModelReference(value: string, ctx: ModelContext): Promise<
     ctx.log.info(`Untrusted workspace: using the cached copy of ${value} (cache:${id}); nothing is exported or downloaded.`);
     return { path: '', ref: `cache:${id}`, source: value };
   }
-  const msg = `The model ${value} (sparsityLens.model) is not in the model cache yet. ${untrustedFetchMessage('run Python or download models')}`;
+  const msg =
+    `The model ${value} (sparsityLens.model) is not in the model cache yet, and this workspace is not trusted: in Restricted Mode ` +
+    'Sparsity Lens does not run Python or download models. Trust the workspace to get it, or choose a model file or a cached model.';
   ctx.log.warn(msg);
   const c = await vscode.window.showWarningMessage(msg, MANAGE_TRUST, 'Choose Model…');
   if (c === MANAGE_TRUST) await vscode.commands.executeCommand('workbench.trust.manage');

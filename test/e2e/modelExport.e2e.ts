@@ -541,32 +541,38 @@ describe('Sparsity Lens in an untrusted workspace: no Python, no downloads', () 
       await w1.locator('.codicon-notifications-clear, .codicon-close').first().click().catch(() => p.keyboard.press('Escape'));
       noCache('after Analyze with the workspace setting');
 
-      // 2. The user's own settings name it, but it is not cached: still no export here.
-      const userSettings = path.join(rserver!.userDataDir, 'User', 'settings.json');
-      const us = readJson<Record<string, unknown>>(userSettings);
-      fs.writeFileSync(userSettings, JSON.stringify({ ...us, 'sparsityLens.model': 'torchvision:alexnet:random' }, null, 2));
-      await sleep(3_000);
-      await explorerContextMenu(p, 'stimuli', 'Analyze Sparsity', 30_000);
-      const w2 = p.locator('.notifications-toasts .notification-toast').filter({ hasText: /is not in the model cache yet/ }).first();
-      await w2.waitFor({ state: 'visible', timeout: 30_000 });
-      assert.match((await w2.innerText()).replace(/\s+/g, ' '), /does not run Python or download models here/);
-      assert.ok(await w2.getByRole('button', { name: 'Manage Workspace Trust' }).isVisible());
-      await screenshot(p, 'model-untrusted-2-user-setting');
-      noCache('after Analyze with the user setting');
-
-      // 3. Choose Model… → Export from PyTorch: a modal explanation with Manage Workspace Trust.
-      await p.keyboard.press('Escape');
+      // 2. Choose Model… → Export from PyTorch: a modal explanation with Manage Workspace Trust.
       await runCommand(p, 'Sparsity Lens: Choose Model…');
       await quickPickChoose(p, 'Export from PyTorch', 'Export from PyTorch (torchvision)');
       const dialog = p.locator('.monaco-dialog-box');
       await dialog.waitFor({ state: 'visible', timeout: 15_000 });
       assert.match((await dialog.innerText()).replace(/\s+/g, ' '), /not trusted, so Sparsity Lens does not run Python to export PyTorch models here/);
-      await screenshot(p, 'model-untrusted-3-choose-model');
+      await screenshot(p, 'model-untrusted-2-choose-model');
       await dialog.getByRole('button', { name: 'Manage Workspace Trust', exact: true }).click();
       await p.locator('.tabs-container .tab').filter({ hasText: 'Workspace Trust' }).first().waitFor({ state: 'visible', timeout: 15_000 }).catch(() => {
         throw new Error('"Manage Workspace Trust" did not open the Workspace Trust editor');
       });
       noCache('after Choose Model');
+
+      // 3. The user's own settings name it, but it is not cached: still no export here. (code-server
+      // does not pick up an edited user settings file while running: restart it with the setting.)
+      await rwb!.close();
+      rwb = undefined;
+      await rserver!.stop();
+      const userSettings = path.join(rserver!.userDataDir, 'User', 'settings.json');
+      fs.writeFileSync(userSettings, JSON.stringify({ ...readJson<Record<string, unknown>>(userSettings), 'sparsityLens.model': 'torchvision:alexnet:random' }, null, 2));
+      await timed('code-server restart with a user-level sparsityLens.model', () => rserver!.start());
+      rwb = await openWorkbench(rserver!, 'model-untrusted-2');
+      const p2 = rwb.page;
+      await explorerContextMenu(p2, 'stimuli', 'Analyze Sparsity', 90_000);
+      const w2 = p2.locator('.notifications-toasts .notification-toast').filter({ hasText: /is not in the model cache yet/ }).first();
+      await w2.waitFor({ state: 'visible', timeout: 30_000 }).catch(async () => {
+        throw new Error(`no "not in the model cache yet" warning; notifications: ${JSON.stringify(await notificationTexts(p2))}`);
+      });
+      assert.match((await w2.innerText()).replace(/\s+/g, ' '), /torchvision:alexnet:random \(sparsityLens\.model\) is not in the model cache yet, and this workspace is not trusted.*does not run Python or download models/);
+      assert.ok(await w2.getByRole('button', { name: 'Manage Workspace Trust' }).isVisible());
+      await screenshot(p2, 'model-untrusted-3-user-setting');
+      noCache('after Analyze with the user setting');
     });
   });
 });

@@ -22,6 +22,7 @@ import {
   checkModelRef,
   describeModelRef,
   downloadPercent,
+  findStringSetting,
   formatDownloadProgress,
   installCommandFromError,
   isModelReference,
@@ -220,6 +221,22 @@ describe('model reference helpers', () => {
     const c = await resolveModel(`catalog:${m.id}`, { cacheDir: dir });
     assert.equal(c.fetched, false);
     assert.equal(c.entry?.id, catalogCacheId(m.id));
+  });
+
+  it("reads a workspace's sparsityLens.model from settings text (comments, escapes, .code-workspace)", () => {
+    const settings = `{
+      // "sparsityLens.model": "commented/out.onnx",
+      /* block "sparsityLens.model": "also/out.onnx" */
+      "files.exclude": { "**/x": true },
+      "sparsityLens.model": "torchvision:alexnet:random", // trailing comment
+      "sparsityLens.pythonPath": "C:\\\\py\\\\python.exe",
+    }`;
+    assert.equal(findStringSetting(settings, 'sparsityLens.model'), 'torchvision:alexnet:random');
+    assert.equal(findStringSetting(settings, 'sparsityLens.pythonPath'), 'C:\\py\\python.exe');
+    assert.equal(findStringSetting('{ "folders": [], "settings": { "sparsityLens.model" : "https://h/m.onnx" } }', 'sparsityLens.model'), 'https://h/m.onnx');
+    assert.equal(findStringSetting('{ "url": "http://x//y", "sparsityLens.model": "" }', 'sparsityLens.model'), undefined);
+    assert.equal(findStringSetting('{ "sparsityLens.modelX": "a" }', 'sparsityLens.model'), undefined);
+    assert.equal(findStringSetting('{ "a": "say \\"sparsityLens.model\\": \\"no\\"" }', 'sparsityLens.model'), undefined, 'an escaped key inside a string value is not a setting');
   });
 
   it('the worker protocol checks the model spec of an analyze job', () => {
