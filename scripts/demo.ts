@@ -21,6 +21,7 @@ async function main(): Promise<void> {
   }
   const t0 = Date.now();
   let last = 0;
+  let lastLine = '';
   const result = await analyze(
     { datasetPath: STIMULI, modelPath: MODEL, outputRoot: OUTPUT, modelSource: 'embedded demo model (scripts/train-demo-model.ts)' },
     {
@@ -28,7 +29,9 @@ async function main(): Promise<void> {
         if (e.phase === 'run' && Date.now() - last < 2000 && e.done < e.total) return;
         last = Date.now();
         const pct = e.total ? ` ${((100 * e.done) / e.total).toFixed(0)}%` : '';
-        process.stderr.write(`[${e.phase}]${pct} ${e.message ?? e.passLabel ?? ''}${e.phase === 'run' ? ` ${e.imagesPerSecond.toFixed(1)} img/s` : ''}\n`);
+        const line = `[${e.phase}]${pct} ${e.message ?? e.passLabel ?? ''}${e.phase === 'run' ? ` ${e.imagesPerSecond.toFixed(1)} img/s` : ''}`;
+        if (line !== lastLine) process.stderr.write(line + '\n');
+        lastLine = line;
       },
     },
   );
