@@ -248,7 +248,7 @@ export async function buildReport(state: RunState, options: BuildOptions): Promi
     ...(accuracy ? { accuracy } : {}),
     ...(psiAcc ? { psiAccuracy: psiAcc } : {}),
     ...(passes.length > 1 ? { controls: controlComparison(passes) } : {}),
-    reference: { psi: s.referencePSI, label: 'Macaque extrastriate cortex (Liu et al. 2020 cite)' },
+    reference: { psi: s.referencePSI, label: 'Macaque extrastriate cortex (as cited by Liu et al. 2020)' },
     skipped: state.skipped,
     timings: {
       startedAt: state.meta.startedAt,
