@@ -94,17 +94,22 @@ describe('analysis worker process', () => {
 });
 
 describe('throttle', () => {
-  it('passes the first value, coalesces a burst and delivers the last one', async () => {
+  it('passes the first value, coalesces a burst and delivers the last one', (t) => {
+    // Mocked clock: the assertions are about order, not about how busy the machine is.
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
     const got: number[] = [];
-    const t = throttle<number>(40, (v) => got.push(v));
-    for (let i = 0; i < 10; i++) t.push(i);
+    const th = throttle<number>(40, (v) => got.push(v));
+    for (let i = 0; i < 10; i++) th.push(i);
     assert.deepEqual(got, [0]);
-    await new Promise((r) => setTimeout(r, 80));
+    t.mock.timers.tick(39);
+    assert.deepEqual(got, [0]);
+    t.mock.timers.tick(1);
     assert.deepEqual(got, [0, 9]);
-    t.push(10); // interval over: delivered at once
-    t.push(11); // inside the interval: pending, then cancelled
-    t.cancel();
-    await new Promise((r) => setTimeout(r, 60));
+    t.mock.timers.tick(40);
+    th.push(10); // interval over: delivered at once
+    th.push(11); // inside the interval: pending, then cancelled
+    th.cancel();
+    t.mock.timers.tick(100);
     assert.deepEqual(got, [0, 9, 10]);
   });
 });
