@@ -120,7 +120,7 @@ function argsort(v: Numbers): Uint32Array {
   const idx = new Uint32Array(v.length);
   for (let i = 0; i < idx.length; i++) idx[i] = i;
   // Stable (Array.prototype.sort is stable; typed-array sort with comparator is too in V8 ≥ 7).
-  idx.sort((a, b) => v[a] - v[b] || a - b);
+  idx.sort((a, b) => (v[a] < v[b] ? -1 : v[a] > v[b] ? 1 : a - b));
   return idx;
 }
 
@@ -235,7 +235,7 @@ export function kendallTauB(x: Numbers, y: Numbers): KendallResult {
   for (let i = 0; i < n; i++) order[i] = i;
   const xr = rx.ranks;
   const yr = ry.ranks;
-  order.sort((a, b) => xr[a] - xr[b] || yr[a] - yr[b]);
+  order.sort((a, b) => xr[a] - xr[b] || yr[a] - yr[b]); // integer ranks: subtraction is safe
 
   // Discordant pairs: for each element, earlier elements with smaller x and larger y.
   const sup = ry.counts.length + 1;
