@@ -270,7 +270,7 @@ describe('Sparsity Lens in VS Code (code-server)', () => {
       const starts = analyzeStarts();
       await timed('right-click → Analyze Sparsity', () => explorerContextMenu(p, 'stimuli', 'Analyze Sparsity', 90_000));
       await sleep(1_500);
-      await screenshot(p, 'analyze-1-running');
+      await screenshot(p, 'analyze-1-after-right-click');
       const { frame, report } = await timed('analysis run 1 → report panel', () => waitForCompleteReport(p, before));
       const r = readReport(report);
       log(`report: ${path.relative(ws, report)}; layers ${layerNames(r).join(', ')}`);
