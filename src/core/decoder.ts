@@ -514,8 +514,17 @@ export async function trainDecoder(options: DecoderOptions): Promise<DecoderResu
   if (!(K >= 2)) throw new RangeError(`trainDecoder: numCategories must be >= 2, got ${K}`);
   if (n === 0 || features.length % n !== 0) throw new RangeError(`trainDecoder: features length ${features.length} is not a multiple of ${n} rows`);
   const d = features.length / n;
+  for (let i = 0; i < n; i++) {
+    if (!(labels[i] >= 0 && labels[i] < K)) throw new RangeError(`trainDecoder: label ${labels[i]} at row ${i} is outside 0..${K - 1}`);
+  }
+  for (let i = 0; i < features.length; i++) {
+    if (!Number.isFinite(features[i])) throw new RangeError(`trainDecoder: feature ${i % d} of row ${Math.floor(i / d)} is ${features[i]} (not finite)`);
+  }
   const foldOf = options.foldAssignment ?? makeFolds(labels, K, folds, seed);
   if (foldOf.length !== n) throw new RangeError('trainDecoder: foldAssignment must have one entry per row');
+  for (let i = 0; i < n; i++) {
+    if (!(foldOf[i] >= 0 && foldOf[i] < folds)) throw new RangeError(`trainDecoder: foldAssignment ${foldOf[i]} at row ${i} is outside 0..${folds - 1}`);
+  }
 
   const tf = await loadDecoderTf(options.tf);
   const backend = tf.getBackend();

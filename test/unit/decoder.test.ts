@@ -158,4 +158,12 @@ test('invalid input is rejected with a clear error', async () => {
   await assert.rejects(trainDecoder({ features, labels, numCategories: fx.numCategories, folds: 1 }), /folds/);
   await assert.rejects(trainDecoder({ features: features.subarray(1), labels, numCategories: fx.numCategories }), /multiple/);
   await assert.rejects(trainDecoder({ features, labels, numCategories: 1 }), /numCategories/);
+  await assert.rejects(trainDecoder({ features, labels, numCategories: 3 }), /outside 0..2/);
+  const withNaN = Float32Array.from(features);
+  withNaN[45] = NaN;
+  await assert.rejects(trainDecoder({ features: withNaN, labels, numCategories: fx.numCategories }), /feature 5 of row 2 is NaN/);
+  await assert.rejects(
+    trainDecoder({ features, labels, numCategories: fx.numCategories, foldAssignment: new Int32Array(labels.length).fill(2) }),
+    /foldAssignment 2/,
+  );
 });
