@@ -130,7 +130,11 @@ async function accuracyResult(state: RunState, used: number[], hooks?: AnalyzeHo
       trainSeconds: r.trainSeconds,
       iterations: r.iterations,
       converged: r.converged,
+      backend: r.backend,
     };
+    if (r.converged.some((c) => !c)) {
+      hooks?.onLog?.(`Decoder stopped at its iteration cap before converging in ${r.converged.filter((c) => !c).length} of ${r.converged.length} folds (iterations ${r.iterations.join(', ')}).`);
+    }
   }
   const useModel = s.accuracy === 'model' || (s.accuracy === 'auto' && model !== undefined);
   if (useModel && model) return { method: 'model', perCategory: model.top1, overall: model.top1Overall, model, decoder };

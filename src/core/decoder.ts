@@ -20,12 +20,10 @@
  * Stops unconverged at maxIterations or when the line search can make no progress (float32
  * precision reached); `converged` says which.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { SeededRandom } from './random';
+import { loadTf, type Tf } from './tfBackend';
 import { CancelledError } from './types';
 
-export type Tf = typeof import('@tensorflow/tfjs');
 type Tensor2D = import('@tensorflow/tfjs').Tensor2D;
 
 export interface DecoderProgress {
@@ -130,50 +128,16 @@ export function defaultMaxIterations(nTrain: number, d: number, numCategories: n
 
 // ---------------------------------------------------------------------------------------------
 
-const WASM_FILE = 'tfjs-backend-wasm-simd.wasm';
-
-function wasmDir(): string | null {
-  const dirs: string[] = [];
-  if (typeof __dirname === 'string') dirs.push(__dirname, path.join(__dirname, 'wasm'));
-  try {
-    dirs.push(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist'));
-  } catch {
-    /* bundled without node_modules */
-  }
-  for (const d of dirs) if (fs.existsSync(path.join(d, WASM_FILE))) return d.endsWith(path.sep) ? d : d + path.sep;
-  return null;
-}
-
 /**
- * TensorFlow.js as the decoder uses it: the backend already active (a caller's choice) is kept;
- * if none is active yet, wasm (XNNPACK, SIMD) is started, else cpu. Note that any tfjs op run
- * before a backend is chosen starts the slow pure-JS `cpu` backend, which the decoder then keeps.
+ * TensorFlow.js as the decoder uses it: a given instance keeps its backend (a caller's choice);
+ * otherwise the product's one backend choice (tfBackend.ts: tfjs-node, else wasm, else cpu).
  */
 export async function loadDecoderTf(given?: Tf): Promise<Tf> {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const tf: Tf = given ?? require('@tensorflow/tfjs');
-  const active = (tf.engine() as unknown as { backendName?: string | null }).backendName;
-  if (active) {
-    await tf.ready();
-    return tf;
+  if (given) {
+    await given.ready();
+    return given;
   }
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
-    const dir = wasmDir();
-    if (dir) {
-      wasm.setWasmPaths(dir);
-      if ((await tf.setBackend('wasm')) && tf.getBackend() === 'wasm') {
-        await tf.ready();
-        return tf;
-      }
-    }
-  } catch {
-    /* fall back to cpu */
-  }
-  await tf.setBackend('cpu');
-  await tf.ready();
-  return tf;
+  return (await loadTf()).tf;
 }
 
 function checkCancel(signal?: AbortSignal): void {

@@ -110,6 +110,8 @@ export interface AccuracyResult {
     trainSeconds: number;
     iterations: number[];
     converged: boolean[];
+    /** TF.js backend the decoder trained on. */
+    backend?: string;
   };
 }
 
