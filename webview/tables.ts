@@ -122,11 +122,16 @@ export function regressionTable(report: SparsityReport): StatsTable | null {
 export function accuracySummary(report: SparsityReport): string | null {
   const a = report.accuracy;
   if (!a) return null;
-  if (a.method === 'decoder' && a.decoder) {
-    const d = a.decoder;
-    return `Accuracy: logistic-regression decoder on ${d.layer}, ${d.folds}-fold CV within categories (seed ${d.seed}); mean ${(d.overall * 100).toFixed(1)}%.`;
+  const d = a.decoder;
+  // The decoder stops at an iteration cap on big runs: say so wherever its numbers are shown.
+  const unconverged = d && d.converged.some((c) => !c) ? ` Decoder not converged in ${d.converged.filter((c) => !c).length} of ${d.folds} folds (iteration cap).` : '';
+  if (a.method === 'decoder' && d) {
+    return `Accuracy: logistic-regression decoder on ${d.layer}, ${d.folds}-fold CV within categories (seed ${d.seed}); mean ${(d.overall * 100).toFixed(1)}%.${unconverged}`;
   }
-  if (a.model) return `Accuracy: model top-1, mean ${(a.model.top1Overall * 100).toFixed(1)}% (top-5 ${(a.model.top5Overall * 100).toFixed(1)}%).`;
+  if (a.model) {
+    const dec = d ? ` Decoder (${d.layer}, ${d.folds}-fold): ${(d.overall * 100).toFixed(1)}%.${unconverged}` : '';
+    return `Accuracy: model top-1, mean ${(a.model.top1Overall * 100).toFixed(1)}% (top-5 ${(a.model.top5Overall * 100).toFixed(1)}%).${dec}`;
+  }
   return `Accuracy (${a.method}): mean ${(a.overall * 100).toFixed(1)}%.`;
 }
 
