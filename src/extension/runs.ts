@@ -216,6 +216,8 @@ export class RunManager implements vscode.Disposable {
     } catch (e) {
       if (e instanceof WorkerCancelledError) {
         view.panel.title = `Sparsity (cancelled): ${path.basename(run.datasetPath)}`;
+        // A cancelled run has no result: drop any partial charts and the "Analysing…" line.
+        view.setEmpty(`The analysis of ${run.datasetPath} was cancelled; no report was written.`);
         view.setStatus(runId, 'cancelled', e.killed ? 'Cancelled (the worker was stopped). No report was written.' : 'Cancelled. No report was written.');
         log.info(`Run ${runId} cancelled${e.killed ? ' (worker killed after the grace period)' : ''}; no report written.`);
         void vscode.window.showInformationMessage(`Sparsity Lens: analysis of "${path.basename(run.datasetPath)}" cancelled; no report was written.`);
