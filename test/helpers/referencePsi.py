@@ -1,6 +1,6 @@
 """Independent numpy implementation of METHOD.md §4-6, used by the tests as the reference.
 
-Input (stdin): JSON {"layers": [[[...units] per category] per layer]}.
+Importable (psi_of) or run as a script. Input (stdin): JSON {"layers": [[[...units] per category] per layer]}.
 Output: JSON {"psi": [[per category] per layer], "tau": float, "p": float}.
 """
 import json
@@ -25,9 +25,14 @@ def psi_of(r):
     return (1 - a) / (1 - 1 / n)
 
 
-data = json.load(sys.stdin)
-psis = [psi_of(layer) for layer in data["layers"]]
-x = np.concatenate([np.full(len(p), i + 1) for i, p in enumerate(psis)])
-y = np.concatenate(psis)
-t = stats.kendalltau(x, y)
-json.dump({"psi": [p.tolist() for p in psis], "tau": float(t.statistic), "p": float(t.pvalue)}, sys.stdout)
+def main():
+    data = json.load(sys.stdin)
+    psis = [psi_of(layer) for layer in data["layers"]]
+    x = np.concatenate([np.full(len(p), i + 1) for i, p in enumerate(psis)])
+    y = np.concatenate(psis)
+    t = stats.kendalltau(x, y)
+    json.dump({"psi": [p.tolist() for p in psis], "tau": float(t.statistic), "p": float(t.pvalue)}, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
