@@ -30,8 +30,17 @@ export interface ChildResult {
   wallSeconds: number;
   decodeSeconds: number;
   inferenceSeconds: number;
-  /** process.resourceUsage().maxRSS at the end, MB (peak over the whole process). */
+  /** process.resourceUsage().maxRSS at the end, MB (peak over the whole process, model loading included). */
   maxRssMB: number;
+  /** Peak RSS up to the first batch (model load, session build, first batch), MB (VmHWM). */
+  loadPeakMB: number;
+  /** RSS after the first batch and one full GC, MB: the base the run starts from. */
+  runBaseMB: number;
+  /**
+   * Peak RSS from the first batch to the end (run, statistics, report), MB: VmHWM reset at the
+   * first batch (after one full GC) through /proc/self/clear_refs. NaN where that is not available.
+   */
+  runPeakMB: number;
   /** Highest RSS sampled at each batch during the run phase, MB. */
   runRssMaxMB: number;
   /** RSS at the first and the last batch, MB. */
@@ -41,6 +50,26 @@ export interface ChildResult {
   /** Process CPU time (all threads) per image between the first and the last batch, ms. */
   cpuMsPerImage: number;
   backend: string;
+}
+
+/** VmHWM / VmRSS of this process in MB (Linux), NaN elsewhere. */
+function procStatus(field: 'VmHWM' | 'VmRSS'): number {
+  try {
+    const m = fs.readFileSync('/proc/self/status', 'utf8').match(new RegExp(`${field}:\\s+(\\d+) kB`));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Resets the peak RSS (VmHWM) to the current RSS (Linux >= 4.0). */
+function resetPeak(): boolean {
+  try {
+    fs.writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function main(): Promise<void> {
@@ -58,6 +87,9 @@ async function main(): Promise<void> {
   let rssFirst = 0;
   let rssLast = 0;
   let heapLast = 0;
+  let loadPeak = NaN;
+  let runBase = NaN;
+  let peakReset = false;
   const t0 = performance.now();
   fs.mkdirSync(o.outputRoot, { recursive: true });
   const result = await analyze(
@@ -79,6 +111,14 @@ async function main(): Promise<void> {
         if (e.phase !== 'run') return;
         const now = performance.now();
         batches++;
+        if (!first) {
+          // Separate model loading from the run: one full GC (load garbage: file bytes, edited
+          // model copies), then restart the peak RSS counter.
+          loadPeak = procStatus('VmHWM');
+          (globalThis as { gc?: () => void }).gc?.();
+          peakReset = resetPeak();
+          runBase = procStatus('VmRSS');
+        }
         const cpu = cpuNow();
         if (!first) first = { t: now, done: e.done, cpu };
         last = { t: now, done: e.done, cpu };
@@ -91,6 +131,7 @@ async function main(): Promise<void> {
     },
   );
   const wall = (performance.now() - t0) / 1000;
+  const runPeak = peakReset ? procStatus('VmHWM') : NaN;
   const f = first as { t: number; done: number; cpu: number } | null;
   const l = last as { t: number; done: number; cpu: number } | null;
   const steady = f && l && l.t > f.t ? (l.done - f.done) / ((l.t - f.t) / 1000) : 0;
@@ -102,7 +143,11 @@ async function main(): Promise<void> {
     wallSeconds: wall,
     decodeSeconds: result.report.timings.decodeSeconds,
     inferenceSeconds: result.report.timings.inferenceSeconds,
-    maxRssMB: (process.resourceUsage().maxRSS * 1024) / MB,
+    // ru_maxrss follows VmHWM, which the reset restarted: the whole-process peak is the larger of the two.
+    maxRssMB: Math.max((process.resourceUsage().maxRSS * 1024) / MB, Number.isFinite(loadPeak) ? loadPeak : 0),
+    loadPeakMB: loadPeak,
+    runBaseMB: runBase,
+    runPeakMB: runPeak,
     runRssMaxMB: rssMax / MB,
     runRssFirstMB: rssFirst / MB,
     runRssLastMB: rssLast / MB,
@@ -125,7 +170,7 @@ if (require.main === module) {
 export async function runChild(options: ChildOptions, env: NodeJS.ProcessEnv = {}): Promise<ChildResult> {
   const { spawn } = await import('child_process');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'pipelineChild.ts'), JSON.stringify(options)], {
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(__dirname, 'pipelineChild.ts'), JSON.stringify(options)], {
       cwd: path.resolve(__dirname, '..'),
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -275,9 +275,16 @@ function evaluateTargets(res: Results): void {
     const a = ok<ChildResult>(res.rss.small);
     const b = ok<ChildResult>(res.rss.large);
     if (a && b) {
-      const g = b.maxRssMB - a.maxRssMB;
-      const gr = b.runRssMaxMB - a.runRssMaxMB;
-      t.push({ name: `Peak RSS growth < 50 MB from N=${res.rss.n} to 4N=${res.rss.n4}`, met: g < 50 && gr < 50, figure: `${f1(g)} MB peak (${f1(a.maxRssMB)} -> ${f1(b.maxRssMB)}), ${f1(gr)} MB during the run` });
+      // The streaming property: the peak after model loading must not grow with the images.
+      const exact = Number.isFinite(a.runPeakMB) && Number.isFinite(b.runPeakMB);
+      const g = exact ? b.runPeakMB - a.runPeakMB : b.maxRssMB - a.maxRssMB;
+      t.push({
+        name: `Peak RSS growth < 50 MB from N=${res.rss.n} to 4N=${res.rss.n4}`,
+        met: g < 50,
+        figure: exact
+          ? `${f1(g)} MB (peak after model load ${f1(a.runPeakMB)} -> ${f1(b.runPeakMB)} MB; whole process incl. loading ${f1(a.maxRssMB)} -> ${f1(b.maxRssMB)} MB)`
+          : `${f1(g)} MB (whole-process peak ${f1(a.maxRssMB)} -> ${f1(b.maxRssMB)} MB)`,
+      });
     }
   }
   for (const arch of ['alexnet', 'vgg11']) {
@@ -350,9 +357,9 @@ function renderTable(res: Results): string {
     const b = ok<ChildResult>(res.rss.large);
     const c = ok<ChildResult>(res.rss.controls);
     extra.push(
-      `| (6) peak RSS, AlexNet pipeline, N=${res.rss.n} / 4N=${res.rss.n4} images | ${a && b ? `${f1(a.maxRssMB)} / ${f1(b.maxRssMB)} MB (growth ${f1(b.maxRssMB - a.maxRssMB)} MB); during the run ${f1(a.runRssMaxMB)} / ${f1(b.runRssMaxMB)} MB` : 'n/a'} |`,
+      `| (6) peak RSS, AlexNet pipeline, N=${res.rss.n} / 4N=${res.rss.n4} images | ${a && b ? `after model load: ${f1(a.runPeakMB)} / ${f1(b.runPeakMB)} MB (growth ${f1(b.runPeakMB - a.runPeakMB)} MB; run starts at ${f1(a.runBaseMB)} / ${f1(b.runBaseMB)} MB); whole process incl. loading: ${f1(a.maxRssMB)} / ${f1(b.maxRssMB)} MB` : 'n/a'} |`,
     );
-    if (c) extra.push(`| (6b) peak RSS, AlexNet, default controls (${c.passes} passes, ${c.images} images) | ${f1(c.maxRssMB)} MB |`);
+    if (c) extra.push(`| (6b) peak RSS, AlexNet, default controls (${c.passes} passes, ${c.images} images) | ${f1(c.maxRssMB)} MB whole process; ${f1(c.runBaseMB)} MB with the ${c.passes} sessions loaded; wall ${f1(c.wallSeconds)} s |`);
   }
   const out = [...lines];
   if (extra.length) out.push('', '| Measure | Result |', '|---|---|', ...extra);
