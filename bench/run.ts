@@ -17,7 +17,7 @@
  *   --quick            fewer images and rounds (about a third of the time; noisier)
  *   --only a,b         sections: onnx, tfjs, torch, rss, stats, decoder (default: all)
  *   --batch N          batch size for every measurement (default 8, the settings default)
- *   --torch-workers W  DataLoader workers of the PyTorch pipeline (default 0, see PERFORMANCE.md)
+ *   --torch-workers W  DataLoader workers of the PyTorch pipeline (default 1, its fastest; PERFORMANCE.md)
  *   --record           also copy the results to bench/results.json
  * Generated data lives in .bench/ (git-ignored) and is reused by later runs.
  */
@@ -44,13 +44,13 @@ type Section = (typeof ALL_SECTIONS)[number];
 const ONLY = new Set<Section>((value('only')?.split(',').map((s) => s.trim()) ?? [...ALL_SECTIONS]) as Section[]);
 for (const s of ONLY) if (!ALL_SECTIONS.includes(s)) throw new Error(`--only: unknown section "${s}" (use ${ALL_SECTIONS.join(', ')})`);
 const BATCH = Number(value('batch') ?? 8);
-const TORCH_WORKERS = Number(value('torch-workers') ?? 0);
+const TORCH_WORKERS = Number(value('torch-workers') ?? 1);
 const PYTHON = '/usr/bin/python3';
 
 /** Sizes. The 4N set is the AlexNet pipeline set; N is its first quarter of every category. */
 const SIZES = QUICK
   ? { categories: 10, perCategory: 20, vggPerCategory: 4, tfjsPerCategory: 2, rounds: 3, alexBatches: 4, vggBatches: 1, tfjsBatches: 1 }
-  : { categories: 20, perCategory: 40, vggPerCategory: 10, tfjsPerCategory: 4, rounds: 5, alexBatches: 6, vggBatches: 2, tfjsBatches: 2 };
+  : { categories: 20, perCategory: 40, vggPerCategory: 10, tfjsPerCategory: 4, rounds: 7, alexBatches: 10, vggBatches: 2, tfjsBatches: 2 };
 
 // ------------------------------------------------------------------------------ helpers
 
@@ -181,7 +181,8 @@ async function main(): Promise<void> {
     const key = `${arch}-onnx`;
     if (ONLY.has('onnx')) {
       log(`${arch}: (1)/(2) engine throughput...`);
-      res.engines[key] = await attempt(`${arch} engine`, () => engineRow(model, SIZES.rounds, arch === 'alexnet' ? SIZES.alexBatches : SIZES.vggBatches)).then((r) => ('error' in r ? { error: r.error } : r));
+      const rounds = arch === 'alexnet' ? SIZES.rounds : Math.min(SIZES.rounds, 5);
+      res.engines[key] = await attempt(`${arch} engine`, () => engineRow(model, rounds, arch === 'alexnet' ? SIZES.alexBatches : SIZES.vggBatches)).then((r) => ('error' in r ? { error: r.error } : r));
       log(`${arch}: (3) full pipeline on ${SIZES.categories * per} images...`);
       res.pipeline[key] = await attempt(`${arch} pipeline`, () => runChild({ model, dataset: images!.dir, outputRoot: runs, batchSize: BATCH, imagesPerCategory: per }));
     }
@@ -211,7 +212,7 @@ async function main(): Promise<void> {
       log('tfjs: building the TF.js AlexNet if needed...');
       const model = await tfjsAlexnet();
       log('tfjs: (1)/(2) engine throughput...');
-      res.engines[key] = await attempt('tfjs engine', () => engineRow(model, SIZES.rounds, SIZES.tfjsBatches)).then((r) => ('error' in r ? { error: r.error } : r));
+      res.engines[key] = await attempt('tfjs engine', () => engineRow(model, Math.min(SIZES.rounds, 5), SIZES.tfjsBatches)).then((r) => ('error' in r ? { error: r.error } : r));
       log(`tfjs: (3) full pipeline on ${SIZES.categories * SIZES.tfjsPerCategory} images...`);
       res.pipeline[key] = await attempt('tfjs pipeline', () => runChild({ model, dataset: images!.dir, outputRoot: runs, batchSize: BATCH, imagesPerCategory: SIZES.tfjsPerCategory }));
     }
