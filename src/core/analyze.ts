@@ -197,6 +197,7 @@ async function runPasses(state: RunState, engine: Engine, runDir: string, reques
     const batchSize = s.batchSize;
     const input = new Float32Array(batchSize * 3 * pre.width * pre.height);
     const prefetch = new Prefetcher(files, state.nextImage, pre, batchSize * 3);
+    const decodeBefore = state.decodeSeconds; // from before a resume
     const passes = state.passes.length;
     const total = files.length * passes;
     const startDone = state.nextImage * passes;
@@ -239,7 +240,7 @@ async function runPasses(state: RunState, engine: Engine, runDir: string, reques
           for (const c of cats) state.categories[c].images++;
         }
         state.nextImage = i;
-        state.decodeSeconds = prefetch.decodeSeconds;
+        state.decodeSeconds = decodeBefore + prefetch.decodeSeconds;
 
         const now = performance.now();
         const done = state.nextImage * passes;
