@@ -351,7 +351,7 @@ function renderTable(res: Results): string {
   } else if (res.stats) extra.push(`| (4) statistics stage | error: ${(res.stats as { error: string }).error} |`);
   if (res.decoder) {
     const d = res.decoder;
-    extra.push(`| (5) decoder, ${d.rows.toLocaleString('en')} x ${d.units.toLocaleString('en')}, ${d.classes} classes, ${d.folds} folds | ${d.error ? `n/a (${d.error})` : `${f1(d.seconds)} s (accuracy ${pct(d.overall)}, ${d.backend ?? '?'}, iterations ${JSON.stringify(d.iterations)})`} |`);
+    extra.push(`| (5) decoder, ${d.rows.toLocaleString('en')} x ${d.units.toLocaleString('en')}, ${d.classes} classes, ${d.folds} folds | ${d.error ? `n/a (${d.error})` : `${f1(d.seconds)} s (accuracy ${pct(d.overall)}, ${d.backend ?? '?'}, iterations per fold ${JSON.stringify(d.iterations)}, converged ${JSON.stringify(d.converged)})`} |`);
   }
   if (res.rss) {
     const a = ok<ChildResult>(res.rss.small);
