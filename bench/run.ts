@@ -8,7 +8,7 @@
  *   (3) the full pipeline: analyze() with controls off and accuracy none (scan, decode,
  *       resize, forward, taps, accumulate), steady-state images/s, in a child process
  *   (4) the statistics stage for 1,000 categories x 4,096 units x 7 layers
- *   (5) decoder training on 20,000 x 4,096 features, 256 classes
+ *   (5) decoder training on 20,000 x 4,096 features, 256 classes ((4) and (5) in fresh processes)
  *   (6) peak RSS of the pipeline for N and 4N images (child processes)
  *   and the PyTorch pipeline (bench/torch_pipeline.py, Debian's /usr/bin/python3) on the same
  *   images, then prints a table, the targets as met / not met, and writes .bench/results.json.
@@ -28,7 +28,7 @@ import * as path from 'path';
 import { interleaved, randomBatch, type Timed } from './engineBench';
 import { BENCH_DIR, ROOT, imageSet, onnxModel, tfjsAlexnet, type ImageSet } from './fixtures';
 import { runChild, type ChildResult } from './pipelineChild';
-import { benchDecoder, benchStats, type DecoderTiming, type StatsTiming } from './statsBench';
+import { inChild, type DecoderTiming, type StatsTiming } from './statsBench';
 
 // ------------------------------------------------------------------------------ options
 
@@ -221,11 +221,11 @@ async function main(): Promise<void> {
   // ---- (4) statistics, (5) decoder
   if (ONLY.has('stats')) {
     log('(4) statistics stage, 1,000 x 4,096 x 7...');
-    res.stats = await attempt('stats', () => benchStats(1000, 4096, 7));
+    res.stats = await attempt('stats', () => inChild<StatsTiming>('stats'));
   }
   if (ONLY.has('decoder')) {
     log('(5) decoder, 20,000 x 4,096, 256 classes (allocates ~0.7 GB)...');
-    res.decoder = await benchDecoder(20000, 4096, 256, 2).catch((e) => ({ rows: 20000, units: 4096, classes: 256, folds: 2, seconds: NaN, overall: NaN, error: (e as Error).message.split('\n')[0] }));
+    res.decoder = await inChild<DecoderTiming>('decoder').catch((e) => ({ rows: 20000, units: 4096, classes: 256, folds: 2, seconds: NaN, overall: NaN, error: (e as Error).message.split('\n')[0] }));
     if (res.decoder.error) log(`decoder: ${res.decoder.error}`);
   }
 

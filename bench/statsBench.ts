@@ -199,3 +199,42 @@ export async function benchDecoder(rows = 20000, units = 4096, classes = 256, fo
   const seconds = (performance.now() - t) / 1000;
   return { rows, units, classes, folds, seconds, overall: r.overall, iterations: r.iterations, converged: r.converged, backend: r.backend };
 }
+
+/**
+ * `node --import tsx bench/statsBench.ts decoder|stats`: one measurement in a fresh process
+ * (prints `BENCH_RESULT {json}`), so that what ran before in the benchmark (a TF.js model
+ * on the same wasm heap, large arrays) cannot slow it down.
+ */
+if (require.main === module) {
+  const what = process.argv[2];
+  const run = what === 'decoder' ? benchDecoder() : benchStats();
+  run.then(
+    (r) => process.stdout.write(`BENCH_RESULT ${JSON.stringify(r)}\n`),
+    (e) => {
+      process.stderr.write(`${(e as Error).stack ?? e}\n`);
+      process.exit(1);
+    },
+  );
+}
+
+/** Runs benchDecoder / benchStats in a child process. */
+export async function inChild<T>(what: 'decoder' | 'stats'): Promise<T> {
+  const { spawn } = await import('child_process');
+  const path = await import('path');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'statsBench.ts'), what], {
+      cwd: path.resolve(__dirname, '..'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.split('\n').find((x) => x.startsWith('BENCH_RESULT '));
+      if (code !== 0 || !line) reject(new Error(`statsBench ${what} failed (exit ${code}): ${err.trim().split('\n').slice(0, 3).join(' | ')}`));
+      else resolve(JSON.parse(line.slice('BENCH_RESULT '.length)) as T);
+    });
+  });
+}
