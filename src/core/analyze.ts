@@ -123,7 +123,8 @@ async function prepare(request: AnalyzeRequest, engine: Engine, hooks: AnalyzeHo
 class Prefetcher {
   private readonly pending = new Map<number, Promise<DecodedImage | ImageDecodeError>>();
   private next: number;
-  decodeSeconds = 0;
+  /** Wall seconds take() waited for decodes: decoding NOT hidden behind inference. */
+  waitSeconds = 0;
   constructor(
     private readonly files: string[],
     start: number,
@@ -135,15 +136,10 @@ class Prefetcher {
   private fill(from: number): void {
     while (this.next < this.files.length && this.next < from + this.lookahead) {
       const i = this.next++;
-      const t0 = performance.now();
       this.pending.set(
         i,
-        decodeImage(this.files[i], this.preprocessing).then(
-          (img) => {
-            this.decodeSeconds += (performance.now() - t0) / 1000;
-            return img;
-          },
-          (e: unknown) => (e instanceof ImageDecodeError ? e : new ImageDecodeError(this.files[i], String(e))),
+        decodeImage(this.files[i], this.preprocessing).catch((e: unknown) =>
+          e instanceof ImageDecodeError ? e : new ImageDecodeError(this.files[i], String(e)),
         ),
       );
     }
@@ -152,7 +148,9 @@ class Prefetcher {
     this.fill(i);
     const p = this.pending.get(i)!;
     this.pending.delete(i);
+    const t0 = performance.now();
     const r = await p;
+    this.waitSeconds += (performance.now() - t0) / 1000;
     this.fill(i + 1);
     return r;
   }
@@ -229,6 +227,9 @@ async function runPasses(state: RunState, engine: Engine, runDir: string, reques
           const x = n === batchSize ? input : input.subarray(0, n * 3 * pre.width * pre.height);
           const tInfer = performance.now();
           for (let pi = 0; pi < passes; pi++) {
+            // Cancel within one pass, not one batch of every pass (12 by default). Safe: after
+            // CancelledError nothing of this run is saved (checkpoints happen between batches).
+            if (pi > 0) checkAborted(hooks.signal);
             const out = await sessions[pi].run(x, n);
             accumulate(state, pi, out.taps, cats);
             if (pi === 0) {
@@ -240,7 +241,7 @@ async function runPasses(state: RunState, engine: Engine, runDir: string, reques
           for (const c of cats) state.categories[c].images++;
         }
         state.nextImage = i;
-        state.decodeSeconds = decodeBefore + prefetch.decodeSeconds;
+        state.decodeSeconds = decodeBefore + prefetch.waitSeconds;
 
         const now = performance.now();
         const done = state.nextImage * passes;

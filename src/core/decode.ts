@@ -88,20 +88,30 @@ export function packBatch(images: DecodedImage[], pre: Preprocessing, layout: La
   // Per output channel c (in model order): value = pixel * a[c] + b[c].
   const a = order.map((src) => pre.scale / pre.std[src]);
   const b = order.map((src) => -pre.mean[src] / pre.std[src]);
-  images.forEach((img, n) => {
-    const px = img.pixels;
+  // One pass over the RGB pixels: source channel s goes to output channel d[s].
+  const d = [order.indexOf(0), order.indexOf(1), order.indexOf(2)];
+  const [a0, a1, a2] = [a[d[0]], a[d[1]], a[d[2]]];
+  const [b0, b1, b2] = [b[d[0]], b[d[1]], b[d[2]]];
+  for (let n = 0; n < images.length; n++) {
+    const px = images[n].pixels;
     const base = n * 3 * hw;
-    for (let c = 0; c < 3; c++) {
-      const src = order[c];
-      const ac = a[c];
-      const bc = b[c];
-      if (layout === 'NCHW') {
-        const o = base + c * hw;
-        for (let i = 0; i < hw; i++) out[o + i] = px[i * 3 + src] * ac + bc;
-      } else {
-        for (let i = 0; i < hw; i++) out[base + i * 3 + c] = px[i * 3 + src] * ac + bc;
+    if (layout === 'NCHW') {
+      const o0 = base + d[0] * hw;
+      const o1 = base + d[1] * hw;
+      const o2 = base + d[2] * hw;
+      for (let i = 0, p = 0; i < hw; i++, p += 3) {
+        out[o0 + i] = px[p] * a0 + b0;
+        out[o1 + i] = px[p + 1] * a1 + b1;
+        out[o2 + i] = px[p + 2] * a2 + b2;
+      }
+    } else {
+      const [d0, d1, d2] = d;
+      for (let i = 0, p = 0; i < hw; i++, p += 3) {
+        out[base + p + d0] = px[p] * a0 + b0;
+        out[base + p + d1] = px[p + 1] * a1 + b1;
+        out[base + p + d2] = px[p + 2] * a2 + b2;
       }
     }
-  });
+  }
   return out;
 }

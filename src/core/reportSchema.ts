@@ -200,7 +200,9 @@ export interface SparsityReport {
     finishedAt: string;
     seconds: number;
     imagesPerSecond: number;
+    /** Seconds the run loop waited for decoded images: decoding NOT hidden behind inference. */
     decodeSeconds: number;
+    /** Seconds in forward passes (all passes). */
     inferenceSeconds: number;
     statsSeconds: number;
   };
