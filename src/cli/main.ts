@@ -192,6 +192,7 @@ async function runAnalyze(folder: string | undefined, o: Record<string, unknown>
           folds: o.folds as number | undefined,
           correlation: o.correlation as 'pearson' | 'spearman' | undefined,
           regressionGroups: o.regressionGroups as string[] | undefined,
+          concurrentPasses: o.concurrentPasses === 'auto' || o.concurrentPasses === undefined ? 'auto' : Number(o.concurrentPasses),
           referencePSI: o.referencePsi as number | undefined,
           labelFile: o.labels ? path.resolve(String(o.labels)) : undefined,
           shard: o.shard as string | undefined,
@@ -251,6 +252,7 @@ export function buildProgram(): Command {
     .option('--controls <list>', 'lesion controls: permuted,norelu | none (each costs full extra passes)', 'permuted,norelu')
     .option('--permutations <n>', 'number of permuted-weight models', nonNegativeInt('--permutations'))
     .option('--permute-biases', 'permute biases instead of weights (option of METHOD §8)')
+    .option('--concurrent-passes <n|auto>', 'passes held in memory at once (auto: as many as fit in half the RAM; fewer decode images again per group)', 'auto')
     .option('--regression-groups <list>', 'layer groups for the multiple regression: conv,fc,all or a+b', list)
     .option('--reference-psi <v>', 'reference PSI line (macaque extrastriate: 0.36)', parseFloat)
     .option('--labels <file>', 'JSON/CSV mapping folder names to model class indices')

@@ -95,6 +95,10 @@ async function prepare(request: AnalyzeRequest, engine: Engine, hooks: AnalyzeHo
     settings.decoderLayer = name;
   }
   const passes = passSpecs(settings.controls.permutations, settings.controls.noNonlinearity, settings.seed);
+  const passGroupSize = settings.concurrentPasses === 'auto' ? autoPassGroupSize(request.modelPath, passes.length) : Math.min(settings.concurrentPasses, passes.length);
+  if (passGroupSize < passes.length) {
+    hooks.onLog?.(`Running ${passes.length} passes in groups of ${passGroupSize} to bound memory (each image is decoded once per group); set concurrentPasses to change this.`);
+  }
   return new RunState(
     {
       datasetPath: path.resolve(request.datasetPath),
@@ -111,6 +115,7 @@ async function prepare(request: AnalyzeRequest, engine: Engine, hooks: AnalyzeHo
       settings,
       startedAt: new Date().toISOString(),
       modelAccuracy: labelsMap,
+      passGroupSize,
     },
     categories,
     passes,
@@ -161,9 +166,66 @@ class Prefetcher {
   }
 }
 
+/**
+ * Passes are run in groups: every pass of a group runs on each decoded batch, so an image is
+ * decoded once per group. One group (the usual case) decodes each image once; more groups bound
+ * memory (each pass holds its own model session) at the cost of decoding again per group.
+ */
+export function passGroups(passCount: number, groupSize: number): number[][] {
+  const groups: number[][] = [];
+  for (let i = 0; i < passCount; i += groupSize) groups.push(Array.from({ length: Math.min(groupSize, passCount - i) }, (_, k) => i + k));
+  return groups;
+}
+
+/** Bytes of the model's weights on disk (.onnx, or model.json plus its shards). */
+function modelBytes(modelPath: string): number {
+  let bytes = fs.statSync(modelPath).size;
+  if (path.extname(modelPath).toLowerCase() === '.json') {
+    try {
+      const j = JSON.parse(fs.readFileSync(modelPath, 'utf8')) as { weightsManifest?: { paths: string[] }[] };
+      for (const g of j.weightsManifest ?? []) for (const p of g.paths) bytes += fs.statSync(path.join(path.dirname(modelPath), p)).size;
+    } catch {
+      /* the engine reports unreadable files */
+    }
+  }
+  return bytes;
+}
+
+/**
+ * How many passes to keep in memory at once for `concurrentPasses: 'auto'`: a session costs
+ * about 1.2x (AlexNet) to 2x (VGG11) its weights in onnxruntime (measured, docs/PERFORMANCE.md);
+ * 2.5x plus 64 MB is assumed, within half of this machine's memory.
+ */
+export function autoPassGroupSize(modelPath: string, passCount: number, totalMemory = os.totalmem()): number {
+  const perSession = 2.5 * modelBytes(modelPath) + 64 * 1024 * 1024;
+  return Math.max(1, Math.min(passCount, Math.floor((0.5 * totalMemory) / perSession)));
+}
+
 async function runPasses(state: RunState, engine: Engine, runDir: string, request: AnalyzeRequest, hooks: AnalyzeHooks): Promise<void> {
-  const s = state.meta.settings;
   const files = state.categories.flatMap((c) => c.files);
+  const groups = passGroups(state.passes.length, state.meta.passGroupSize);
+  while (state.passGroup < groups.length) {
+    if (state.nextImage < files.length) await runGroup(state, groups, files, engine, runDir, request, hooks);
+    if (state.passGroup === groups.length - 1) break;
+    state.passGroup++;
+    state.nextImage = 0;
+    if (request.checkpoint !== false) state.save(path.join(runDir, 'state'));
+  }
+}
+
+async function runGroup(
+  state: RunState,
+  groups: number[][],
+  files: string[],
+  engine: Engine,
+  runDir: string,
+  request: AnalyzeRequest,
+  hooks: AnalyzeHooks,
+): Promise<void> {
+  const s = state.meta.settings;
+  const group = groups[state.passGroup];
+  // The first group holds the trained pass: it alone counts images, skips, hits and features.
+  const firstGroup = state.passGroup === 0;
   const categoryOf = new Int32Array(files.length);
   const categoryEnd: number[] = [];
   {
@@ -173,13 +235,13 @@ async function runPasses(state: RunState, engine: Engine, runDir: string, reques
       categoryEnd.push(k);
     });
   }
-  if (state.nextImage >= files.length) return;
   const pre = s.preprocessing;
   const tapNames = state.taps.map((t) => t.name);
   const threads = os.cpus().length;
   const sessions: ModelSession[] = [];
   try {
-    for (const p of state.passes) {
+    for (const pi of group) {
+      const p = state.passes[pi];
       hooks.onProgress?.({ phase: 'load', passLabel: p.label, done: 0, total: 0, imagesPerSecond: 0, etaSeconds: null, message: `Preparing ${p.label} model` });
       sessions.push(
         await engine.createSession({
@@ -195,10 +257,12 @@ async function runPasses(state: RunState, engine: Engine, runDir: string, reques
     const batchSize = s.batchSize;
     const input = new Float32Array(batchSize * 3 * pre.width * pre.height);
     const prefetch = new Prefetcher(files, state.nextImage, pre, batchSize * 3);
-    const decodeBefore = state.decodeSeconds; // from before a resume
-    const passes = state.passes.length;
-    const total = files.length * passes;
-    const startDone = state.nextImage * passes;
+    const decodeBefore = state.decodeSeconds; // from before a resume or an earlier group
+    const total = files.length * state.passes.length;
+    const doneBefore = files.length * groups.slice(0, state.passGroup).reduce((a, g) => a + g.length, 0);
+    const passesLeftAfter = groups.slice(state.passGroup + 1).reduce((a, g) => a + g.length, 0);
+    const startImage = state.nextImage;
+    const label = groups.length > 1 ? `passes ${group[0] + 1}-${group[group.length - 1] + 1} of ${state.passes.length}` : state.passes.length > 1 ? `trained + ${state.passes.length - 1} control${state.passes.length > 2 ? 's' : ''}` : 'trained';
     const t0 = performance.now();
     let lastCheckpoint = t0;
     let lastPartial = 0;
@@ -213,8 +277,10 @@ async function runPasses(state: RunState, engine: Engine, runDir: string, reques
         while (batch.length < batchSize && i < files.length) {
           const r = await prefetch.take(i);
           if (r instanceof ImageDecodeError) {
-            state.skipped.push({ file: r.file, reason: r.message });
-            hooks.onLog?.(`Skipped ${r.file}: ${r.message}`);
+            if (firstGroup) {
+              state.skipped.push({ file: r.file, reason: r.message });
+              hooks.onLog?.(`Skipped ${r.file}: ${r.message}`);
+            }
           } else {
             batch.push(r);
             cats.push(categoryOf[i]);
@@ -226,40 +292,41 @@ async function runPasses(state: RunState, engine: Engine, runDir: string, reques
           packBatch(batch, pre, engine.layout, input);
           const x = n === batchSize ? input : input.subarray(0, n * 3 * pre.width * pre.height);
           const tInfer = performance.now();
-          for (let pi = 0; pi < passes; pi++) {
+          for (const [k, pi] of group.entries()) {
             // Cancel within one pass, not one batch of every pass (12 by default). Safe: after
             // CancelledError nothing of this run is saved (checkpoints happen between batches).
-            if (pi > 0) checkAborted(hooks.signal);
-            const out = await sessions[pi].run(x, n);
+            if (k > 0) checkAborted(hooks.signal);
+            const out = await sessions[k].run(x, n);
             accumulate(state, pi, out.taps, cats);
             if (pi === 0) {
-              if (out.logits && sessions[0].numClasses) scoreLogits(state, out.logits, sessions[0].numClasses, cats);
+              if (out.logits && sessions[k].numClasses) scoreLogits(state, out.logits, sessions[k].numClasses!, cats);
               if (state.decoderTap >= 0) state.addFeatures(out.taps[state.decoderTap], cats);
             }
           }
           state.inferenceSeconds += (performance.now() - tInfer) / 1000;
-          for (const c of cats) state.categories[c].images++;
+          if (firstGroup) for (const c of cats) state.categories[c].images++;
         }
         state.nextImage = i;
         state.decodeSeconds = decodeBefore + prefetch.waitSeconds;
 
         const now = performance.now();
-        const done = state.nextImage * passes;
-        const rate = ((done - startDone) / passes) / Math.max(1e-9, (now - t0) / 1000);
+        const rate = (state.nextImage - startImage) / Math.max(1e-9, (now - t0) / 1000);
+        const imagesLeft = files.length - state.nextImage + (passesLeftAfter * files.length) / group.length;
         hooks.onProgress?.({
           phase: 'run',
-          passLabel: passes > 1 ? `trained + ${passes - 1} control${passes > 2 ? 's' : ''}` : 'trained',
-          done,
+          passLabel: label,
+          done: doneBefore + state.nextImage * group.length,
           total,
           imagesPerSecond: rate,
-          etaSeconds: rate > 0 ? (files.length - state.nextImage) / rate : null,
+          etaSeconds: rate > 0 ? imagesLeft / rate : null,
         } satisfies ProgressEvent);
         const nowComplete = categoryEnd.filter((e) => e <= state.nextImage).length;
         if (nowComplete > completedCategories) {
           completedCategories = nowComplete;
-          if (hooks.onPartial && nowComplete >= 2 && (now - lastPartial) / 1000 >= PARTIAL_SECONDS && state.nextImage < files.length) {
+          // Live previews come from the first group (it has the trained model): its passes only.
+          if (firstGroup && hooks.onPartial && nowComplete >= 2 && (now - lastPartial) / 1000 >= PARTIAL_SECONDS && state.nextImage < files.length) {
             lastPartial = now;
-            hooks.onPartial(await buildReport(state, { partial: true, runDir }));
+            hooks.onPartial(await buildReport(state, { partial: true, runDir, passCount: group.length }));
           }
         }
         if (request.checkpoint !== false && (now - lastCheckpoint) / 1000 >= (request.checkpointSeconds ?? CHECKPOINT_SECONDS)) {

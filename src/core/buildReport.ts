@@ -24,6 +24,8 @@ export interface BuildOptions {
   partial: boolean;
   runDir: string;
   hooks?: AnalyzeHooks;
+  /** Partial reports: only the first passCount passes have data yet (pass groups). */
+  passCount?: number;
 }
 
 /** Depth trend (METHOD §6): Kendall tau-b of layer index vs every category PSI, pooled. */
@@ -53,8 +55,8 @@ function usedCategories(state: RunState, partial: boolean): number[] {
     .filter((i) => i >= 0);
 }
 
-function passResults(state: RunState, used: number[]): PassResult[] {
-  return state.passes.map((p, pi) => {
+function passResults(state: RunState, used: number[], passCount: number): PassResult[] {
+  return state.passes.slice(0, passCount).map((p, pi) => {
     const layers: LayerPsi[] = state.taps.map((t, ti) => {
       const psi = layerPsi(state.means(pi, ti, used), used.length, t.units);
       return {
@@ -202,7 +204,7 @@ export async function buildReport(state: RunState, options: BuildOptions): Promi
   const t0 = performance.now();
   const s = state.meta.settings;
   const used = usedCategories(state, options.partial);
-  const passes = passResults(state, used);
+  const passes = passResults(state, used, options.partial ? options.passCount ?? state.passes.length : state.passes.length);
   const dropped = [...state.meta.droppedCategories];
   if (!options.partial) {
     state.categories.forEach((c, i) => {

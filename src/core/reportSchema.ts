@@ -157,6 +157,8 @@ export interface AnalysisSettings {
   correlation: 'pearson' | 'spearman';
   controls: { permutations: number; permuteTarget: 'weights' | 'biases'; noNonlinearity: boolean };
   regressionGroups: string[];
+  /** Passes held in memory and run together on each decoded image ('auto': as many as fit in half the RAM). */
+  concurrentPasses: number | 'auto';
   referencePSI: number;
   labelFile?: string;
   /** `i/n` when this run is one shard of a category split. */

@@ -57,12 +57,16 @@ export interface RunMeta {
   startedAt: string;
   /** True when every category maps to a model output class, so top-1/top-5 are counted. */
   modelAccuracy: boolean;
+  /** Passes held in memory and run together on each decoded batch (see analyze.ts passGroups). */
+  passGroupSize: number;
 }
 
 export class RunState {
   /** pass index → tap index → Float64Array [categories x units] of summed responses. */
   readonly sums: Float64Array[][];
-  /** Position in the flattened (category-major) image list: everything before it is done. */
+  /** Group of passes being run (analyze.ts passGroups); earlier groups are complete. */
+  passGroup = 0;
+  /** Position in the flattened (category-major) image list within the current pass group: everything before it is done. */
   nextImage = 0;
   skipped: SkippedFile[] = [];
   /** Decoder-layer features, row-major; only kept in memory for the decoder stage. */
@@ -150,6 +154,7 @@ export class RunState {
       passes: this.passes,
       taps: this.taps,
       decoderTap: this.decoderTap,
+      passGroup: this.passGroup,
       nextImage: this.nextImage,
       skipped: this.skipped,
       featureRows: this.featureRows,
@@ -194,6 +199,7 @@ export class RunState {
       s.featureLabels = new Int32Array(64);
     }
     s.featureRows = j.featureRows;
+    s.passGroup = j.passGroup ?? 0;
     s.nextImage = j.nextImage;
     s.skipped = j.skipped;
     s.decodeSeconds = j.decodeSeconds;
@@ -212,7 +218,7 @@ export class RunState {
     const sameKeys = (a: object, b: object) => JSON.stringify(a) === JSON.stringify(b);
     const settingsKey = (s: RunState) => ({ ...s.meta.settings, shard: undefined });
     for (const s of states) {
-      if (s.nextImage < s.totalImages) throw new UserError(`Run for shard ${s.meta.settings.shard ?? '?'} is not complete; finish it (--resume) before merging.`, 'E_MERGE');
+      if (s.passGroup < Math.ceil(s.passes.length / s.meta.passGroupSize) - 1 || s.nextImage < s.totalImages) throw new UserError(`Run for shard ${s.meta.settings.shard ?? '?'} is not complete; finish it (--resume) before merging.`, 'E_MERGE');
       if (s.meta.modelSha256 !== first.meta.modelSha256) throw new UserError('Runs used different model files (sha256 differs); merge only runs of the same model.', 'E_MERGE');
       if (!sameKeys(settingsKey(s), settingsKey(first))) throw new UserError('Runs used different settings; merge only shards of one analysis.', 'E_MERGE');
       if (!sameKeys(s.passes, first.passes) || !sameKeys(s.taps, first.taps)) throw new UserError('Runs used different passes or layers.', 'E_MERGE');
@@ -245,6 +251,7 @@ export class RunState {
         if (s.featureLabels[i] === x.ci) merged.addFeatures(s.features.subarray(i * u, (i + 1) * u), [row]);
       }
     }
+    merged.passGroup = Math.ceil(merged.passes.length / merged.meta.passGroupSize) - 1;
     merged.nextImage = merged.totalImages;
     merged.skipped = states.flatMap((s) => s.skipped);
     merged.decodeSeconds = states.reduce((a, s) => a + s.decodeSeconds, 0);

@@ -27,6 +27,7 @@ export function presetDefaults(preset: string): AnalysisSettings {
     correlation: 'pearson',
     controls: { permutations: 10, permuteTarget: 'weights', noNonlinearity: true },
     regressionGroups: ['conv', 'fc', 'all'],
+    concurrentPasses: 'auto',
     referencePSI: 0.36,
   };
 }
@@ -58,6 +59,7 @@ export function resolveSettings(given: AnalyzeRequest['settings'] = {}): Analysi
   check(s.correlation === 'pearson' || s.correlation === 'spearman', 'correlation', 'use pearson or spearman');
   check(Number.isInteger(s.controls.permutations) && s.controls.permutations >= 0, 'controls.permutations', 'use a non-negative integer');
   check(s.controls.permuteTarget === 'weights' || s.controls.permuteTarget === 'biases', 'controls.permuteTarget', 'use weights or biases');
+  check(s.concurrentPasses === 'auto' || (Number.isInteger(s.concurrentPasses) && s.concurrentPasses >= 1), 'concurrentPasses', 'use "auto" or a positive integer');
   check(typeof s.referencePSI === 'number' && s.referencePSI >= 0 && s.referencePSI <= 1, 'referencePSI', 'use a number from 0 to 1');
   check(Array.isArray(s.layers) && s.layers.every((l) => typeof l === 'string'), 'layers', 'use a list of layer names');
   return s;

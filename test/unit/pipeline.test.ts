@@ -144,3 +144,31 @@ test('pipeline: shards over categories merge exactly into the unsharded result',
   const b = decodeNpy(fs.readFileSync(path.join(full.runDir, 'responses/trained/fc1.npy')));
   assert.deepEqual(Array.from(a.data), Array.from(b.data));
 });
+
+test('pipeline: passes run in memory-bounded groups give the same result, and resume across groups', async () => {
+  const { dir, data, model } = await fixture();
+  const out = path.join(dir, 'out');
+  const s = { ...settings, batchSize: 2 };
+  const together = await analyze({ datasetPath: data, modelPath: model, outputRoot: out, settings: s, html: false });
+  const grouped = await analyze({ datasetPath: data, modelPath: model, outputRoot: out, settings: { ...s, concurrentPasses: 3 }, html: false });
+  assert.deepEqual(stripVolatile(grouped.report), stripVolatile(together.report));
+  assert.equal(grouped.report.skipped.length, 1, 'a bad file is listed once, not once per group');
+  // Crash in the second group (passes 4..4 of 4), then resume.
+  let runs = 0;
+  await assert.rejects(
+    analyze(
+      { datasetPath: data, modelPath: model, outputRoot: out, settings: { ...s, concurrentPasses: 3 }, html: false, checkpointSeconds: 0 },
+      {
+        onProgress: (e) => {
+          if (e.phase === 'run' && e.done > 13 * 3 && ++runs === 2) throw new Error('simulated crash');
+        },
+      },
+    ),
+    /simulated crash/,
+  );
+  const crashed = fs.readdirSync(out).map((d) => path.join(out, d)).find((d) => !fs.existsSync(path.join(d, 'report.sparsity.json')))!;
+  const st = JSON.parse(fs.readFileSync(path.join(crashed, 'state', 'state.json'), 'utf8'));
+  assert.equal(st.passGroup, 1, 'the checkpoint is in the second group');
+  const resumed = await analyze({ datasetPath: '', modelPath: '', outputRoot: '', resumeRunDir: crashed, html: false });
+  assert.deepEqual(stripVolatile(resumed.report), stripVolatile(together.report));
+});
