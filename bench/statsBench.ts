@@ -126,6 +126,7 @@ async function timeBuildReport(means: Float64Array[], accuracy: number[], catego
       settings,
       startedAt: new Date().toISOString(),
       modelAccuracy: true,
+      passGroupSize: 1,
     },
     accuracy.map((a, i) => ({
       name: `c${i}`,
