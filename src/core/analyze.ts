@@ -2,7 +2,8 @@
  * One analysis run, end to end: scan → decode (prefetched, concurrent) → every pass
  * (trained + controls) on each decoded batch → per-category accumulators → statistics →
  * report files. Each image is decoded once and run through all passes, so 12 passes cost
- * one decode. State is checkpointed so a killed run resumes to the same result.
+ * one decode (once per pass group when memory forces groups; see passGroups). State is
+ * checkpointed so a killed run resumes to the same result.
  */
 import * as fs from 'fs';
 import * as os from 'os';
