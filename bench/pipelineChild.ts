@@ -7,6 +7,7 @@
  * progress events (first to last batch), so model loading and the report are not counted in
  * it; wall time of the whole analyze() call is reported beside it.
  */
+import { runBenchChild } from './childResult';
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -167,26 +168,6 @@ if (require.main === module) {
 }
 
 /** Runs one child and parses its result line. */
-export async function runChild(options: ChildOptions, env: NodeJS.ProcessEnv = {}): Promise<ChildResult> {
-  const { spawn } = await import('child_process');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(__dirname, 'pipelineChild.ts'), JSON.stringify(options)], {
-      cwd: path.resolve(__dirname, '..'),
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = out.split('\n').find((x) => x.startsWith('BENCH_RESULT '));
-      const lines = err.trim().split('\n');
-      const first = lines.findIndex((x) => /Error|error:/.test(x));
-      const why = (first >= 0 ? lines.slice(first, first + 3) : lines.slice(-3)).join(' | ');
-      if (code !== 0 || !line) reject(new Error(`pipeline child failed (exit ${code}): ${why}`));
-      else resolve(JSON.parse(line.slice('BENCH_RESULT '.length)) as ChildResult);
-    });
-  });
+export function runChild(options: ChildOptions, env: NodeJS.ProcessEnv = {}): Promise<ChildResult> {
+  return runBenchChild<ChildResult>('pipeline child', process.execPath, ['--expose-gc', '--import', 'tsx', path.join(__dirname, 'pipelineChild.ts'), JSON.stringify(options)], env);
 }

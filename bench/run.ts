@@ -21,7 +21,7 @@
  *   --record           also copy the results to bench/results.json
  * Generated data lives in .bench/ (git-ignored) and is reused by later runs.
  */
-import { spawn } from 'child_process';
+import { runBenchChild } from './childResult';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -116,20 +116,8 @@ async function engineRow(modelPath: string, rounds: number, batchesPerRound: num
 }
 
 function runTorch(dataset: string, arch: string, perCategory: number): Promise<TorchResult> {
-  return new Promise((resolve, reject) => {
-    const args = [path.join(__dirname, 'torch_pipeline.py'), '--dataset', dataset, '--arch', arch, '--batch', String(BATCH), '--workers', String(TORCH_WORKERS), '--threads', String(os.cpus().length), '--images-per-category', String(perCategory)];
-    const child = spawn(PYTHON, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = out.split('\n').find((x) => x.startsWith('BENCH_RESULT '));
-      if (code !== 0 || !line) reject(new Error(`torch_pipeline.py failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' | ')}`));
-      else resolve(JSON.parse(line.slice('BENCH_RESULT '.length)) as TorchResult);
-    });
-  });
+  const args = [path.join(__dirname, 'torch_pipeline.py'), '--dataset', dataset, '--arch', arch, '--batch', String(BATCH), '--workers', String(TORCH_WORKERS), '--threads', String(os.cpus().length), '--images-per-category', String(perCategory)];
+  return runBenchChild<TorchResult>('torch_pipeline.py', PYTHON, args);
 }
 
 async function attempt<T>(what: string, fn: () => Promise<T>): Promise<T | { error: string }> {

@@ -10,6 +10,7 @@
  *     "model", so no decoder) as the end-to-end figure.
  * (5) trainDecoder (core/decoder.ts) on 20,000 x 4,096 features of 256 classes, 2 folds.
  */
+import { runBenchChild } from './childResult';
 import { layerPsi } from '../src/core/psi';
 import { SeededRandom } from '../src/core/random';
 import { kendallTauB, pearson, regressionResult, spread } from '../src/core/stats';
@@ -221,22 +222,6 @@ if (require.main === module) {
 
 /** Runs benchDecoder / benchStats in a child process. */
 export async function inChild<T>(what: 'decoder' | 'stats'): Promise<T> {
-  const { spawn } = await import('child_process');
   const path = await import('path');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'statsBench.ts'), what], {
-      cwd: path.resolve(__dirname, '..'),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = out.split('\n').find((x) => x.startsWith('BENCH_RESULT '));
-      if (code !== 0 || !line) reject(new Error(`statsBench ${what} failed (exit ${code}): ${err.trim().split('\n').slice(0, 3).join(' | ')}`));
-      else resolve(JSON.parse(line.slice('BENCH_RESULT '.length)) as T);
-    });
-  });
+  return runBenchChild<T>(`statsBench ${what}`, process.execPath, ['--import', 'tsx', path.join(__dirname, 'statsBench.ts'), what]);
 }
