@@ -16,6 +16,7 @@ import type { FrameLocator, Page } from 'playwright-core';
 import {
   CodeServer, ROOT, buildAndPackage, clearNotifications, closeAllEditors, ensureCodeServer, explorerContextMenu, explorerRow, log, mkTemp,
   notificationTexts, openWorkbench, printTimings, screenshot, sleep, timed, webview, withDiagnostics, type Workbench,
+  reportFilesUnder,
 } from './harness';
 
 // ---------------------------------------------------------------- the dataset
@@ -58,16 +59,7 @@ function writeWorkspaceSettings(extra: Record<string, unknown>): void {
 
 /** Every saved report under the workspace (the output folder and anywhere else). */
 function reportFiles(): string[] {
-  const found: string[] = [];
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.sparsity.json')) found.push(p);
-    }
-  };
-  walk(ws);
-  return found.sort();
+  return reportFilesUnder(ws);
 }
 function runFolders(): string[] {
   const out = path.join(ws, OUTPUT_FOLDER);

@@ -446,6 +446,20 @@ export async function withDiagnostics(name: string, wb: () => Workbench | undefi
   }
 }
 
+/** Every saved report (`*.sparsity.json`) under a folder, sorted. */
+export function reportFilesUnder(root: string): string[] {
+  const found: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.sparsity.json')) found.push(p);
+    }
+  };
+  walk(root);
+  return found.sort();
+}
+
 export function mkTemp(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }

@@ -21,6 +21,7 @@ import type { FrameLocator, Page } from 'playwright-core';
 import {
   CodeServer, OUT, ROOT, buildAndPackage, closeAllEditors, ensureCodeServer, explorerContextMenu, freePort, log, mkTemp, notificationTexts, openWorkbench,
   printTimings, runCommand, screenshot, sleep, timed, webview, withDiagnostics, type Workbench,
+  reportFilesUnder,
 } from './harness';
 
 const PYTHON = '/usr/bin/python3';
@@ -95,16 +96,7 @@ async function packageVsix(dest: string): Promise<string> {
 }
 
 function reportFiles(): string[] {
-  const found: string[] = [];
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.sparsity.json')) found.push(p);
-    }
-  };
-  walk(ws);
-  return found.sort();
+  return reportFilesUnder(ws);
 }
 
 /** The model cache the extension wrote: <user-data>/User/globalStorage/<extension id>/models/index.json. */
