@@ -65,6 +65,10 @@ const properties = {
     enumDescriptions: ['Shuffle every weight tensor, keep biases (the study).', 'Shuffle biases instead (option).'],
     markdownDescription: 'What the permuted control shuffles.',
   },
+  'sparsityLens.concurrentPasses': {
+    type: 'integer', default: 0, minimum: 0, maximum: 1000, ...res,
+    markdownDescription: 'How many passes (trained + controls) are held in memory and run together on each decoded image. `0`: as many as fit in half of this computer\'s memory (each pass holds its own copy of the model). Fewer means less memory but each image is decoded again per group; results are identical.',
+  },
   'sparsityLens.batchSize': {
     type: 'integer', default: 8, minimum: 1, maximum: 1024, ...res, markdownDescription: 'Images per forward pass. Cancel takes effect within one batch.',
   },

@@ -28,6 +28,7 @@ export const SETTING_KEYS = [
   'controls.noNonlinearity',
   'controls.permuteTarget',
   'batchSize',
+  'concurrentPasses',
   'seed',
   'preprocess.resize',
   'preprocess.width',
@@ -59,6 +60,7 @@ export const RANGES = {
   folds: [2, 20],
   'controls.permutedWeights': [0, 100],
   batchSize: [1, 1024],
+  concurrentPasses: [0, 1000],
   seed: [0, 4294967295],
   'preprocess.width': [8, 4096],
   'preprocess.height': [8, 4096],
@@ -80,6 +82,8 @@ export interface ExtensionSettings {
   folds: number;
   controls: { permutedWeights: number; noNonlinearity: boolean; permuteTarget: 'weights' | 'biases' };
   batchSize: number;
+  /** Passes held in memory at once; 0 = auto (as many as fit in half the RAM). */
+  concurrentPasses: number;
   seed: number;
   preprocess: {
     resize: (typeof ENUMS)['preprocess.resize'][number];
@@ -112,6 +116,7 @@ export const DEFAULTS: Record<SettingKey, unknown> = {
   'controls.noNonlinearity': true,
   'controls.permuteTarget': 'weights',
   batchSize: 8,
+  concurrentPasses: 0,
   seed: 0,
   'preprocess.resize': 'model',
   'preprocess.width': null,
@@ -270,6 +275,7 @@ export function validateSettings(raw: Partial<Record<string, unknown>>): Setting
       permuteTarget: enumOf('controls.permuteTarget'),
     },
     batchSize: int('batchSize'),
+    concurrentPasses: int('concurrentPasses'),
     seed: int('seed'),
     preprocess: {
       resize: enumOf('preprocess.resize'),
@@ -348,6 +354,7 @@ export function buildAnalyzeRequest(
       accuracy: s.accuracy,
       folds: s.folds,
       batchSize: s.batchSize,
+      concurrentPasses: s.concurrentPasses === 0 ? 'auto' : s.concurrentPasses,
       seed: s.seed,
       referencePSI: s.referencePSI,
       controls: {

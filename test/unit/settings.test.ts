@@ -150,6 +150,9 @@ describe('buildAnalyzeRequest', () => {
     assert.equal(req.preprocessing, undefined);
     const d = buildAnalyzeRequest(valid(), { datasetPath: '/d', modelPath: '/m', outputRoot: '/o' });
     assert.equal('decoderLayer' in (d.settings ?? {}), false);
+    assert.equal(d.settings?.concurrentPasses, 'auto', 'concurrentPasses 0 means auto');
+    assert.equal(buildAnalyzeRequest(valid({ concurrentPasses: 3 }), { datasetPath: '/d', modelPath: '/m', outputRoot: '/o' }).settings?.concurrentPasses, 3);
+    assert.deepEqual(problems({ concurrentPasses: -1 }).map((p) => p.setting), ['sparsityLens.concurrentPasses']);
   });
 
   it('sends only the preprocessing overrides that are set', () => {
