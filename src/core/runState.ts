@@ -177,6 +177,8 @@ export class RunState {
     if (j.version !== STATE_VERSION) {
       throw new UserError(`Run state ${file} has version ${j.version}; this Sparsity Lens reads version ${STATE_VERSION}.`, 'E_STATE');
     }
+    // States written before pass groups existed ran every pass together.
+    j.meta.passGroupSize ??= j.passes.length;
     const s = new RunState(j.meta, j.categories, j.passes, j.taps, j.decoderTap);
     s.passes.forEach((p, pi) =>
       s.taps.forEach((t, ti) => {
