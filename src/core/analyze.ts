@@ -22,6 +22,8 @@ import { resolveSettings } from './settings';
 import { CancelledError, UserError, type Engine, type ModelSession, type ModelVariant } from './types';
 
 const CHECKPOINT_SECONDS = 30;
+/** Checkpoints never take more than 1/CHECKPOINT_COST_FACTOR of the run time (big runs write ~1 GB of sums). */
+const CHECKPOINT_COST_FACTOR = 20;
 const PARTIAL_SECONDS = 2;
 
 export function passSpecs(permutations: number, noNonlinearity: boolean, seed: number): PassSpec[] {
@@ -266,6 +268,7 @@ async function runGroup(
     const label = groups.length > 1 ? `passes ${group[0] + 1}-${group[group.length - 1] + 1} of ${state.passes.length}` : state.passes.length > 1 ? `trained + ${state.passes.length - 1} control${state.passes.length > 2 ? 's' : ''}` : 'trained';
     const t0 = performance.now();
     let lastCheckpoint = t0;
+    let checkpointEvery = request.checkpointSeconds ?? CHECKPOINT_SECONDS;
     let lastPartial = 0;
     let completedCategories = categoryEnd.filter((e) => e <= state.nextImage).length;
     try {
@@ -330,9 +333,11 @@ async function runGroup(
             hooks.onPartial(await buildReport(state, { partial: true, runDir, passCount: group.length }));
           }
         }
-        if (request.checkpoint !== false && (now - lastCheckpoint) / 1000 >= (request.checkpointSeconds ?? CHECKPOINT_SECONDS)) {
-          lastCheckpoint = now;
+        if (request.checkpoint !== false && (now - lastCheckpoint) / 1000 >= checkpointEvery) {
           state.save(path.join(runDir, 'state'));
+          lastCheckpoint = performance.now();
+          // An explicit interval is kept as given; the default stretches when saving is slow.
+          if (request.checkpointSeconds === undefined) checkpointEvery = Math.max(CHECKPOINT_SECONDS, (CHECKPOINT_COST_FACTOR * (lastCheckpoint - now)) / 1000);
         }
       }
     } finally {

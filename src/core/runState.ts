@@ -5,7 +5,8 @@
  * data kept, appended to a file as they come).
  *
  * On-disk layout inside a run folder (`state/`): `state.json` (written last, atomically, it names
- * every binary and its length) + `<pass>.<tap>.f64` + `features.f32` + `featureLabels.i32`.
+ * every binary and its length) + `<pass>.<tap>.f64` + `features.f32` + `featureLabels.i32` (the
+ * two feature files are appended to, not rewritten, by later checkpoints).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -131,6 +132,42 @@ export class RunState {
     return out;
   }
 
+  /** Feature rows known to be on disk per state folder: later checkpoints only append. */
+  private readonly featureRowsOnDisk = new Map<string, number>();
+
+  /**
+   * The decoder features grow with every image (up to ~800 MB for the full study), so after the
+   * first write a checkpoint appends only the new rows. state.json, written after, says how many
+   * rows count; rows beyond that (an append cut short) are truncated away here and ignored by load().
+   */
+  private saveFeatures(dir: string): void {
+    const units = this.decoderUnits();
+    const files: [string, Float32Array | Int32Array, number][] = [
+      ['features.f32', this.features, units],
+      ['featureLabels.i32', this.featureLabels, 1],
+    ];
+    const known = this.featureRowsOnDisk.get(dir);
+    for (const [name, data, perRow] of files) {
+      const file = path.join(dir, name);
+      const bytesPerRow = perRow * 4;
+      if (known === undefined || known > this.featureRows || !fs.existsSync(file)) {
+        const a = data.subarray(0, this.featureRows * perRow);
+        writeFileAtomic(file, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+        continue;
+      }
+      const a = data.subarray(known * perRow, this.featureRows * perRow);
+      const fd = fs.openSync(file, 'r+');
+      try {
+        fs.ftruncateSync(fd, known * bytesPerRow);
+        fs.writeSync(fd, new Uint8Array(a.buffer, a.byteOffset, a.byteLength), 0, a.byteLength, known * bytesPerRow);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+    this.featureRowsOnDisk.set(dir, this.featureRows);
+  }
+
   save(dir: string): void {
     fs.mkdirSync(dir, { recursive: true });
     const binaries: Record<string, number> = {};
@@ -142,11 +179,7 @@ export class RunState {
         binaries[name] = a.byteLength;
       }),
     );
-    const units = this.decoderUnits();
-    const f = this.features.subarray(0, this.featureRows * units);
-    const l = this.featureLabels.subarray(0, this.featureRows);
-    writeFileAtomic(path.join(dir, 'features.f32'), new Uint8Array(f.buffer, f.byteOffset, f.byteLength));
-    writeFileAtomic(path.join(dir, 'featureLabels.i32'), new Uint8Array(l.buffer, l.byteOffset, l.byteLength));
+    this.saveFeatures(dir);
     const json = {
       version: STATE_VERSION,
       meta: this.meta,
@@ -191,16 +224,20 @@ export class RunState {
     const units = s.decoderUnits();
     const fbuf = fs.readFileSync(path.join(dir, 'features.f32'));
     const lbuf = fs.readFileSync(path.join(dir, 'featureLabels.i32'));
-    if (fbuf.byteLength !== j.featureRows * units * 4 || lbuf.byteLength !== j.featureRows * 4) {
+    // Longer is fine (an append after the last state.json); shorter means damage.
+    const fBytes = j.featureRows * units * 4;
+    const lBytes = j.featureRows * 4;
+    if (fbuf.byteLength < fBytes || lbuf.byteLength < lBytes) {
       throw new UserError(`Run state features in ${dir} are truncated.`, 'E_STATE');
     }
-    s.features = new Float32Array(fbuf.buffer.slice(fbuf.byteOffset, fbuf.byteOffset + fbuf.byteLength));
-    s.featureLabels = new Int32Array(lbuf.buffer.slice(lbuf.byteOffset, lbuf.byteOffset + lbuf.byteLength));
+    s.features = new Float32Array(fbuf.buffer.slice(fbuf.byteOffset, fbuf.byteOffset + fBytes));
+    s.featureLabels = new Int32Array(lbuf.buffer.slice(lbuf.byteOffset, lbuf.byteOffset + lBytes));
     if (s.featureLabels.length === 0) {
       s.features = new Float32Array(units * 64);
       s.featureLabels = new Int32Array(64);
     }
     s.featureRows = j.featureRows;
+    s.featureRowsOnDisk.set(dir, j.featureRows);
     s.passGroup = j.passGroup ?? 0;
     s.nextImage = j.nextImage;
     s.skipped = j.skipped;
