@@ -45,8 +45,16 @@ function checkAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw new CancelledError();
 }
 
-/** Builds a fresh run state: settings, dataset, model, taps, passes. */
-async function prepare(request: AnalyzeRequest, engine: Engine, hooks: AnalyzeHooks): Promise<RunState> {
+/** A model session handed from one stage to the next; whoever takes it disposes it. */
+interface SessionHandOver {
+  session?: ModelSession;
+}
+
+/**
+ * Builds a fresh run state: settings, dataset, model, taps, passes. The trained session it
+ * opens to learn the tap sizes is left in `trained` for the first pass to use.
+ */
+async function prepare(request: AnalyzeRequest, engine: Engine, hooks: AnalyzeHooks, trained: SessionHandOver): Promise<RunState> {
   const settings = resolveSettings(request.settings);
   const { preprocessing, labels: modelClasses, sources, warnings } = resolveModelPreprocessing(request.modelPath, settings.preset, request.preprocessing);
   for (const w of warnings) hooks.onLog?.(w);
@@ -69,11 +77,12 @@ async function prepare(request: AnalyzeRequest, engine: Engine, hooks: AnalyzeHo
     }
   }
   settings.layers = tapNames;
-  // Probe the units of each tap with a one-image session (shapes can be dynamic in the file).
-  const probe = await engine.createSession({ taps: tapNames, variant: { kind: 'trained' }, unitMode: settings.unit, includeLogits: true });
+  // Tap sizes come from a session (shapes can be dynamic in the file); with logits, so that
+  // the number of classes is known. The first pass reuses this session.
+  const probe = await engine.createSession({ taps: tapNames, variant: { kind: 'trained' }, unitMode: settings.unit, includeLogits: true, threads: os.cpus().length });
+  trained.session = probe;
   const taps: TapSpec[] = tapNames.map((name, i) => ({ name, kind: layers.find((l) => l.name === name)!.kind, units: probe.tapUnits[i] }));
   const numClasses = probe.numClasses;
-  await probe.dispose();
 
   // Class labels: label file / ImageNet synsets (from the scan), else the model's own class list.
   const categories = scan.categories.map((c) => {
@@ -204,11 +213,11 @@ export function autoPassGroupSize(modelPath: string, passCount: number, totalMem
   return Math.max(1, Math.min(passCount, Math.floor((0.5 * totalMemory) / perSession)));
 }
 
-async function runPasses(state: RunState, engine: Engine, runDir: string, request: AnalyzeRequest, hooks: AnalyzeHooks): Promise<void> {
+async function runPasses(state: RunState, engine: Engine, runDir: string, request: AnalyzeRequest, hooks: AnalyzeHooks, trained: SessionHandOver): Promise<void> {
   const files = state.categories.flatMap((c) => c.files);
   const groups = passGroups(state.passes.length, state.meta.passGroupSize);
   while (state.passGroup < groups.length) {
-    if (state.nextImage < files.length) await runGroup(state, groups, files, engine, runDir, request, hooks);
+    if (state.nextImage < files.length) await runGroup(state, groups, files, engine, runDir, request, hooks, trained);
     if (state.passGroup === groups.length - 1) break;
     state.passGroup++;
     state.nextImage = 0;
@@ -224,6 +233,7 @@ async function runGroup(
   runDir: string,
   request: AnalyzeRequest,
   hooks: AnalyzeHooks,
+  trained: SessionHandOver,
 ): Promise<void> {
   const s = state.meta.settings;
   const group = groups[state.passGroup];
@@ -245,6 +255,11 @@ async function runGroup(
   try {
     for (const pi of group) {
       const p = state.passes[pi];
+      if (p.kind === 'trained' && trained.session) {
+        sessions.push(trained.session);
+        trained.session = undefined;
+        continue;
+      }
       hooks.onProgress?.({ phase: 'load', passLabel: p.label, done: 0, total: 0, imagesPerSecond: 0, etaSeconds: null, message: `Preparing ${p.label} model` });
       sessions.push(
         await engine.createSession({
@@ -303,7 +318,7 @@ async function runGroup(
             const out = await sessions[k].run(x, n);
             accumulate(state, pi, out.taps, cats);
             if (pi === 0) {
-              if (out.logits && sessions[k].numClasses) scoreLogits(state, out.logits, sessions[k].numClasses!, cats);
+              if (out.logits && state.meta.modelAccuracy && sessions[k].numClasses) scoreLogits(state, out.logits, sessions[k].numClasses!, cats);
               if (state.decoderTap >= 0) state.addFeatures(out.taps[state.decoderTap], cats);
             }
           }
@@ -406,11 +421,12 @@ export async function analyze(request: AnalyzeRequest, hooks: AnalyzeHooks = {})
     hooks.onLog?.(`Resuming ${runDir} at image ${state.nextImage} of ${state.totalImages}`);
   }
   const engine = await openEngine(state ? state.meta.modelPath : request.modelPath);
+  const trained: SessionHandOver = {};
   let createdDir: string | undefined;
   let createdRoot: string | undefined;
   try {
     if (!state) {
-      state = await prepare(request, engine, hooks);
+      state = await prepare(request, engine, hooks, trained);
       if (!fs.existsSync(path.resolve(request.outputRoot))) createdRoot = path.resolve(request.outputRoot);
       runDir = createUniqueDir(path.resolve(request.outputRoot), runFolderName(request.datasetPath));
       createdDir = runDir;
@@ -424,7 +440,7 @@ export async function analyze(request: AnalyzeRequest, hooks: AnalyzeHooks = {})
     );
     hooks.onLog?.(`Settings: ${JSON.stringify({ ...st.meta.settings, preprocessing: undefined })}`);
     const runStart = performance.now();
-    await runPasses(st, engine, runDir, request, hooks);
+    await runPasses(st, engine, runDir, request, hooks, trained);
     st.elapsedBefore += (performance.now() - runStart) / 1000;
     if (request.checkpoint !== false) st.save(path.join(runDir, 'state'));
     checkAborted(hooks.signal);
@@ -447,12 +463,12 @@ export async function analyze(request: AnalyzeRequest, hooks: AnalyzeHooks = {})
           /* keep it */
         }
       }
-    }
-    else if (createdDir && !(e instanceof CancelledError) && runDir && fs.existsSync(path.join(runDir, 'state', 'state.json'))) {
+    } else if (!(e instanceof CancelledError) && runDir && fs.existsSync(path.join(runDir, 'state', 'state.json'))) {
       hooks.onLog?.(`Run stopped by an error; its checkpoint is in ${runDir} (resume with --resume).`);
     }
     throw e;
   } finally {
+    await trained.session?.dispose(); // not taken when the run stopped before its first pass
     await engine.dispose();
   }
 }
