@@ -3,9 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildClosedFormOnnx, writeStimuli } from '../helpers/tinyModels';
+import { tempDir } from '../helpers/tempDir';
 
 const CLI = path.join(__dirname, '..', '..', 'src', 'cli', 'main.ts');
 const run = (args: string[]) => {
@@ -23,7 +23,7 @@ test('cli: --help lists the commands and options; exit 0', () => {
 });
 
 test('cli: bad input exits 2 with a message naming the problem', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-'));
+  const dir = tempDir('cli-');
   const model = buildClosedFormOnnx(path.join(dir, 'tiny.onnx'));
   let r = run(['analyze', path.join(dir, 'missing'), '--model', model, '--out', path.join(dir, 'out')]);
   assert.equal(r.code, 2);
@@ -47,7 +47,7 @@ test('cli: bad input exits 2 with a message naming the problem', () => {
 });
 
 test('cli: analyze --json prints the report; layers lists default taps', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli2-'));
+  const dir = tempDir('cli2-');
   const model = buildClosedFormOnnx(path.join(dir, 'tiny.onnx'));
   await writeStimuli(path.join(dir, 'data'));
   const r = run(['analyze', path.join(dir, 'data'), '--model', model, '--out', path.join(dir, 'out'), '--controls', 'none', '--accuracy', 'none', '--json', '--no-html']);
@@ -71,7 +71,7 @@ test('cli: analyze --json prints the report; layers lists default taps', async (
 });
 
 test('cli: --model torchvision:alexnet:random exports through Python into the cache and analyses a folder', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli3-'));
+  const dir = tempDir('cli3-');
   try {
     await writeStimuli(path.join(dir, 'data'));
     const cache = path.join(dir, 'cache');

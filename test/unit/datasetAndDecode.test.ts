@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { scanDataset, parseShard } from '../../src/core/dataset';
 import { decodeImage, ImageDecodeError, packBatch } from '../../src/core/decode';
 import { imagenetClassOf, readLabelFile } from '../../src/core/labels';
 import { LIU2020_PREPROCESSING, UserError, type Preprocessing } from '../../src/core/types';
+import { tempDir } from '../helpers/tempDir';
 
-const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), p));
+const tmp = tempDir;
 const base = { imagesPerCategory: 'all' as const, sampling: 'first' as const, seed: 0, minImagesPerCategory: 1 };
 
 async function png(file: string, rgb: [number, number, number], w = 8, h = 8) {

@@ -11,7 +11,6 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ProgressEvent } from '../../src/core/analyzeTypes';
@@ -39,17 +38,10 @@ import { startAnalyze, WorkerCancelledError, WorkerError, type WorkerSpawnOption
 import { modelProgressEvent } from '../../src/extension/workerMain';
 import { isHostToWorker, type ModelResolveSpec } from '../../src/extension/workerProtocol';
 import { buildClosedFormOnnx, writeStimuli } from '../helpers/tinyModels';
+import { tempDir } from '../helpers/tempDir';
 
 const PY = '/usr/bin/python3';
-const made: string[] = [];
-function tmp(prefix: string): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  made.push(d);
-  return d;
-}
-after(() => {
-  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDir;
 
 function settingsOf(raw: Record<string, unknown>): ExtensionSettings {
   const r = validateSettings(raw);

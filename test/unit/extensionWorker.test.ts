@@ -4,18 +4,18 @@
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import type { ProgressEvent } from '../../src/core/analyzeTypes';
 import { startAnalyze, startListLayers, WorkerCancelledError, WorkerError, type WorkerSpawnOptions } from '../../src/extension/workerClient';
 import { throttle } from '../../src/extension/workerMain';
+import { tempDir } from '../helpers/tempDir';
 
 const script = path.join(__dirname, '../fixtures/worker/scriptedWorker.ts');
 const opts = (o: Partial<WorkerSpawnOptions> = {}): WorkerSpawnOptions => ({ script, execArgv: ['--import', 'tsx'], ...o });
 
 function request(dataset: string) {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sl-worker-'));
+  const root = tempDir('sl-worker-');
   return { datasetPath: path.join(root, dataset), modelPath: '/m.onnx', outputRoot: path.join(root, 'out') };
 }
 const exited = (pid: number | undefined) => {

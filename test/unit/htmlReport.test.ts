@@ -2,18 +2,18 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { escapeHtml, jsonForScript, renderStandaloneHtml, scriptForHtml } from '../../src/core/htmlReport';
 import type { SparsityReport } from '../../src/core/reportSchema';
 import { UserError } from '../../src/core/types';
 import { buildWebviewHtml, contentSecurityPolicy, makeNonce } from '../../src/extension/webviewHtml';
+import { tempDir } from '../helpers/tempDir';
 
 const report: SparsityReport = JSON.parse(fs.readFileSync(path.join(__dirname, '../fixtures/report/sample.sparsity.json'), 'utf8'));
 
 function assets(js: string, css = '.x{color:red}'): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sl-html-'));
+  const dir = tempDir('sl-html-');
   fs.writeFileSync(path.join(dir, 'reportStandalone.js'), js);
   fs.writeFileSync(path.join(dir, 'report.css'), css);
   return dir;
@@ -49,7 +49,7 @@ describe('renderStandaloneHtml', () => {
   });
 
   it('says how to build the renderer when it is missing', async () => {
-    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'sl-html-'));
+    const empty = tempDir('sl-html-');
     await assert.rejects(renderStandaloneHtml(report, empty), (e: unknown) => e instanceof UserError && /npm run build/.test((e as Error).message));
   });
 

@@ -4,21 +4,13 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { defaultCacheDir, ModelCache, sanitizeId } from '../../src/core/models/cache';
 import { readSidecar, resolvePreprocessing } from '../../src/core/models/preprocessing';
 import { LIU2020_PREPROCESSING, UserError } from '../../src/core/types';
+import { tempDir } from '../helpers/tempDir';
 
-const made: string[] = [];
-function tmp(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'sl-cache-'));
-  made.push(d, d + '-moved');
-  return d;
-}
-
-after(() => {
-  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
-});
+const tmp = (): string => tempDir('sl-cache-', ['-moved']);
 
 function sha(b: Buffer | string): string {
   return crypto.createHash('sha256').update(b).digest('hex');

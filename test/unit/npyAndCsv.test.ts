@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { decodeNpy, encodeNpy } from '../../src/core/npy';
 import { toCsv } from '../../src/core/reportWriter';
 import { createUniqueDir, writeFileAtomic } from '../../src/core/fsAtomic';
+import { tempDir } from '../helpers/tempDir';
 
 test('npy round trip and header alignment', () => {
   const a = Float32Array.from([1, 2.5, -3, 4, 5, 6]);
@@ -19,7 +19,7 @@ test('npy round trip and header alignment', () => {
 });
 
 test('npy is readable by numpy', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'npy-'));
+  const dir = tempDir('npy-');
   const f = path.join(dir, 'a.npy');
   fs.writeFileSync(f, encodeNpy(Float32Array.from([0.5, 1.5, 2.5, 3.5]), [2, 2]));
   const out = execFileSync('python3', ['-c', `import numpy as np; a = np.load(${JSON.stringify(f)}); print(a.dtype, a.shape, float(a.sum()), float(a[1,0]))`]).toString().trim();
@@ -31,7 +31,7 @@ test('CSV quoting', () => {
 });
 
 test('atomic write replaces content; unique dirs never reuse a folder', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atomic-'));
+  const dir = tempDir('atomic-');
   const f = path.join(dir, 'r.json');
   writeFileAtomic(f, 'one');
   writeFileAtomic(f, 'two');

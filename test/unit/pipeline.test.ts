@@ -7,7 +7,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { analyze } from '../../src/core/analyze';
 import { mergeRuns } from '../../src/core/merge';
@@ -15,9 +14,10 @@ import { decodeNpy } from '../../src/core/npy';
 import type { SparsityReport } from '../../src/core/reportSchema';
 import { CancelledError } from '../../src/core/types';
 import { buildClosedFormOnnx, closedFormCategoryMeans, writeStimuli } from '../helpers/tinyModels';
+import { tempDir } from '../helpers/tempDir';
 
 const PY = '/usr/bin/python3';
-const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), p));
+const tmp = tempDir;
 
 function referencePsi(layers: number[][][]): { psi: number[][]; tau: number; p: number } {
   const out = execFileSync(PY, [path.join(__dirname, '..', 'helpers', 'referencePsi.py')], { input: JSON.stringify({ layers }) });

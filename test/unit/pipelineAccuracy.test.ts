@@ -6,15 +6,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { analyze } from '../../src/core/analyze';
 import { buildClosedFormOnnx, closedFormResponses, STIMULI, writeStimuli } from '../helpers/tinyModels';
+import { tempDir } from '../helpers/tempDir';
 
 const LABELS: Record<string, number> = { cat_a: 0, cat_b: 1, cat_c: 2, cat_d: 0 };
 
 test('model accuracy: top-1 per category from the logits equals the closed-form argmax', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'acc-'));
+  const dir = tempDir('acc-');
   await writeStimuli(path.join(dir, 'data'));
   const model = buildClosedFormOnnx(path.join(dir, 'tiny.onnx'));
   const labelFile = path.join(dir, 'labels.json');
@@ -52,7 +52,7 @@ test('model accuracy: top-1 per category from the logits equals the closed-form 
 });
 
 test('decoder accuracy: the study method runs in the pipeline and is reported with its memory', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dec-'));
+  const dir = tempDir('dec-');
   // Six images per category so each of 2 folds has 3 per category.
   const stimuli = Object.fromEntries(Object.entries(STIMULI).map(([c, cols]) => [c, [...cols, ...cols.map(([r, g, b]) => [255 - r, g, b] as [number, number, number])]]));
   await writeStimuli(path.join(dir, 'data'), stimuli);

@@ -11,7 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { ModelCache } from '../../src/core/models/cache';
@@ -19,19 +19,11 @@ import { readSidecar, resolvePreprocessing } from '../../src/core/models/preproc
 import { resolveModel } from '../../src/core/models/resolve';
 import { checkTorch, exportTorchvision, findPython, pipInstallCommand } from '../../src/core/models/torchExport';
 import { CancelledError, LIU2020_PREPROCESSING, UserError } from '../../src/core/types';
+import { tempDir } from '../helpers/tempDir';
 
 const PY = '/usr/bin/python3';
 
-const made: string[] = [];
-function tmp(prefix: string): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  made.push(d);
-  return d;
-}
-
-after(() => {
-  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDir;
 
 function userError(code: string, ...words: (string | RegExp)[]): (e: unknown) => true {
   return (e) => {
