@@ -70,11 +70,18 @@ function formatSeconds(s: number | null): string {
 /** The per-layer table printed at the end of a run. */
 export function formatTable(report: SparsityReport): string {
   const trained = report.passes[0];
-  const header = ['layer', 'units', 'median PSI', 'IQR', ...report.passes.slice(1).map((p) => p.id), ...(report.psiAccuracy ? ['r(PSI,acc)', 'p'] : [])];
+  // Permuted models are summarised in one column; every other control gets its own.
   const permuted = report.controls?.permutedSpread;
   const controls = report.passes.slice(1).filter((p) => !(permuted && p.kind === 'permuted'));
-  const cols = permuted ? ['permuted (median of medians)', ...controls.map((p) => p.id)] : controls.map((p) => p.id);
-  header.splice(4, report.passes.length - 1, ...cols);
+  const header = [
+    'layer',
+    'units',
+    'median PSI',
+    'IQR',
+    ...(permuted ? ['permuted (median of medians)'] : []),
+    ...controls.map((p) => p.id),
+    ...(report.psiAccuracy ? ['r(PSI,acc)', 'p'] : []),
+  ];
   const rows = trained.layers.map((l, i) => [
     l.name,
     String(l.units),

@@ -93,3 +93,15 @@ test('cli: --model torchvision:alexnet:random exports through Python into the ca
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('cli: the table has one column per control (permuted models summarised) and a cell under every header', async () => {
+  const { formatTable } = await import('../../src/cli/main');
+  const report = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'report', 'sample.sparsity.json'), 'utf8'));
+  const lines = formatTable(report).split('\n');
+  const header = lines[0].trim().split(/\s{2,}/);
+  assert.deepEqual(header, ['layer', 'units', 'median PSI', 'IQR', 'permuted (median of medians)', 'norelu', 'r(PSI,acc)', 'p']);
+  const first = lines[2].trim().split(/\s{2,}/);
+  assert.equal(first.length, header.length);
+  assert.equal(first[0], report.passes[0].layers[0].name);
+  assert.equal(Number(first[4]), Number(report.controls.permutedSpread.median[0].toFixed(4)));
+});
