@@ -118,7 +118,7 @@ async function prepare(request: AnalyzeRequest, engine: Engine, hooks: AnalyzeHo
       imagesFound: scan.imagesFound,
       droppedCategories: scan.dropped,
       modelPath: path.resolve(request.modelPath),
-      modelSha256: modelSha256(request.modelPath),
+      modelSha256: await modelSha256(request.modelPath),
       modelFormat: engine.format,
       modelSource: request.modelSource,
       runtime: engine.format === 'onnx' ? 'onnxruntime-node' : 'tfjs',
@@ -415,7 +415,7 @@ export async function analyze(request: AnalyzeRequest, hooks: AnalyzeHooks = {})
       throw new UserError(`Run ${runDir} is already complete (it has a report). Start a new run instead of resuming.`, 'E_RESUME');
     }
     state = RunState.load(path.join(runDir, 'state'));
-    if (modelSha256(state.meta.modelPath) !== state.meta.modelSha256) {
+    if ((await modelSha256(state.meta.modelPath)) !== state.meta.modelSha256) {
       throw new UserError(`Model ${state.meta.modelPath} changed since the run started (sha256 differs); resuming would mix two models. Start a new run.`, 'E_RESUME');
     }
     hooks.onLog?.(`Resuming ${runDir} at image ${state.nextImage} of ${state.totalImages}`);

@@ -2,10 +2,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
+let tmpCounter = 0;
+
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   const dir = path.dirname(file);
   fs.mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${++tmpCounter}.tmp`);
   const fd = fs.openSync(tmp, 'w');
   try {
     fs.writeFileSync(fd, data);

@@ -190,7 +190,7 @@ describe('downloadModel: success', () => {
     assert.equal(e.source, 'url');
     assert.equal(e.format, 'onnx');
     assert.equal(e.sha256, ONNX_SHA);
-    assert.equal(e.sha256, modelSha256(e.path));
+    assert.equal(e.sha256, await modelSha256(e.path));
     assert.equal(e.size, ONNX.length);
     assert.equal(e.origin, `${base}/models/tiny.onnx`);
     assert.deepEqual(fs.readFileSync(e.path), ONNX);
@@ -229,7 +229,7 @@ describe('downloadModel: success', () => {
       assert.deepEqual(fs.readFileSync(path.join(path.dirname(e.path), f.name)), fs.readFileSync(path.join(TFJS_DIR, f.name)));
     }
     // The index keeps the same sha256 the reports record for a TF.js model (model.json + shards).
-    assert.equal(e.sha256, modelSha256(e.path));
+    assert.equal(e.sha256, await modelSha256(e.path));
     assert.notEqual(e.sha256, e.files[0].sha256);
     const total = fs.readdirSync(TFJS_DIR).reduce((s, n) => s + fs.statSync(path.join(TFJS_DIR, n)).size, 0);
     assert.equal(e.size, total);

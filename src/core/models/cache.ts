@@ -20,6 +20,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { UserError, type Preprocessing } from '../types';
 import { sidecarJson, SIDECAR_SUFFIX, type ModelSidecar } from './preprocessing';
+import { writeFileAtomic } from '../fsAtomic';
+import { sha256OfFiles } from '../modelHash';
 
 export type ModelSourceKind = 'file' | 'torchvision' | 'url' | 'catalog';
 export type CachedFormat = 'onnx' | 'tfjs';
@@ -98,26 +100,9 @@ export function isValidId(id: string): boolean {
   return /^[a-z0-9][a-z0-9._-]{0,79}$/.test(id) && !id.startsWith(STAGING_PREFIX) && id !== INDEX && id !== LOCK;
 }
 
-export async function sha256File(file: string, signal?: AbortSignal): Promise<string> {
-  const h = crypto.createHash('sha256');
-  const stream = fs.createReadStream(file, { highWaterMark: 1 << 20 });
-  for await (const chunk of stream) {
-    if (signal?.aborted) {
-      stream.destroy();
-      throw new Error('aborted');
-    }
-    h.update(chunk as Buffer);
-  }
-  return h.digest('hex');
-}
-
-/** sha256 of several files read one after the other. */
-export async function sha256Concat(files: string[]): Promise<string> {
-  const h = crypto.createHash('sha256');
-  for (const f of files) {
-    for await (const chunk of fs.createReadStream(f, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
-  }
-  return h.digest('hex');
+/** sha256 of one file (streamed). */
+export function sha256File(file: string, signal?: AbortSignal): Promise<string> {
+  return sha256OfFiles([file], signal);
 }
 
 function sleep(ms: number): Promise<void> {
@@ -191,16 +176,7 @@ export class ModelCache {
   }
 
   private writeIndex(idx: CacheIndex): void {
-    fs.mkdirSync(this.dir, { recursive: true });
-    const tmp = path.join(this.dir, `.${INDEX}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
-    const fd = fs.openSync(tmp, 'w');
-    try {
-      fs.writeFileSync(fd, JSON.stringify(idx, null, 2) + '\n');
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, this.indexPath);
+    writeFileAtomic(this.indexPath, JSON.stringify(idx, null, 2) + '\n');
   }
 
   /** Runs `fn` holding the index lock (a lock folder; a lock older than 60 s is taken over). */
@@ -388,7 +364,7 @@ export class ModelCache {
       origin: input.origin,
       path: path.join(entryDir, input.mainFile),
       format: input.format,
-      sha256: input.format === 'tfjs' && files.length > 1 ? await sha256Concat(names.map((n) => path.join(staging.dir, n))) : files[0].sha256,
+      sha256: input.format === 'tfjs' && files.length > 1 ? await sha256OfFiles(names.map((n) => path.join(staging.dir, n))) : files[0].sha256,
       size: files.reduce((s, f) => s + f.size, 0),
       files,
       addedAt: new Date().toISOString(),
