@@ -121,6 +121,8 @@ export interface CodeServerOptions {
   /** Run with this extensions dir (fresh when not given). */
   extensionsDir?: string;
   name: string;
+  /** Keep VS Code's workspace trust on (default: off, with --disable-workspace-trust). */
+  workspaceTrust?: boolean;
 }
 
 const liveGroups = new Set<number>();
@@ -192,7 +194,8 @@ export class CodeServer {
       '--config', this.configFile,
       '--user-data-dir', this.userDataDir,
       '--extensions-dir', this.extensionsDir,
-      '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
+      '--disable-telemetry', '--disable-update-check',
+      ...(this.opts.workspaceTrust ? [] : ['--disable-workspace-trust']),
       '--disable-getting-started-override',
       '--ignore-last-opened',
       this.opts.workspace,

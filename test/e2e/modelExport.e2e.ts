@@ -13,13 +13,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FrameLocator, Page } from 'playwright-core';
 import {
-  CodeServer, OUT, ROOT, buildAndPackage, closeAllEditors, ensureCodeServer, explorerContextMenu, freePort, log, mkTemp, notificationTexts, openWorkbench,
+  CodeServer, OUT, ROOT, buildAndPackage, closeAllEditors, ensureCodeServer, explorerContextMenu, log, mkTemp, notificationTexts, openWorkbench,
   printTimings, runCommand, screenshot, sleep, timed, webview, withDiagnostics, type Workbench,
   reportFilesUnder,
 } from './harness';
@@ -405,69 +405,8 @@ describe('Sparsity Lens: a torchvision model exported through Python by the exte
 
 // ---------------------------------------------------------------- an untrusted workspace
 
-/**
- * code-server with workspace trust ON (the harness's CodeServer always passes
- * --disable-workspace-trust): the same start recipe without that flag, its own process group.
- */
-class RestrictedCodeServer extends CodeServer {
-  private group?: number;
-  override async start(): Promise<void> {
-    this.port = await freePort();
-    this.writeConfig();
-    const logFd = fs.openSync(this.logFile, 'a');
-    const args = [
-      '--config', this.configFile, '--user-data-dir', this.userDataDir, '--extensions-dir', this.extensionsDir,
-      '--disable-telemetry', '--disable-update-check', '--disable-getting-started-override', '--ignore-last-opened', this.opts.workspace,
-    ];
-    this.proc = spawn(this.opts.bin, args, {
-      detached: true,
-      stdio: ['ignore', logFd, logFd],
-      env: { ...process.env, VSCODE_CLI: undefined, ELECTRON_RUN_AS_NODE: undefined, NODE_OPTIONS: undefined },
-    });
-    fs.closeSync(logFd);
-    this.group = this.proc.pid;
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (this.proc.exitCode !== null) throw new Error(`code-server exited before it was ready:\n${this.logTail()}`);
-      try {
-        if ((await fetch(`http://127.0.0.1:${this.port}/healthz`)).ok) break;
-      } catch {
-        /* not up yet */
-      }
-      if (Date.now() > deadline) throw new Error(`code-server did not answer /healthz within 60 s:\n${this.logTail()}`);
-      await sleep(200);
-    }
-  }
-  override async stop(): Promise<void> {
-    const g = this.group;
-    if (!g) return;
-    this.group = undefined;
-    const alive = () => {
-      try {
-        process.kill(-g, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    try {
-      process.kill(-g, 'SIGTERM');
-    } catch {
-      /* gone */
-    }
-    for (let i = 0; i < 50 && alive(); i++) await sleep(100);
-    if (alive()) {
-      try {
-        process.kill(-g, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
-  }
-}
-
 describe('Sparsity Lens in an untrusted workspace: no Python, no downloads', () => {
-  let rserver: RestrictedCodeServer | undefined;
+  let rserver: CodeServer | undefined;
   let rwb: Workbench | undefined;
   let rhome = '';
   let rws = '';
@@ -491,11 +430,12 @@ describe('Sparsity Lens in an untrusted workspace: no Python, no downloads', () 
         JSON.stringify({ 'sparsityLens.model': 'torchvision:alexnet:random', 'sparsityLens.pythonPath': PYTHON }, null, 2),
       );
       const vsix = await vsixOnce();
-      rserver = new RestrictedCodeServer({
+      rserver = new CodeServer({
         bin,
         home: rhome,
         workspace: rws,
         name: 'model-untrusted',
+        workspaceTrust: true,
         userSettings: { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' },
       });
       const installed = rserver.installExtension(vsix);
