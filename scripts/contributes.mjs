@@ -2,7 +2,7 @@
 /**
  * Writes the `contributes`, `activationEvents` and `capabilities` sections of package.json
  * (and nothing else). The settings schema here must agree with src/extension/settings.ts;
- * test/unit/settings.test.ts checks that. Run: node scripts/contributes.mjs
+ * test/extension/settings.test.ts checks that. Run: node scripts/contributes.mjs
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

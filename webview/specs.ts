@@ -1,6 +1,6 @@
 /**
  * Vega-Lite chart specs of the report, as pure functions of (report, theme, choices).
- * No DOM: test/unit/webviewSpecs.test.ts compiles them with vega-lite, runs them headless with
+ * No DOM: test/webview/specs.test.ts compiles them with vega-lite, runs them headless with
  * vega in CSP-safe (AST + interpreter) mode and counts the rendered marks.
  *
  * Stable hooks for end-to-end tests (SVG renderer):

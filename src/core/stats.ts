@@ -2,7 +2,7 @@
  * Statistics of the analysis (METHOD §5–§7), written to agree with the reference
  * implementations the study used: numpy (quantiles), scipy 1.10 (kendalltau, pearsonr,
  * spearmanr) and statsmodels (OLS). test/fixtures/stats/make_fixtures.py stores those
- * libraries' answers; test/unit/stats.test.ts checks ours against them.
+ * libraries' answers; test/core/stats.test.ts checks ours against them.
  *
  * Distribution functions come from @stdlib (ports of Boost / FreeBSD libm, accurate to a
  * few ulp, so p-values match scipy's to ~1e-12 relative even when tiny).

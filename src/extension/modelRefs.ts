@@ -1,6 +1,6 @@
 /**
  * Model references in the extension: the pure parts (no `vscode` import, unit-tested in
- * test/unit/extensionModelRefs.test.ts) shared by the settings validator, the model pickers
+ * test/extension/modelRefs.test.ts) shared by the settings validator, the model pickers
  * (modelSourceProviders.ts), the cache commands (modelCacheCommands.ts) and the worker.
  *
  * A model reference is what `sparsityLens.model` holds (src/core/models/resolve.ts):

@@ -4,7 +4,7 @@
  * src/extension/config.ts reads the values from VS Code and calls these.
  *
  * The JSON schema of the same keys lives in package.json (contributes.configuration);
- * test/unit/settings.test.ts checks that both agree (keys, enums, defaults, ranges).
+ * test/extension/settings.test.ts checks that both agree (keys, enums, defaults, ranges).
  */
 import * as os from 'os';
 import * as path from 'path';

@@ -3,7 +3,7 @@
  * dynamic batch, errors, on models built with test/helpers/onnxBuilder.ts whose activations
  * are known in closed form; then real torchvision exports compared with PyTorch.
  *
- *   node --import tsx --test test/unit/onnxEngine.test.ts
+ *   node --import tsx --test test/core/engines/onnx.test.ts
  *
  * The torchvision part needs Debian's python3-torch and python3-torchvision at /usr/bin/python3
  * (it fails, not skips, without them) and takes about a minute.
@@ -17,11 +17,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
-import { openOnnxEngine, ONNXRUNTIME_VERSION } from '../../src/core/engines/onnx';
-import { analyseModel, buildSessionModel, num, tensorValues } from '../../src/core/engines/onnxGraph';
-import { SeededRandom } from '../../src/core/random';
-import { Engine, ModelVariant, SessionOptions, UserError } from '../../src/core/types';
-import { ALEXNET_SPEC, buildConvNet, OnnxBuilder } from '../helpers/onnxBuilder';
+import { openOnnxEngine, ONNXRUNTIME_VERSION } from '../../../src/core/engines/onnx';
+import { analyseModel, buildSessionModel, num, tensorValues } from '../../../src/core/engines/onnxGraph';
+import { SeededRandom } from '../../../src/core/random';
+import { Engine, ModelVariant, SessionOptions, UserError } from '../../../src/core/types';
+import { ALEXNET_SPEC, buildConvNet, OnnxBuilder } from '../../helpers/onnxBuilder';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sl-onnx-'));
 after(() => { if (!process.env.SL_KEEP_TMP) fs.rmSync(tmp, { recursive: true, force: true }); });
@@ -576,7 +576,7 @@ function readNpy(file: string): { shape: number[]; data: Float32Array } {
 describe('ONNX engine: torchvision exports (python3-torch)', () => {
   const PY = '/usr/bin/python3';
   const dir = path.join(tmp, 'torchvision');
-  const script = path.join(__dirname, '..', 'fixtures', 'onnx', 'export_torchvision.py');
+  const script = path.join(__dirname, '..', '..', 'fixtures', 'onnx', 'export_torchvision.py');
 
   before(() => {
     try {

@@ -14,16 +14,16 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { onnx } from 'onnx-proto';
 import * as tf from '@tensorflow/tfjs';
-import { modelSha256 } from '../../src/core/modelHash';
-import { ModelCache } from '../../src/core/models/cache';
-import { fetchCatalogModel, parseCatalog, type CatalogEntry } from '../../src/core/models/catalog';
-import { resolveModel } from '../../src/core/models/resolve';
-import { checkModelUrl, downloadModel, probe, type DownloadProgress } from '../../src/core/models/download';
-import { readSidecar } from '../../src/core/models/preprocessing';
-import { CancelledError, UserError } from '../../src/core/types';
-import { OnnxBuilder } from '../helpers/onnxBuilder';
+import { modelSha256 } from '../../../src/core/modelHash';
+import { ModelCache } from '../../../src/core/models/cache';
+import { fetchCatalogModel, parseCatalog, type CatalogEntry } from '../../../src/core/models/catalog';
+import { resolveModel } from '../../../src/core/models/resolve';
+import { checkModelUrl, downloadModel, probe, type DownloadProgress } from '../../../src/core/models/download';
+import { readSidecar } from '../../../src/core/models/preprocessing';
+import { CancelledError, UserError } from '../../../src/core/types';
+import { OnnxBuilder } from '../../helpers/onnxBuilder';
 
-const TFJS_DIR = path.join(__dirname, '..', 'fixtures', 'models', 'tfjs-tiny');
+const TFJS_DIR = path.join(__dirname, '..', '..', 'fixtures', 'models', 'tfjs-tiny');
 
 function tinyOnnx(): Buffer {
   const b = new OnnxBuilder({ opset: 13 });

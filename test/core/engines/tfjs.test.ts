@@ -10,13 +10,13 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { loadTf, findWasmDir, Tf } from '../../src/core/tfBackend';
-import { openTfjsEngine } from '../../src/core/engines/tfjs';
-import { fileSaveHandler, readModelJson, detectModelKind } from '../../src/core/engines/tfjsIo';
-import { Engine, ModelSession, ModelVariant, SessionOptions, UserError } from '../../src/core/types';
-import { graphWeights, GRAPH_SHAPES } from '../fixtures/tfjs/make-graph-models';
+import { loadTf, findWasmDir, Tf } from '../../../src/core/tfBackend';
+import { openTfjsEngine } from '../../../src/core/engines/tfjs';
+import { fileSaveHandler, readModelJson, detectModelKind } from '../../../src/core/engines/tfjsIo';
+import { Engine, ModelSession, ModelVariant, SessionOptions, UserError } from '../../../src/core/types';
+import { graphWeights, GRAPH_SHAPES } from '../../fixtures/tfjs/make-graph-models';
 
-const FIX = path.join(__dirname, '..', 'fixtures', 'tfjs');
+const FIX = path.join(__dirname, '..', '..', 'fixtures', 'tfjs');
 let tf: Tf;
 let tmp: string;
 
@@ -128,7 +128,7 @@ describe('tfBackend', () => {
 describe('tfBackend: forced cpu (child process)', () => {
   it('SPARSITY_LENS_TF_BACKEND=cpu gives the pure-JS backend, silently', async () => {
     const { spawnSync } = await import('child_process');
-    const root = path.join(__dirname, '..', '..');
+    const root = path.join(__dirname, '..', '..', '..');
     const code =
       "require('./src/core/tfBackend').loadTf().then(async (r) => { const t = r.tf.tensor([1, 2]).add(1); " +
       "console.log(JSON.stringify({ runtime: r.runtime, backend: r.tf.getBackend(), v: Array.from(await t.data()) })); });";
@@ -317,7 +317,7 @@ describe('tfjs engine: permuted weights (LayersModel)', () => {
     assert.notDeepEqual(b.kernel, a.kernel);
     assert.deepEqual(sorted(b.kernel), sorted(K));
     // Fisher–Yates with SeededRandom(seed) over the flattened kernel, first tensor first.
-    const { SeededRandom } = await import('../../src/core/random');
+    const { SeededRandom } = await import('../../../src/core/random');
     assert.deepEqual(a.kernel, new SeededRandom(1).shuffle(Float32Array.from(K)).reduce<number[]>((acc, x) => [...acc, x], []));
     // the trained model is not affected by an earlier permuted session
     assert.deepEqual((await kernelAndBias({ kind: 'trained' })).kernel, K);
@@ -496,7 +496,7 @@ for (const kind of ['plain', 'fused'] as const) {
       const p = await recovered({ kind: 'permuted', seed: 7, target: 'weights' });
       assert.deepEqual(sorted(p), sorted(w.convKernel));
       assert.notDeepEqual(p, Array.from(w.convKernel));
-      const { SeededRandom } = await import('../../src/core/random');
+      const { SeededRandom } = await import('../../../src/core/random');
       assert.deepEqual(p, Array.from(new SeededRandom(7).shuffle(Float32Array.from(w.convKernel))));
       const pb = await recovered({ kind: 'permuted', seed: 7, target: 'biases' });
       assert.deepEqual(pb, Array.from(w.convKernel), 'bias permutation keeps kernels');
@@ -527,7 +527,7 @@ for (const kind of ['plain', 'fused'] as const) {
 
 describe('demo stimuli (scripts/demo-stimuli.ts)', () => {
   it('writes category folders of PNGs, byte-identical per seed, different across seeds', async () => {
-    const { generateStimuli, STIMULUS_CATEGORIES, renderStimulus, stimulusRng } = await import('../../scripts/demo-stimuli');
+    const { generateStimuli, STIMULUS_CATEGORIES, renderStimulus, stimulusRng } = await import('../../../scripts/demo-stimuli');
     const sharp = (await import('sharp')).default;
     const a = await generateStimuli(path.join(tmp, 'stim-a'), { categories: 3, perCategory: 2, size: 32, seed: 5 });
     const b = await generateStimuli(path.join(tmp, 'stim-b'), { categories: 3, perCategory: 2, size: 32, seed: 5 });
@@ -554,11 +554,11 @@ describe('demo stimuli (scripts/demo-stimuli.ts)', () => {
 });
 
 describe('demo model (media/demo-model)', () => {
-  const dir = path.join(__dirname, '..', '..', 'media', 'demo-model');
+  const dir = path.join(__dirname, '..', '..', '..', 'media', 'demo-model');
   const file = path.join(dir, 'model.json');
 
   it('is a small LayersModel with the study chain conv1..conv4, fc1, fc2 and a valid sidecar', async () => {
-    const { STIMULUS_CATEGORIES } = await import('../../scripts/demo-stimuli');
+    const { STIMULUS_CATEGORIES } = await import('../../../scripts/demo-stimuli');
     const total = fs.readdirSync(dir).reduce((s, f) => s + fs.statSync(path.join(dir, f)).size, 0);
     assert.ok(total < 2 * 1024 * 1024, `media/demo-model is ${total} bytes`);
     const e = await openTfjsEngine(file);
@@ -575,7 +575,7 @@ describe('demo model (media/demo-model)', () => {
   });
 
   it('classifies new demo stimuli well above chance', async () => {
-    const { generateStimuli, STIMULUS_CATEGORIES } = await import('../../scripts/demo-stimuli');
+    const { generateStimuli, STIMULUS_CATEGORIES } = await import('../../../scripts/demo-stimuli');
     const sharp = (await import('sharp')).default;
     const per = 6;
     const set = await generateStimuli(path.join(tmp, 'demo-check'), { perCategory: per, size: 64, seed: 4242 });
@@ -606,7 +606,7 @@ describe('demo model (media/demo-model)', () => {
   it('the ONNX export computes the same taps as the TF.js model (trained and no-ReLU)', async (t) => {
     const onnxFile = path.join(dir, 'model.onnx');
     assert.ok(fs.existsSync(onnxFile), 'media/demo-model/model.onnx missing: run scripts/train-demo-model.ts --export-onnx');
-    const { openOnnxEngine } = await import('../../src/core/engines/onnx');
+    const { openOnnxEngine } = await import('../../../src/core/engines/onnx');
     const te = await openTfjsEngine(file);
     const oe = await openOnnxEngine(onnxFile);
     t.after(async () => {

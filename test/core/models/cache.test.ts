@@ -5,10 +5,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { defaultCacheDir, ModelCache, sanitizeId } from '../../src/core/models/cache';
-import { readSidecar, resolvePreprocessing } from '../../src/core/models/preprocessing';
-import { LIU2020_PREPROCESSING, UserError } from '../../src/core/types';
-import { tempDir } from '../helpers/tempDir';
+import { defaultCacheDir, ModelCache, sanitizeId } from '../../../src/core/models/cache';
+import { readSidecar, resolvePreprocessing } from '../../../src/core/models/preprocessing';
+import { LIU2020_PREPROCESSING, UserError } from '../../../src/core/types';
+import { tempDir } from '../../helpers/tempDir';
 
 const tmp = (): string => tempDir('sl-cache-', ['-moved']);
 
