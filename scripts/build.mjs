@@ -81,7 +81,7 @@ const reportPlugin = (name) => ({
   },
 });
 
-/** The panel stylesheet, also inlined into the standalone report.html by src/core/htmlReport.ts. */
+/** The panel stylesheet, also inlined into the standalone report.html by src/core/report/html.ts. */
 function copyCss() {
   copyFileSync(path.join(root, 'media/report.css'), path.join(dist, 'report.css'));
 }

@@ -7,7 +7,7 @@
 import embed, { type Result } from 'vega-embed';
 import { expressionInterpreter } from 'vega-interpreter';
 import type { ProgressEvent } from '../src/core/analyzeTypes';
-import type { SparsityReport } from '../src/core/reportSchema';
+import type { SparsityReport } from '../src/core/report/schema';
 import {
   formatProgress,
   progressPercent,

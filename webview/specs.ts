@@ -8,7 +8,7 @@
  *   (SVG group class `trainedMedian_marks`), one `path[role=graphics-symbol]` per layer, each
  *   with aria-label `trained median PSI, layer <name>: <value>`.
  */
-import type { PassResult, SparsityReport } from '../src/core/reportSchema';
+import type { PassResult, SparsityReport } from '../src/core/report/schema';
 import { isHighContrast, type ChartTheme } from './theme';
 
 export type VlSpec = Record<string, unknown>;

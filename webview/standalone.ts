@@ -1,10 +1,10 @@
 /**
  * Renderer of the standalone report.html (bundled to dist/reportStandalone.js and inlined into
- * the page by src/core/htmlReport.ts). Reads the report from
+ * the page by src/core/report/html.ts). Reads the report from
  * <script type="application/json" id="sparsity-report"> and renders it with the same UI as the
  * VS Code panel; exports become downloads. No network access, no eval.
  */
-import type { SparsityReport } from '../src/core/reportSchema';
+import type { SparsityReport } from '../src/core/report/schema';
 import type { ChartExportFormat, ChartId, ReportExportFormat } from '../src/shared/protocol';
 import { ReportApp } from './render';
 import { categoryCsv } from './tables';

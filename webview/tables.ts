@@ -1,7 +1,7 @@
 /**
  * Table and header data of the report panel, as pure functions of the report (no DOM).
  */
-import type { SparsityReport } from '../src/core/reportSchema';
+import type { SparsityReport } from '../src/core/report/schema';
 import { fmt, fmtP, stars, trainedPass } from './specs';
 
 export interface HeaderInfo {

@@ -11,7 +11,7 @@ import { analyze } from '../core/analyze';
 import type { AnalyzeRequest, ProgressEvent } from '../core/analyzeTypes';
 import { listModelLayers } from '../core/modelInfo';
 import { mergeRuns } from '../core/merge';
-import type { SparsityReport } from '../core/reportSchema';
+import type { SparsityReport } from '../core/report/schema';
 import { CancelledError, UserError, type Preprocessing } from '../core/types';
 import { TOOL_VERSION } from '../core/version';
 import { registerModelCommands, resolveModelArgument } from './models';

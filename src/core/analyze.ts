@@ -16,7 +16,7 @@ import { createUniqueDir } from './fsAtomic';
 import { modelSha256 } from './modelHash';
 import { resolveModelPreprocessing } from './modelPreprocessing';
 import { buildReport } from './buildReport';
-import { writeReport } from './reportWriter';
+import { writeReport } from './report/writer';
 import { RunState, type PassSpec, type TapSpec } from './runState';
 import { resolveSettings } from './settings';
 import { CancelledError, UserError, type Engine, type ModelSession, type ModelVariant } from './types';

@@ -2,7 +2,7 @@
  * The contract of one analysis run: what the CLI, the extension's worker process and the
  * tests pass to `analyze()` (src/core/analyze.ts) and what it reports back while running.
  */
-import type { AnalysisSettings, SparsityReport } from './reportSchema';
+import type { AnalysisSettings, SparsityReport } from './report/schema';
 import type { Preprocessing } from './types';
 
 /** Everything a run needs. Omitted settings take the preset's defaults (liu2020). */

@@ -1,6 +1,6 @@
 /**
  * The statistics stage: from a run's accumulators to a SparsityReport (METHOD §4–9).
- * Pure computation plus the decoder; file writing lives in reportWriter.ts.
+ * Pure computation plus the decoder; file writing lives in report/writer.ts.
  */
 import type { AnalyzeHooks } from './analyzeTypes';
 import { layerPsi } from './psi';
@@ -13,8 +13,8 @@ import type {
   RegressionResult,
   SparsityReport,
   TrendStat,
-} from './reportSchema';
-import { REPORT_SCHEMA, REPORT_SCHEMA_VERSION } from './reportSchema';
+} from './report/schema';
+import { REPORT_SCHEMA, REPORT_SCHEMA_VERSION } from './report/schema';
 import { safeName, type RunState } from './runState';
 import { kendallTauB, pearson, regressionResult, spearman, spread } from './stats';
 import { TOOL_NAME, TOOL_VERSION } from './version';

@@ -3,7 +3,7 @@ import * as path from 'path';
 import type { AnalyzeResult } from './analyzeTypes';
 import { buildReport } from './buildReport';
 import { createUniqueDir } from './fsAtomic';
-import { writeReport } from './reportWriter';
+import { writeReport } from './report/writer';
 import { RunState } from './runState';
 
 export async function mergeRuns(runDirs: string[], outputRoot: string): Promise<AnalyzeResult> {

@@ -11,7 +11,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { writeFileAtomic } from './fsAtomic';
-import type { AnalysisSettings, PassKind, SkippedFile } from './reportSchema';
+import type { AnalysisSettings, PassKind, SkippedFile } from './report/schema';
 import type { LayerKind, ModelFormat } from './types';
 import type { ClassLabel } from './labels';
 import { UserError } from './types';

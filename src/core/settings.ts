@@ -2,7 +2,7 @@
  * Analysis settings: the `liu2020` preset (METHOD.md, the default) and the merge of a
  * caller's partial settings over it. One place for defaults; CLI, extension and tests use it.
  */
-import type { AnalysisSettings } from './reportSchema';
+import type { AnalysisSettings } from './report/schema';
 import { LIU2020_PREPROCESSING, UserError } from './types';
 import type { AnalyzeRequest } from './analyzeTypes';
 

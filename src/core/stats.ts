@@ -11,7 +11,7 @@
 import betainc = require('@stdlib/math-base-special-betainc');
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 import erfc = require('@stdlib/math-base-special-erfc');
-import type { RegressionCoefficient, RegressionResult, Spread } from './reportSchema';
+import type { RegressionCoefficient, RegressionResult, Spread } from './report/schema';
 
 type Numbers = ArrayLike<number>;
 

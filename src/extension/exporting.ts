@@ -6,9 +6,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { renderStandaloneHtml } from '../core/htmlReport';
-import type { SparsityReport } from '../core/reportSchema';
-import { controlsCsv, psiCsv, summaryCsv } from '../core/reportWriter';
+import { renderStandaloneHtml } from '../core/report/html';
+import type { SparsityReport } from '../core/report/schema';
+import { controlsCsv, psiCsv, summaryCsv } from '../core/report/writer';
 import type { ChartExportFormat, ChartId, ReportExportFormat } from '../shared/protocol';
 import type { Logger } from './log';
 

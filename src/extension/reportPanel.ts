@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ProgressEvent } from '../core/analyzeTypes';
-import { REPORT_SCHEMA, REPORT_SCHEMA_VERSION, type SparsityReport } from '../core/reportSchema';
+import { REPORT_SCHEMA, REPORT_SCHEMA_VERSION, type SparsityReport } from '../core/report/schema';
 import {
   sanitizePersistedState,
   validateWebviewMessage,

@@ -9,7 +9,7 @@
  */
 import { fork, type ChildProcess, type ForkOptions } from 'child_process';
 import type { AnalyzeRequest, AnalyzeResult, ProgressEvent } from '../core/analyzeTypes';
-import type { SparsityReport } from '../core/reportSchema';
+import type { SparsityReport } from '../core/report/schema';
 import { isWorkerMessage, type HostToWorker, type ModelLayersInfo, type ModelResolveSpec, type SerializedError, type WorkerToHost } from './workerProtocol';
 
 export interface WorkerSpawnOptions {

@@ -10,7 +10,7 @@
 import type { AnalyzeHooks, AnalyzeRequest, AnalyzeResult, ProgressEvent } from '../core/analyzeTypes';
 import { formatBytes } from '../core/models/download';
 import type { ResolvedModel, ResolveModelOptions } from '../core/models/resolve';
-import type { SparsityReport } from '../core/reportSchema';
+import type { SparsityReport } from '../core/report/schema';
 import { describeModelRef, formatDownloadProgress } from './modelRefs';
 import { isHostToWorker, serializeError, type HostToWorker, type ModelLayersInfo, type ModelResolveSpec, type WorkerToHost } from './workerProtocol';
 

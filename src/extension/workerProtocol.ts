@@ -4,7 +4,7 @@
  * Not the webview protocol (that is src/shared/protocol.ts).
  */
 import type { AnalyzeRequest, AnalyzeResult, ProgressEvent } from '../core/analyzeTypes';
-import type { SparsityReport } from '../core/reportSchema';
+import type { SparsityReport } from '../core/report/schema';
 import type { LayerInfo, ModelFormat } from '../core/types';
 
 /** What "Show Layers of Model" needs from src/core/modelInfo.ts `listModelLayers`. */

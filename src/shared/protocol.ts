@@ -9,7 +9,7 @@
  * (an SVG document or a PNG data URL) and are size-checked.
  */
 import type { ProgressEvent } from '../core/analyzeTypes';
-import type { SparsityReport } from '../core/reportSchema';
+import type { SparsityReport } from '../core/report/schema';
 
 export const PROTOCOL_VERSION = 1;
 

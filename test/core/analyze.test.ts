@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { analyze } from '../../src/core/analyze';
 import { mergeRuns } from '../../src/core/merge';
 import { decodeNpy } from '../../src/core/npy';
-import type { SparsityReport } from '../../src/core/reportSchema';
+import type { SparsityReport } from '../../src/core/report/schema';
 import { CancelledError } from '../../src/core/types';
 import { buildClosedFormOnnx, closedFormCategoryMeans, writeStimuli } from '../helpers/tinyModels';
 import { tempDir } from '../helpers/tempDir';

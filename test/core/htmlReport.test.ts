@@ -1,11 +1,11 @@
-/** The standalone report.html (src/core/htmlReport.ts) and the panel HTML/CSP (src/extension/webviewHtml.ts). */
+/** The standalone report.html (src/core/report/html.ts) and the panel HTML/CSP (src/extension/webviewHtml.ts). */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { escapeHtml, jsonForScript, renderStandaloneHtml, scriptForHtml } from '../../src/core/htmlReport';
-import type { SparsityReport } from '../../src/core/reportSchema';
+import { escapeHtml, jsonForScript, renderStandaloneHtml, scriptForHtml } from '../../src/core/report/html';
+import type { SparsityReport } from '../../src/core/report/schema';
 import { UserError } from '../../src/core/types';
 import { buildWebviewHtml, contentSecurityPolicy, makeNonce } from '../../src/extension/webviewHtml';
 import { tempDir } from '../helpers/tempDir';

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { decodeNpy, encodeNpy } from '../../src/core/npy';
-import { toCsv } from '../../src/core/reportWriter';
+import { toCsv } from '../../src/core/report/writer';
 import { createUniqueDir, writeFileAtomic } from '../../src/core/fsAtomic';
 import { tempDir } from '../helpers/tempDir';
 

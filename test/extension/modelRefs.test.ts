@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ProgressEvent } from '../../src/core/analyzeTypes';
 import { catalog, catalogCacheId, defaultUrlId, ModelCache, pipInstallCommand, resolveModel, TORCHVISION_ARCHS, type CommitInput } from '../../src/core/models';
-import type { SparsityReport } from '../../src/core/reportSchema';
+import type { SparsityReport } from '../../src/core/report/schema';
 import {
   cacheIdOfRef,
   checkModelRef,

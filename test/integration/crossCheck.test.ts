@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { decodeNpy } from '../../src/core/npy';
 import { SeededRandom } from '../../src/core/random';
-import type { SparsityReport } from '../../src/core/reportSchema';
+import type { SparsityReport } from '../../src/core/report/schema';
 
 const execFileP = promisify(execFile);
 const PY = '/usr/bin/python3';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
-import type { SparsityReport } from '../../src/core/reportSchema';
+import type { SparsityReport } from '../../src/core/report/schema';
 import {
   accuracyScatterData,
   accuracyScatterSpec,

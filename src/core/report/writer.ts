@@ -5,10 +5,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { writeFileAtomic } from './fsAtomic';
-import { encodeNpy } from './npy';
-import type { SparsityReport } from './reportSchema';
-import type { RunState } from './runState';
+import { writeFileAtomic } from '../fsAtomic';
+import { encodeNpy } from '../npy';
+import type { SparsityReport } from './schema';
+import type { RunState } from '../runState';
 
 export const REPORT_FILE = 'report.sparsity.json';
 
@@ -53,7 +53,7 @@ export function controlsCsv(report: SparsityReport): string {
 /** Loads the standalone HTML renderer only when its bundle is present (it is built into dist/). */
 async function renderHtml(report: SparsityReport): Promise<string | undefined> {
   try {
-    const { renderStandaloneHtml } = await import('./htmlReport');
+    const { renderStandaloneHtml } = await import('./html');
     return await renderStandaloneHtml(report);
   } catch {
     return undefined;

@@ -3,7 +3,7 @@
  * the CLI, the extension panel, the standalone report.html and exported files.
  * Bump REPORT_SCHEMA_VERSION on any incompatible change; readers check it.
  */
-import type { LayerKind, ModelFormat, Preprocessing, UnitMode } from './types';
+import type { LayerKind, ModelFormat, Preprocessing, UnitMode } from '../types';
 
 export const REPORT_SCHEMA = 'sparsity-lens/report';
 export const REPORT_SCHEMA_VERSION = 1;

@@ -11,8 +11,8 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import type { SparsityReport } from './reportSchema';
-import { UserError } from './types';
+import type { SparsityReport } from './schema';
+import { UserError } from '../types';
 
 export const STANDALONE_SCRIPT = 'reportStandalone.js';
 export const STANDALONE_CSS = 'report.css';
@@ -22,8 +22,8 @@ export function findStandaloneAssets(extraDirs: string[] = []): string | null {
   const candidates = [...extraDirs];
   if (typeof __dirname === 'string') {
     // Bundled: dist/extension.js, dist/analysisWorker.js and dist/cli.js live beside the assets.
-    // From source (tsx): src/core → ../../dist.
-    candidates.push(__dirname, path.join(__dirname, '..', '..', 'dist'), path.join(__dirname, '..', 'dist'));
+    // From source (tsx): src/core/report → ../../../dist.
+    candidates.push(__dirname, path.join(__dirname, '..', '..', '..', 'dist'), path.join(__dirname, '..', 'dist'));
   }
   for (const dir of candidates) {
     if (fs.existsSync(path.join(dir, STANDALONE_SCRIPT))) return dir;
