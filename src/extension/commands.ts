@@ -2,13 +2,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { chooseAndMaybeSave, getValidSettings, modelResolveSpec, resolveModel, type ModelContext } from './config';
+import { chooseAndMaybeSave, getValidSettings, modelResolveSpec, readSetting, resolveModel, updateSetting, type ModelContext } from './config';
 import { describeModelRef } from './modelRefs';
 import { fetchModelRef } from './modelSourceProviders';
 import { exportReportInteractive } from './exporting';
 import type { Logger } from './log';
 import { EDITOR_VIEW_TYPE, readReportFile, ReportView } from './reportPanel';
-import { resolveOutputRoot, SECTION } from './settings';
+import { resolveOutputRoot } from './settings';
 import { startListLayers, WorkerError } from './workerClient';
 import type { ModelLayersInfo } from './workerProtocol';
 import type { ReportExportFormat } from '../shared/protocol';
@@ -31,7 +31,8 @@ export async function openReportCommand(env: CommandEnv, arg?: vscode.Uri): Prom
     const folder = currentFolder();
     let defaultUri = folder?.uri;
     if (folder) {
-      const out = vscode.workspace.getConfiguration(SECTION, folder.uri).get<string>('outputFolder') ?? '.sparsity-lens';
+      const configured = readSetting('outputFolder', folder.uri);
+      const out = typeof configured === 'string' ? configured : '.sparsity-lens';
       const p = resolveOutputRoot(out, folder.uri.fsPath, folder.uri.fsPath);
       if (fs.existsSync(p)) defaultUri = vscode.Uri.file(p);
     }
@@ -125,7 +126,7 @@ export async function showLayersCommand(env: CommandEnv): Promise<void> {
   const names = info.layers.map((l) => l.name).filter((n) => picked.some((p) => p.label === n));
   const isDefault = names.length === defaults.size && names.every((n) => defaults.has(n));
   const target = folder ? vscode.ConfigurationTarget.WorkspaceFolder : vscode.ConfigurationTarget.Global;
-  await vscode.workspace.getConfiguration(SECTION, folder?.uri).update('layers', isDefault ? [] : names, target);
+  await updateSetting('layers', isDefault ? [] : names, target, folder?.uri);
   void vscode.window.showInformationMessage(
     isDefault ? 'Sparsity Lens: using the model\'s default layers (sparsityLens.layers cleared).' : `Sparsity Lens: sparsityLens.layers set to ${names.length} layer(s).`,
   );

@@ -15,15 +15,36 @@ import { ModelCache } from '../core/models/cache';
 import { cacheIdOfRef, checkModelRef, DEFAULT_MAX_DOWNLOAD_MB, findStringSetting, isModelReference, maxDownloadBytes, mayFetch, modelCacheDir, resolvePythonPath } from './modelRefs';
 import { MANAGE_TRUST } from './modelSourceProviders';
 import { pickModel, type PickedModel } from './modelSources';
-import { resolveUserPath, SECTION, SETTING_KEYS, validateSettings, type ExtensionSettings } from './settings';
+import { resolveUserPath, SECTION, SETTING_KEYS, validateSettings, type ExtensionSettings, type SettingKey } from './settings';
 import type { Logger } from './log';
 import type { ModelResolveSpec } from './workerProtocol';
 
+/**
+ * The only place that reads or writes `sparsityLens.*` in VS Code's configuration: every other
+ * module calls these (so aliases of renamed keys and workspace trust are handled once).
+ */
+
+/** The raw value of every setting the extension reads, for `scope` (validate with validateSettings). */
 export function readRawSettings(scope?: vscode.Uri): Record<string, unknown> {
   const c = vscode.workspace.getConfiguration(SECTION, scope);
   const out: Record<string, unknown> = {};
   for (const k of SETTING_KEYS) out[k] = c.get(k);
   return out;
+}
+
+/** One setting's raw value for `scope` (the user's, else the package.json default). Unvalidated: check its type. */
+export function readSetting(key: SettingKey, scope?: vscode.Uri): unknown {
+  return vscode.workspace.getConfiguration(SECTION, scope).get(key);
+}
+
+/** What VS Code knows of one key for `scope`: its value at each level (default, user, workspace, folder). */
+export function inspectSetting(key: SettingKey, scope?: vscode.Uri) {
+  return vscode.workspace.getConfiguration(SECTION, scope).inspect<unknown>(key);
+}
+
+/** Writes one setting at `target` (folder, workspace or user settings). */
+export async function updateSetting(key: SettingKey, value: unknown, target: vscode.ConfigurationTarget, scope?: vscode.Uri): Promise<void> {
+  await vscode.workspace.getConfiguration(SECTION, scope).update(key, value, target);
 }
 
 export async function openSetting(setting: string): Promise<void> {
@@ -54,7 +75,7 @@ export interface ModelContext {
 /** The workspace's own value of sparsityLens.model, when trust hides it. */
 function modelHiddenByTrust(scope: vscode.Uri | undefined, folder: vscode.WorkspaceFolder | undefined): string | undefined {
   if (vscode.workspace.isTrusted) return undefined;
-  const i = vscode.workspace.getConfiguration(SECTION, scope).inspect<string>('model');
+  const i = inspectSetting('model', scope);
   const v = i?.workspaceFolderValue ?? i?.workspaceValue;
   if (typeof v === 'string' && v.trim() !== '') return v;
   // VS Code keeps restricted settings of an untrusted workspace out of inspect() too: read the files.
@@ -172,13 +193,13 @@ export function modelResolveSpec(model: PickedModel, settings: ExtensionSettings
 
 /** The context the model sources (Choose Model… picker) work in. */
 export function modelSourceContext(ctx: ModelContext) {
-  const cfg = vscode.workspace.getConfiguration(SECTION, ctx.scope);
-  const mb = cfg.get<number>('maxDownloadMB');
+  const mb = readSetting('maxDownloadMB', ctx.scope);
+  const python = readSetting('pythonPath', ctx.scope);
   return {
     workspaceFolder: ctx.workspaceFolder?.uri,
     storageDir: ctx.storageDir,
     cacheDir: cacheDirOf(ctx),
-    pythonPath: resolvePythonPath(cfg.get<string>('pythonPath') ?? '', ctx.workspaceFolder?.uri.fsPath, os.homedir()) ?? '',
+    pythonPath: resolvePythonPath(typeof python === 'string' ? python : '', ctx.workspaceFolder?.uri.fsPath, os.homedir()) ?? '',
     maxDownloadBytes: maxDownloadBytes(typeof mb === 'number' && Number.isInteger(mb) && mb >= 1 ? mb : DEFAULT_MAX_DOWNLOAD_MB),
     trusted: vscode.workspace.isTrusted,
     log: (l: string) => ctx.log.info(l),
@@ -221,5 +242,5 @@ export async function saveModelSetting(p: string, folder: vscode.WorkspaceFolder
   const opt = options.find((o) => o.label === pick);
   if (!opt || opt.target === null) return;
   const value = opt.target === vscode.ConfigurationTarget.Global ? p : settingPathFor(p, folder?.uri.fsPath);
-  await vscode.workspace.getConfiguration(SECTION, folder?.uri).update('model', value, opt.target);
+  await updateSetting('model', value, opt.target, folder?.uri);
 }

@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { formatBytes, ModelCache, type CacheEntry, type VerifyResult } from '../core/models';
 import { CancelledError, UserError } from '../core/types';
 import type { CommandEnv } from './commands';
-import { cacheDirOf, saveModelSetting } from './config';
+import { cacheDirOf, readSetting, saveModelSetting } from './config';
 import { cacheEntryDescription, refForCacheEntry } from './modelRefs';
 
 type Action = 'menu' | 'verify' | 'delete' | 'use' | 'copy' | 'reveal' | 'verifyAll' | 'openFolder';
@@ -131,8 +131,8 @@ async function verify(env: CommandEnv, cache: ModelCache, entries: CacheEntry[],
 }
 
 async function remove(env: CommandEnv, cache: ModelCache, e: CacheEntry): Promise<void> {
-  const cfg = vscode.workspace.getConfiguration('sparsityLens', currentFolder()?.uri);
-  const current = (cfg.get<string>('model') ?? '').trim();
+  const configured = readSetting('model', currentFolder()?.uri);
+  const current = typeof configured === 'string' ? configured.trim() : '';
   const inUse = current !== '' && (current === refForCacheEntry(e) || current === `cache:${e.id}`);
   const detail = [
     e.source === 'file'
