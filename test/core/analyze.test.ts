@@ -1,11 +1,11 @@
 /**
  * The whole pipeline on a tiny ONNX model with closed-form activations: category-mean responses,
- * PSIs (against an independent numpy implementation of METHOD.md), skipped files, controls,
+ * PSIs (against an independent numpy implementation of METHOD.md, stored in
+ * test/fixtures/pipeline/pipeline_fixtures.json by its make_fixtures.py), skipped files, controls,
  * checkpoint/resume and shard merge equal to the uninterrupted run.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyze } from '../../src/core/analyze';
@@ -14,15 +14,10 @@ import { decodeNpy } from '../../src/core/npy';
 import type { SparsityReport } from '../../src/core/report/schema';
 import { CancelledError } from '../../src/core/types';
 import { buildClosedFormOnnx, closedFormCategoryMeans, writeStimuli } from '../helpers/tinyModels';
+import { readPipelineFixture } from '../fixtures/pipeline/inputs';
 import { tempDir } from '../helpers/tempDir';
 
-const PY = '/usr/bin/python3';
 const tmp = tempDir;
-
-function referencePsi(layers: number[][][]): { psi: number[][]; tau: number; p: number } {
-  const out = execFileSync(PY, [path.join(__dirname, '..', 'helpers', 'referencePsi.py')], { input: JSON.stringify({ layers }) });
-  return JSON.parse(out.toString());
-}
 
 async function fixture() {
   const dir = tmp('pipe-');
@@ -58,7 +53,10 @@ test('pipeline: closed-form responses and PSIs match an independent numpy implem
     assert.deepEqual(npy.shape, [4, exp[0].length]);
     exp.flat().forEach((v, i) => assert.ok(Math.abs(npy.data[i] - v) < 1e-5, `${name}[${i}] ${npy.data[i]} vs ${v}`));
   }
-  const ref = referencePsi([expected.conv1, expected.fc1]);
+  // numpy's PSIs and scipy's trend of exactly these closed-form means (the fixture's inputs).
+  const pipelineRef = readPipelineFixture();
+  assert.deepEqual(expected, pipelineRef.inputs.closedFormMeans, 'closed-form means changed: regenerate test/fixtures/pipeline (see make_fixtures.py)');
+  const ref = pipelineRef.psi;
   report.passes[0].layers.forEach((l, li) => l.psi.forEach((v, c) => assert.ok(Math.abs(v - ref.psi[li][c]) < 1e-4, `${l.name} psi[${c}] ${v} vs ${ref.psi[li][c]}`)));
   assert.ok(Math.abs(report.passes[0].depthTrend.tau - ref.tau) < 1e-9);
   assert.ok(Math.abs(report.passes[0].depthTrend.p - ref.p) < 1e-9);

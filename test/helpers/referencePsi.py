@@ -1,11 +1,8 @@
 """Independent numpy implementation of METHOD.md §4-6, used by the tests as the reference.
 
-Importable (psi_of) or run as a script. Input (stdin): JSON {"layers": [[[...units] per category] per layer]}.
-Output: JSON {"psi": [[per category] per layer], "tau": float, "p": float}.
+Imported by test/fixtures/pipeline/make_fixtures.py (reference) and
+test/fixtures/crosscheck/torch_reference.py (psi_of).
 """
-import json
-import sys
-
 import numpy as np
 from scipy import stats
 
@@ -25,14 +22,11 @@ def psi_of(r):
     return (1 - a) / (1 - 1 / n)
 
 
-def main():
-    data = json.load(sys.stdin)
-    psis = [psi_of(layer) for layer in data["layers"]]
+def reference(layers):
+    """layers: [[[...units] per category] per layer] -> {"psi": [[per category] per layer], "tau", "p"}:
+    the PSIs and the depth trend (scipy's Kendall tau-b of layer index 1..L vs the pooled PSIs)."""
+    psis = [psi_of(layer) for layer in layers]
     x = np.concatenate([np.full(len(p), i + 1) for i, p in enumerate(psis)])
     y = np.concatenate(psis)
     t = stats.kendalltau(x, y)
-    json.dump({"psi": [p.tolist() for p in psis], "tau": float(t.statistic), "p": float(t.pvalue)}, sys.stdout)
-
-
-if __name__ == "__main__":
-    main()
+    return {"psi": [p.tolist() for p in psis], "tau": float(t.statistic), "p": float(t.pvalue)}
