@@ -9,8 +9,8 @@ import * as vscode from 'vscode';
 import { chooseModelCommand, exportReportCommand, openReportCommand, showLayersCommand, type CommandEnv } from './commands';
 import type { ModelContext } from './config';
 import { createLogger } from './log';
-import { manageModelsCommand } from './modelCacheCommands';
-import { registerBuiltinModelSources } from './modelSourceProviders';
+import { manageModelsCommand } from './models/cacheCommands';
+import { registerBuiltinModelSources } from './models/fetch';
 import { EDITOR_VIEW_TYPE, PANEL_VIEW_TYPE, ReportEditorProvider, ReportPanelSerializer, type PanelEnv } from './reportPanel';
 import { RunManager } from './runs';
 

@@ -10,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type { AnalyzeRequest } from '../core/analyzeTypes';
 import type { Preprocessing, UnitMode } from '../core/types';
-import { checkModelRef, DEFAULT_MAX_DOWNLOAD_MB } from './modelRefs';
+import { checkModelRef, DEFAULT_MAX_DOWNLOAD_MB } from './models/refs';
 
 export const SECTION = 'sparsityLens';
 

@@ -11,7 +11,7 @@ import type { AnalyzeHooks, AnalyzeRequest, AnalyzeResult, ProgressEvent } from 
 import { formatBytes } from '../core/models/download';
 import type { ResolvedModel, ResolveModelOptions } from '../core/models/resolve';
 import type { SparsityReport } from '../core/report/schema';
-import { describeModelRef, formatDownloadProgress } from './modelRefs';
+import { describeModelRef, formatDownloadProgress } from './models/refs';
 import { isHostToWorker, serializeError, type HostToWorker, type ModelLayersInfo, type ModelResolveSpec, type WorkerToHost } from './workerProtocol';
 
 export interface CoreApi {

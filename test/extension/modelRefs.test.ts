@@ -32,7 +32,7 @@ import {
   refForCacheEntry,
   resolvePythonPath,
   validateDownloadUrl,
-} from '../../src/extension/modelRefs';
+} from '../../src/extension/models/refs';
 import { buildAnalyzeRequest, validateSettings, type ExtensionSettings } from '../../src/extension/settings';
 import { startAnalyze, WorkerCancelledError, WorkerError, type WorkerSpawnOptions } from '../../src/extension/workerClient';
 import { modelProgressEvent } from '../../src/extension/workerMain';

@@ -10,7 +10,7 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { checkModelRef, describeModelRef, pickedFromRecent } from './modelRefs';
+import { checkModelRef, describeModelRef, pickedFromRecent } from './refs';
 
 export interface PickedModel {
   /**

@@ -7,11 +7,11 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { formatBytes, ModelCache, type CacheEntry, type VerifyResult } from '../core/models';
-import { CancelledError, UserError } from '../core/types';
-import type { CommandEnv } from './commands';
-import { cacheDirOf, readSetting, saveModelSetting } from './config';
-import { cacheEntryDescription, refForCacheEntry } from './modelRefs';
+import { formatBytes, ModelCache, type CacheEntry, type VerifyResult } from '../../core/models';
+import { CancelledError, UserError } from '../../core/types';
+import type { CommandEnv } from '../commands';
+import { cacheDirOf, readSetting, saveModelSetting } from '../config';
+import { cacheEntryDescription, refForCacheEntry } from './refs';
 
 type Action = 'menu' | 'verify' | 'delete' | 'use' | 'copy' | 'reveal' | 'verifyAll' | 'openFolder';
 

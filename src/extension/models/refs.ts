@@ -22,8 +22,8 @@ import {
   type DownloadProgress,
   type ModelRef,
   type TorchvisionArch,
-} from '../core/models';
-import { UserError } from '../core/types';
+} from '../../core/models';
+import { UserError } from '../../core/types';
 
 /** Sub-folder of the extension's globalStorage that holds the model cache. */
 export const MODEL_CACHE_FOLDER = 'models';

@@ -32,8 +32,8 @@ import {
   type ProbeResult,
   type ResolvedModel,
   type TorchWeights,
-} from '../core/models';
-import { CancelledError, UserError } from '../core/types';
+} from '../../core/models';
+import { CancelledError, UserError } from '../../core/types';
 import {
   cacheEntryDescription,
   catalogEntryDescription,
@@ -43,8 +43,8 @@ import {
   orderedTorchvisionArchs,
   refForCacheEntry,
   validateDownloadUrl,
-} from './modelRefs';
-import { registerModelSource, type ModelSource, type ModelSourceContext, type PickedModel } from './modelSources';
+} from './refs';
+import { registerModelSource, type ModelSource, type ModelSourceContext, type PickedModel } from './sources';
 
 const SECTION = 'sparsityLens';
 
