@@ -196,6 +196,92 @@ function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return s;
 }
 
+function sumRows(v: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i];
+  return s;
+}
+
+/** Sum of squares of v[0..end): the penalised (weight, not intercept) part of theta. */
+function sumSq(v: Float64Array, end: number): number {
+  let s = 0;
+  for (let i = 0; i < end; i++) s += v[i] * v[i];
+  return s;
+}
+
+/**
+ * The L-BFGS memory: the last `size` curvature pairs (s = step, y = gradient change) and
+ * rho = 1 / (s . y). Float32 pairs halve the memory of a large decoder (D x K parameters).
+ */
+interface LbfgsMemory {
+  size: number;
+  S: Float32Array[];
+  Y: Float32Array[];
+  rho: number[];
+}
+
+/**
+ * Two-loop recursion (Nocedal & Wright, Alg. 7.4): dir = -H g with H from the memory.
+ * Returns g . dir. When that is not negative (numerical trouble), the memory is dropped and the
+ * direction restarts from steepest descent, so the line search always gets a descent direction.
+ */
+function searchDirection(memory: LbfgsMemory, g: Float64Array, dir: Float64Array, alpha: Float64Array): number {
+  const { S, Y, rho } = memory;
+  const P = g.length;
+  for (let i = 0; i < P; i++) dir[i] = -g[i];
+  const h = S.length;
+  for (let k = h - 1; k >= 0; k--) {
+    alpha[k] = rho[k] * dot(S[k], dir);
+    const yk = Y[k];
+    const a = alpha[k];
+    for (let i = 0; i < P; i++) dir[i] -= a * yk[i];
+  }
+  if (h > 0) {
+    const gamma = dot(S[h - 1], Y[h - 1]) / dot(Y[h - 1], Y[h - 1]);
+    for (let i = 0; i < P; i++) dir[i] *= gamma;
+  }
+  for (let k = 0; k < h; k++) {
+    const b = rho[k] * dot(Y[k], dir);
+    const sk = S[k];
+    const c = alpha[k] - b;
+    for (let i = 0; i < P; i++) dir[i] += c * sk[i];
+  }
+  let gd = dot(g, dir);
+  if (!(gd < 0)) {
+    S.length = 0;
+    Y.length = 0;
+    rho.length = 0;
+    for (let i = 0; i < P; i++) dir[i] = -g[i];
+    gd = dot(g, dir);
+  }
+  return gd;
+}
+
+/**
+ * Stores the curvature pair of a step of length a along dir (gradient gOld -> g). A pair with
+ * s . y not clearly positive is skipped: it keeps H positive definite.
+ */
+function rememberCurvature(memory: LbfgsMemory, a: number, dir: Float64Array, g: Float64Array, gOld: Float64Array): void {
+  const P = g.length;
+  const s = new Float32Array(P);
+  const yv = new Float32Array(P);
+  for (let i = 0; i < P; i++) {
+    s[i] = a * dir[i];
+    yv[i] = g[i] - gOld[i];
+  }
+  const sy = dot(s, yv);
+  if (sy > 1e-10 * Math.sqrt(dot(yv, yv) * dot(s, s))) {
+    if (memory.S.length === memory.size) {
+      memory.S.shift();
+      memory.Y.shift();
+      memory.rho.shift();
+    }
+    memory.S.push(s);
+    memory.Y.push(yv);
+    memory.rho.push(1 / sy);
+  }
+}
+
 async function fitFold(
   tf: Tf,
   Xtrain: Float32Array,
@@ -219,17 +305,6 @@ async function fitFold(
   let Z: Tensor2D = tf.zeros([n, K]);
   let Zd: Tensor2D | null = null;
   let matMuls = 0;
-
-  const sumRows = (v: ArrayLike<number>): number => {
-    let s = 0;
-    for (let i = 0; i < v.length; i++) s += v[i];
-    return s;
-  };
-  const sumSq = (v: Float64Array, end: number): number => {
-    let s = 0;
-    for (let i = 0; i < end; i++) s += v[i] * v[i];
-    return s;
-  };
 
   /** Gradient at logits Z and weights theta into grad; returns the objective. */
   const gradientAt = async (theta: Float64Array, grad: Float64Array): Promise<number> => {
@@ -262,16 +337,13 @@ async function fitFold(
   };
 
   try {
-    const m = 10;
-    const S: Float32Array[] = [];
-    const Yh: Float32Array[] = [];
-    const rho: number[] = [];
+    const memory: LbfgsMemory = { size: 10, S: [], Y: [], rho: [] };
     let x = new Float64Array(P);
     let g = new Float64Array(P);
     let f = await gradientAt(x, g);
     opts.progress(0, f);
     const dir = new Float64Array(P);
-    const alpha = new Float64Array(m);
+    const alpha = new Float64Array(memory.size);
     const gOld = new Float64Array(P);
     let iterations = 0;
     let converged = false;
@@ -283,34 +355,8 @@ async function fitFold(
     if (gInf(g) <= opts.gradientTolerance) converged = true;
 
     while (!converged && iterations < opts.maxIterations) {
-      // Two-loop recursion: dir = -H g.
-      for (let i = 0; i < P; i++) dir[i] = -g[i];
-      const h = S.length;
-      for (let k = h - 1; k >= 0; k--) {
-        alpha[k] = rho[k] * dot(S[k], dir);
-        const yk = Yh[k];
-        const a = alpha[k];
-        for (let i = 0; i < P; i++) dir[i] -= a * yk[i];
-      }
-      if (h > 0) {
-        const gamma = dot(S[h - 1], Yh[h - 1]) / dot(Yh[h - 1], Yh[h - 1]);
-        for (let i = 0; i < P; i++) dir[i] *= gamma;
-      }
-      for (let k = 0; k < h; k++) {
-        const b = rho[k] * dot(Yh[k], dir);
-        const sk = S[k];
-        const c = alpha[k] - b;
-        for (let i = 0; i < P; i++) dir[i] += c * sk[i];
-      }
-      let gd = dot(g, dir);
-      if (!(gd < 0)) {
-        // Not a descent direction (numerical trouble): restart from steepest descent.
-        S.length = 0;
-        Yh.length = 0;
-        rho.length = 0;
-        for (let i = 0; i < P; i++) dir[i] = -g[i];
-        gd = dot(g, dir);
-      }
+      const h = memory.S.length;
+      const gd = searchDirection(memory, g, dir, alpha);
       checkCancel(opts.signal);
       // Forward product along the direction.
       Zd?.dispose();
@@ -335,24 +381,7 @@ async function fitFold(
       Z = Znew;
       gOld.set(g);
       const fNew = await gradientAt(x, g);
-      // Curvature pair (skipped when not positive: keeps H positive definite).
-      const s = new Float32Array(P);
-      const yv = new Float32Array(P);
-      for (let i = 0; i < P; i++) {
-        s[i] = step.a * dir[i];
-        yv[i] = g[i] - gOld[i];
-      }
-      const sy = dot(s, yv);
-      if (sy > 1e-10 * Math.sqrt(dot(yv, yv) * dot(s, s))) {
-        if (S.length === m) {
-          S.shift();
-          Yh.shift();
-          rho.shift();
-        }
-        S.push(s);
-        Yh.push(yv);
-        rho.push(1 / sy);
-      }
+      rememberCurvature(memory, step.a, dir, g, gOld);
       const rel = (f - fNew) / Math.max(Math.abs(f), Math.abs(fNew), 1);
       f = fNew;
       opts.progress(iterations, f);
