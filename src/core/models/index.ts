@@ -5,4 +5,5 @@ export * from './download';
 export * from './onnxInspect';
 export * from './preprocessing';
 export * from './torchExport';
+export * from './ref';
 export * from './resolve';

@@ -1,13 +1,8 @@
 /**
- * One entry point for "which model?": the CLI's `--model` value and the extension's picker
- * both become a model reference, resolved here to a model file on disk.
- *
- *   ./alexnet.onnx, /x/model.json, /x/tfjs-folder   a local file (used in place)
- *   torchvision:alexnet                            export with pretrained weights (cached)
- *   torchvision:alexnet:random                     export with random weights (cached)
- *   catalog:resnet50-v1                            download from the catalog (cached, sha256-checked)
- *   https://host/path/model.onnx                   download by URL (cached)
- *   cache:<id>                                     an entry already in the cache
+ * One entry point for "which model?": the CLI's `--model` value and the extension's model
+ * reference (parsed once into a ModelRef, ref.ts) are resolved here to a model file on disk:
+ * a local file is used in place; torchvision:, catalog: and URL references are exported or
+ * downloaded into the cache unless an intact copy is there; cache:<id> opens an entry.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -15,41 +10,8 @@ import { UserError } from '../types';
 import { ModelCache, type CacheEntry } from './cache';
 import { catalogCacheId, fetchCatalogModel, findCatalogEntry } from './catalog';
 import { defaultUrlId, downloadModel, type DownloadProgress } from './download';
-import { exportTorchvision, torchvisionCacheId, type TorchWeights } from './torchExport';
-
-export type ModelRef =
-  | { kind: 'file'; path: string }
-  | { kind: 'torchvision'; arch: string; weights: TorchWeights }
-  | { kind: 'catalog'; id: string }
-  | { kind: 'url'; url: string }
-  | { kind: 'cache'; id: string };
-
-export function parseModelRef(ref: string): ModelRef {
-  const r = ref.trim();
-  if (!r) throw new UserError('No model given. Use a .onnx file, a TF.js model.json, torchvision:<arch>, catalog:<id> or an https:// URL.', 'E_MODEL');
-  const m = /^([a-z]+):(.*)$/i.exec(r);
-  if (m && !/^[a-z]:[\\/]/i.test(r)) {
-    const scheme = m[1].toLowerCase();
-    const rest = m[2];
-    if (scheme === 'http' || scheme === 'https') return { kind: 'url', url: r };
-    if (scheme === 'torchvision') {
-      const [arch, w] = rest.split(':');
-      if (!arch) throw new UserError(`"${ref}": name an architecture, e.g. torchvision:alexnet.`, 'E_MODEL');
-      if (w !== undefined && !['random', 'none', 'pretrained', 'default'].includes(w.toLowerCase())) {
-        throw new UserError(`"${ref}": the part after the architecture must be "random" (or nothing for pretrained weights).`, 'E_MODEL');
-      }
-      const weights: TorchWeights = w && ['random', 'none'].includes(w.toLowerCase()) ? 'none' : 'DEFAULT';
-      return { kind: 'torchvision', arch: arch.toLowerCase(), weights };
-    }
-    if (scheme === 'catalog') return { kind: 'catalog', id: rest.toLowerCase() };
-    if (scheme === 'cache') return { kind: 'cache', id: rest };
-    if (scheme !== 'file') {
-      throw new UserError(`"${ref}": unknown model source "${scheme}:". Use a file path, torchvision:<arch>, catalog:<id>, cache:<id> or an https:// URL.`, 'E_MODEL');
-    }
-    return { kind: 'file', path: rest.replace(/^\/\/(?=\/)/, '') };
-  }
-  return { kind: 'file', path: r };
-}
+import { parseModelRef, type ModelRef } from './ref';
+import { exportTorchvision, torchvisionCacheId } from './torchExport';
 
 export interface ResolveModelOptions {
   cacheDir: string;
@@ -105,9 +67,12 @@ async function reuse(cache: ModelCache, id: string, origin: string): Promise<Cac
   return v.ok ? e : null;
 }
 
-/** Resolves a model reference to a file, fetching into the cache when needed. */
-export async function resolveModel(ref: string, opts: ResolveModelOptions): Promise<ResolvedModel> {
-  const r = parseModelRef(ref);
+/**
+ * Resolves a model reference to a file, fetching into the cache when needed. Text (the CLI's
+ * `--model`) is parsed here; the extension passes the ModelRef its setting was parsed into.
+ */
+export async function resolveModel(ref: string | ModelRef, opts: ResolveModelOptions): Promise<ResolvedModel> {
+  const r = typeof ref === 'string' ? parseModelRef(ref) : ref;
   const cache = new ModelCache(opts.cacheDir);
   switch (r.kind) {
     case 'file':

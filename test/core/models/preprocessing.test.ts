@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { catalog, findCatalogEntry, loadCatalog, parseCatalog } from '../../../src/core/models/catalog';
 import { findSidecar, resolvePreprocessing, sidecarCandidates, validatePartialPreprocessing } from '../../../src/core/models/preprocessing';
-import { parseModelRef, resolveLocalModelPath } from '../../../src/core/models/resolve';
+import { parseModelRef } from '../../../src/core/models/ref';
+import { resolveLocalModelPath } from '../../../src/core/models/resolve';
 import { torchvisionPreprocessing } from '../../../src/core/models/torchExport';
 import { LIU2020_PREPROCESSING, UserError, type Preprocessing } from '../../../src/core/types';
 
