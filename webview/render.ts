@@ -7,10 +7,9 @@
 import embed, { type Result } from 'vega-embed';
 import { expressionInterpreter } from 'vega-interpreter';
 import type { ProgressEvent } from '../src/core/analyzeTypes';
+import { formatProgress, progressPercent } from '../src/core/report/format';
 import type { SparsityReport } from '../src/core/report/schema';
 import {
-  formatProgress,
-  progressPercent,
   type ChartExportFormat,
   type ChartId,
   type ReportExportFormat,
@@ -38,7 +37,7 @@ import {
   regressionTable,
   sortRows,
   type StatsTable,
-} from './tables';
+} from '../src/core/report/tables';
 import { readTheme, vegaConfig, type ChartTheme } from './theme';
 import * as ui from './toolkit';
 

@@ -8,7 +8,9 @@
  *   (SVG group class `trainedMedian_marks`), one `path[role=graphics-symbol]` per layer, each
  *   with aria-label `trained median PSI, layer <name>: <value>`.
  */
-import type { PassResult, SparsityReport } from '../src/core/report/schema';
+import { fmt, fmtP, stars } from '../src/core/report/format';
+import type { SparsityReport } from '../src/core/report/schema';
+import { trainedPass } from '../src/core/report/tables';
 import { isHighContrast, type ChartTheme } from './theme';
 
 export type VlSpec = Record<string, unknown>;
@@ -26,31 +28,6 @@ export function trainedMedianLabel(layer: string, median: number): string {
   return `trained median PSI, layer ${layer}: ${fmt(median, 3)}`;
 }
 
-export function fmt(x: number | null | undefined, digits = 3): string {
-  if (x === null || x === undefined || !Number.isFinite(x)) return '–';
-  return x.toFixed(digits);
-}
-
-/** p-values: `< 1e-300` for underflow, scientific below 0.001. */
-export function fmtP(p: number | null | undefined): string {
-  if (p === null || p === undefined || !Number.isFinite(p)) return '–';
-  if (p <= 0) return '< 1e-300';
-  if (p < 0.001) {
-    const [m, e] = p.toExponential(1).split('e');
-    return `${m}e${e}`;
-  }
-  return p.toFixed(3);
-}
-
-/** Significance stars of a p-value. */
-export function stars(p: number): string {
-  if (!Number.isFinite(p)) return '';
-  if (p < 0.001) return '***';
-  if (p < 0.01) return '**';
-  if (p < 0.05) return '*';
-  return '';
-}
-
 function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
   const pos = (sorted.length - 1) * q;
@@ -61,10 +38,6 @@ function quantile(sorted: number[], q: number): number {
 
 export function median(xs: number[]): number {
   return quantile([...xs].filter(Number.isFinite).sort((a, b) => a - b), 0.5);
-}
-
-export function trainedPass(report: SparsityReport): PassResult | undefined {
-  return report.passes.find((p) => p.kind === 'trained') ?? report.passes[0];
 }
 
 // ------------------------------------------------------------------ data

@@ -4,10 +4,12 @@
  * <script type="application/json" id="sparsity-report"> and renders it with the same UI as the
  * VS Code panel; exports become downloads. No network access, no eval.
  */
+import { CSV_TABLES } from '../src/core/report/csv';
+import { reportStem } from '../src/core/report/format';
+import { parseReportJson } from '../src/core/report/parse';
 import type { SparsityReport } from '../src/core/report/schema';
 import type { ChartExportFormat, ChartId, ReportExportFormat } from '../src/shared/protocol';
 import { ReportApp } from './render';
-import { categoryCsv } from './tables';
 import { registerToolkit } from './toolkit';
 
 function download(name: string, data: Blob | string): void {
@@ -30,18 +32,20 @@ function start(): void {
   }
   let report: SparsityReport;
   try {
-    report = JSON.parse(dataEl.textContent) as SparsityReport;
+    // The same reader as the extension: checks the schema version and upgrades older reports.
+    report = parseReportJson(dataEl.textContent, 'The report embedded in this page');
   } catch (e) {
-    root.textContent = `The report data is not valid JSON: ${(e as Error).message}`;
+    root.textContent = (e as Error).message;
     return;
   }
   registerToolkit();
-  const stem = 'sparsity-report';
+  const stem = reportStem(report.dataset.path);
   const app = new ReportApp(root, {
     reportFormats: ['json', 'csv'],
     exportReport(format: ReportExportFormat, r: SparsityReport) {
       if (format === 'json') download(`${stem}.sparsity.json`, new Blob([JSON.stringify(r, null, 1)], { type: 'application/json' }));
-      else if (format === 'csv') download(`${stem}-categories.csv`, new Blob([categoryCsv(r)], { type: 'text/csv' }));
+      // The same table as psi.csv in the run folder and the panel's "PSI per category" CSV export.
+      else if (format === 'csv') download(`${stem}-psi.csv`, new Blob([CSV_TABLES.psi.build(r)], { type: 'text/csv' }));
     },
     exportChart(chart: ChartId, format: ChartExportFormat, data: string) {
       if (format === 'svg') download(`${chart}.svg`, new Blob([data], { type: 'image/svg+xml' }));

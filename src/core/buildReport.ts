@@ -15,6 +15,7 @@ import type {
   TrendStat,
 } from './report/schema';
 import { REPORT_SCHEMA, REPORT_SCHEMA_VERSION } from './report/schema';
+import { CSV_TABLES } from './report/csv';
 import { safeName, type RunState } from './runState';
 import { kendallTauB, pearson, regressionResult, spearman, spread } from './stats';
 import { TOOL_NAME, TOOL_VERSION } from './version';
@@ -266,8 +267,8 @@ export async function buildReport(state: RunState, options: BuildOptions): Promi
       statsSeconds: (performance.now() - t0) / 1000,
     },
     files: {
-      summaryCsv: 'summary.csv',
-      psiCsv: 'psi.csv',
+      summaryCsv: CSV_TABLES.summary.file,
+      psiCsv: CSV_TABLES.psi.file,
       responses: Object.fromEntries(passes[0].layers.map((l) => [l.name, l.responsesFile!])),
     },
   };

@@ -7,7 +7,8 @@ import { describeModelRef } from './models/refs';
 import { fetchModelRef } from './models/fetch';
 import { exportReportInteractive } from './exporting';
 import type { Logger } from './log';
-import { EDITOR_VIEW_TYPE, readReportFile, ReportView } from './reportPanel';
+import { EDITOR_VIEW_TYPE, ReportView } from './reportPanel';
+import { readReport } from '../core/report/reader';
 import { resolveOutputRoot } from './settings';
 import { startListLayers, WorkerError } from './workerClient';
 import type { ModelLayersInfo } from './workerProtocol';
@@ -133,7 +134,7 @@ export async function showLayersCommand(env: CommandEnv): Promise<void> {
 }
 
 export async function exportReportCommand(env: CommandEnv, arg?: vscode.Uri): Promise<void> {
-  let report = undefined as ReturnType<typeof readReportFile> | undefined;
+  let report = undefined as ReturnType<typeof readReport> | undefined;
   let reportPath: string | undefined;
   if (arg instanceof vscode.Uri && arg.fsPath.endsWith('.json')) {
     reportPath = arg.fsPath;
@@ -157,7 +158,7 @@ export async function exportReportCommand(env: CommandEnv, arg?: vscode.Uri): Pr
   }
   if (!report) {
     try {
-      report = readReportFile(reportPath!);
+      report = readReport(reportPath!);
     } catch (e) {
       void vscode.window.showErrorMessage(`Sparsity Lens: ${(e as Error).message}`);
       return;

@@ -6,9 +6,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { CSV_TABLES, csvFor, csvTables, type CsvTable } from '../core/report/csv';
+import { reportStem } from '../core/report/format';
 import { renderStandaloneHtml } from '../core/report/html';
 import type { SparsityReport } from '../core/report/schema';
-import { controlsCsv, psiCsv, summaryCsv } from '../core/report/writer';
 import type { ChartExportFormat, ChartId, ReportExportFormat } from '../shared/protocol';
 import type { Logger } from './log';
 
@@ -27,19 +28,6 @@ async function saveDialog(defaultName: string, reportPath: string | undefined, f
   });
 }
 
-export function reportStem(report: SparsityReport): string {
-  const base = path.basename(report.dataset.path || 'report').replace(/[^\w.-]+/g, '_') || 'report';
-  return `sparsity-${base}`;
-}
-
-export type CsvTable = 'psi' | 'summary' | 'controls';
-
-export function csvFor(report: SparsityReport, table: CsvTable): string {
-  if (table === 'summary') return summaryCsv(report);
-  if (table === 'controls') return controlsCsv(report);
-  return psiCsv(report);
-}
-
 /** Asks where (and for CSV which table), writes the file; returns its path or undefined. */
 export async function exportReportInteractive(
   report: SparsityReport,
@@ -48,7 +36,7 @@ export async function exportReportInteractive(
   extensionUri: vscode.Uri,
   log: Logger,
 ): Promise<string | undefined> {
-  const stem = reportStem(report);
+  const stem = reportStem(report.dataset.path);
   let content: string;
   let uri: vscode.Uri | undefined;
   if (format === 'json') {
@@ -56,11 +44,11 @@ export async function exportReportInteractive(
     if (!uri) return undefined;
     content = JSON.stringify(report, null, 1) + '\n';
   } else if (format === 'csv') {
-    const items: (vscode.QuickPickItem & { table: CsvTable })[] = [
-      { label: 'PSI per category', description: 'categories × layers of the trained model, with images and accuracy', table: 'psi' },
-      { label: 'Per-layer summary', description: 'median, quartiles, min/max per layer and pass; PSI–accuracy r', table: 'summary' },
-    ];
-    if (report.passes.length > 1) items.push({ label: 'Controls (long format)', description: 'pass, category, layer, PSI', table: 'controls' });
+    const items: (vscode.QuickPickItem & { table: CsvTable })[] = csvTables(report).map((table) => ({
+      label: CSV_TABLES[table].label,
+      description: CSV_TABLES[table].description,
+      table,
+    }));
     const pick = await vscode.window.showQuickPick(items, { title: 'Export CSV: which table?' });
     if (!pick) return undefined;
     uri = await saveDialog(`${stem}-${pick.table}.csv`, reportPath, { CSV: ['csv'] }, `Export ${pick.label} as CSV`);

@@ -8,7 +8,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ProgressEvent } from '../core/analyzeTypes';
-import { REPORT_SCHEMA, REPORT_SCHEMA_VERSION, type SparsityReport } from '../core/report/schema';
+import { readReport } from '../core/report/reader';
+import type { SparsityReport } from '../core/report/schema';
 import {
   sanitizePersistedState,
   validateWebviewMessage,
@@ -29,33 +30,6 @@ export interface PanelEnv {
   log: Logger;
   /** Cancels a run of this window by id (from the panel's Cancel button). */
   cancelRun(runId: string): void;
-}
-
-/** Reads and checks a saved report file. Throws an Error with a user-facing message. */
-export function readReportFile(file: string): SparsityReport {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new Error(`Cannot read ${file}: ${(e as Error).message}`);
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${path.basename(file)} is not valid JSON: ${(e as Error).message}`);
-  }
-  const r = data as Partial<SparsityReport>;
-  if (!r || typeof r !== 'object' || r.schema !== REPORT_SCHEMA) {
-    throw new Error(`${path.basename(file)} is not a Sparsity Lens report (its "schema" is not "${REPORT_SCHEMA}").`);
-  }
-  if (typeof r.schemaVersion !== 'number' || r.schemaVersion > REPORT_SCHEMA_VERSION) {
-    throw new Error(`${path.basename(file)} has report schema version ${String(r.schemaVersion)}, newer than this extension reads (${REPORT_SCHEMA_VERSION}). Update Sparsity Lens.`);
-  }
-  if (!Array.isArray(r.passes) || !Array.isArray(r.categories) || !r.dataset || !r.model) {
-    throw new Error(`${path.basename(file)} is incomplete: it lacks passes, categories, dataset or model.`);
-  }
-  return r as SparsityReport;
 }
 
 /** One webview showing a report (live or from a file). */
@@ -231,7 +205,7 @@ export class ReportPanelSerializer implements vscode.WebviewPanelSerializer {
     const file = state.source?.reportPath;
     if (file && fs.existsSync(file)) {
       try {
-        const report = readReportFile(file);
+        const report = readReport(file);
         panel.title = panelTitle(report.dataset.path, false);
         view.setReport(report, { kind: 'file', reportPath: file });
         return;
@@ -261,7 +235,7 @@ export class ReportEditorProvider implements vscode.CustomReadonlyEditorProvider
     const view = new ReportView(panel, this.env);
     const load = (): void => {
       try {
-        const report = readReportFile(document.uri.fsPath);
+        const report = readReport(document.uri.fsPath);
         view.setReport(report, { kind: 'file', reportPath: document.uri.fsPath });
       } catch (e) {
         view.setEmpty((e as Error).message);

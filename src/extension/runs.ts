@@ -11,12 +11,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { AnalyzeResult, ProgressEvent } from '../core/analyzeTypes';
-import { formatProgress, progressPercent } from '../shared/protocol';
+import { engineText, formatProgress, progressPercent } from '../core/report/format';
 import { getValidSettings, modelResolveSpec, openSetting, resolveModel, type ModelContext } from './config';
-import { isModelErrorCode, showModelError } from './modelSourceProviders';
+import { isModelErrorCode, showModelError } from './models/fetch';
 import type { Logger } from './log';
 import { createLivePanel, panelTitle, type PanelEnv, type ReportView } from './reportPanel';
-import { engineText } from '../../webview/tables';
 import { buildAnalyzeRequest, describeSettings, resolveOutputRoot } from './settings';
 import { startAnalyze, WorkerCancelledError, WorkerError, type WorkerJob } from './workerClient';
 

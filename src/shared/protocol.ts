@@ -7,6 +7,9 @@
  * `validateWebviewMessage` before acting on it; anything else is dropped and logged.
  * Webview → host payloads are small and typed; exported chart images carry their data
  * (an SVG document or a PNG data URL) and are size-checked.
+ *
+ * Messages and their validation only: display text (progress lines, ETA) is in
+ * src/core/report/format.ts.
  */
 import type { ProgressEvent } from '../core/analyzeTypes';
 import type { SparsityReport } from '../core/report/schema';
@@ -210,44 +213,4 @@ export function sanitizePersistedState(raw: unknown): WebviewPersistedState {
     out.sort = { column: sort.column, descending: sort.descending };
   }
   return out;
-}
-
-// ---------------------------------------------------------------- shared display helpers
-
-/** `1 h 02 min`, `3 min 05 s`, `42 s`. */
-export function formatEta(seconds: number | null): string {
-  if (seconds === null || !Number.isFinite(seconds) || seconds < 0) return '…';
-  const s = Math.round(seconds);
-  if (s < 60) return `${s} s`;
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const r = s % 60;
-  return h > 0 ? `${h} h ${String(m).padStart(2, '0')} min` : `${m} min ${String(r).padStart(2, '0')} s`;
-}
-
-const PHASE_TEXT: Record<ProgressEvent['phase'], string> = {
-  scan: 'Scanning images',
-  load: 'Loading model',
-  run: 'Running',
-  accuracy: 'Computing accuracy',
-  stats: 'Computing statistics',
-  write: 'Writing report',
-};
-
-/** Percentage 0..100 of a progress event (0 when the total is unknown). */
-export function progressPercent(e: ProgressEvent): number {
-  if (!(e.total > 0)) return 0;
-  return Math.max(0, Math.min(100, (100 * e.done) / e.total));
-}
-
-/** One line for a progress notification or the panel: `trained · 42% · 35.2 img/s · ETA 1 min 05 s`. */
-export function formatProgress(e: ProgressEvent): string {
-  const parts: string[] = [];
-  if (e.phase === 'run') parts.push(e.passLabel ? `${e.passLabel}` : PHASE_TEXT.run);
-  else parts.push(e.passLabel ? `${PHASE_TEXT[e.phase]} (${e.passLabel})` : PHASE_TEXT[e.phase]);
-  if (e.total > 0) parts.push(`${Math.floor(progressPercent(e))}%`);
-  if (e.phase === 'run' && e.imagesPerSecond > 0) parts.push(`${e.imagesPerSecond.toFixed(e.imagesPerSecond < 10 ? 1 : 0)} img/s`);
-  if (e.phase === 'run' || e.etaSeconds !== null) parts.push(`ETA ${formatEta(e.etaSeconds)}`);
-  if (e.message) parts.push(e.message);
-  return parts.join(' · ');
 }

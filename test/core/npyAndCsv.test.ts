@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { decodeNpy, encodeNpy } from '../../src/core/npy';
-import { toCsv } from '../../src/core/report/writer';
+import { toCsv } from '../../src/core/report/csv';
 import { createUniqueDir, writeFileAtomic } from '../../src/core/fsAtomic';
 import { tempDir } from '../helpers/tempDir';
 

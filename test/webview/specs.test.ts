@@ -1,5 +1,5 @@
 /**
- * Chart spec builders and table helpers of the report UI (webview/specs.ts, webview/tables.ts),
+ * Chart spec builders and table helpers of the report UI (webview/specs.ts, src/core/report/tables.ts),
  * on the hand-built report test/fixtures/report/sample.sparsity.json. Specs are compiled with
  * vega-lite and rendered headless by vega in CSP-safe mode (AST + vega-interpreter, as in the
  * webview) to SVG, whose marks are counted.
@@ -13,7 +13,6 @@ import {
   accuracyScatterData,
   accuracyScatterSpec,
   defaultScatterLayer,
-  fmtP,
   jitter,
   psiAccuracyRData,
   psiAccuracyRSpec,
@@ -21,11 +20,11 @@ import {
   psiByLayerSpec,
   psiDistributionData,
   psiDistributionSpec,
-  stars,
   trainedMedianLabel,
   type VlSpec,
 } from '../../webview/specs';
-import { categoryColumns, categoryCsv, categoryRows, correlationTable, depthTrendTable, formatDuration, headerInfo, regressionTable, sortRows } from '../../webview/tables';
+import { fmtP, formatDuration, stars } from '../../src/core/report/format';
+import { categoryColumns, categoryCsv, categoryRows, correlationTable, depthTrendTable, headerInfo, regressionTable, sortRows } from '../../src/core/report/tables';
 import { DARK_THEME, LIGHT_THEME, themeKindOf, vegaConfig, type ChartTheme } from '../../webview/theme';
 
 const report: SparsityReport = JSON.parse(fs.readFileSync(path.join(__dirname, '../fixtures/report/sample.sparsity.json'), 'utf8'));
@@ -292,7 +291,7 @@ describe('header and tables', () => {
 
 describe('header helpers', () => {
   it('names TF.js models by folder and does not repeat the runtime', async () => {
-    const { modelName, engineText } = await import('../../webview/tables');
+    const { modelName, engineText } = await import('../../src/core/report/format');
     assert.equal(modelName('/m/tiny/model.json'), 'tiny/model.json');
     assert.equal(modelName('C:\\m\\alexnet.onnx'), 'alexnet.onnx');
     assert.equal(engineText({ runtime: 'tfjs', backend: 'tfjs 4.22.0 (wasm)' }), 'tfjs 4.22.0 (wasm)');

@@ -6,6 +6,8 @@
 import type { LayerKind, ModelFormat, Preprocessing, UnitMode } from '../types';
 
 export const REPORT_SCHEMA = 'sparsity-lens/report';
+/** Name of the report in a run folder; its presence means the run is complete. */
+export const REPORT_FILE = 'report.sparsity.json';
 export const REPORT_SCHEMA_VERSION = 1;
 
 /** Summary of a distribution of category PSIs (METHOD §5: median, with spread). */

@@ -1,8 +1,11 @@
 /**
- * Table and header data of the report panel, as pure functions of the report (no DOM).
+ * The report's tables as pure functions of the report (no DOM, no Node APIs): the panel's and
+ * the standalone page's header, statistics and per-category tables (webview/render.ts). Numbers
+ * are formatted by format.ts; CSV text comes from csv.ts.
  */
-import type { SparsityReport } from '../src/core/report/schema';
-import { fmt, fmtP, stars, trainedPass } from './specs';
+import { toCsv } from './csv';
+import { basename, engineText, fmt, fmtP, formatCount, formatDuration, formatPercent, modelName, stars } from './format';
+import type { PassResult, SparsityReport } from './schema';
 
 export interface HeaderInfo {
   model: string;
@@ -21,37 +24,9 @@ export interface HeaderInfo {
   complete: boolean;
 }
 
-export function basename(p: string): string {
-  const parts = p.split(/[\\/]+/).filter(Boolean);
-  return parts[parts.length - 1] ?? p;
-}
-
-/** `model.json` alone says little: TF.js models are named by their folder too. */
-export function modelName(p: string): string {
-  const parts = p.split(/[\\/]+/).filter(Boolean);
-  const b = parts[parts.length - 1] ?? p;
-  return /^model\.json$/i.test(b) && parts.length > 1 ? `${parts[parts.length - 2]}/${b}` : b;
-}
-
-/** Runtime and backend without repeating the runtime when the backend names it already. */
-export function engineText(e: { runtime: string; backend: string }): string {
-  if (!e.runtime) return e.backend;
-  if (!e.backend || e.backend === e.runtime) return e.runtime;
-  return e.backend.includes(e.runtime) ? e.backend : `${e.runtime} · ${e.backend}`;
-}
-
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '–';
-  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const r = s % 60;
-  return h > 0 ? `${h} h ${m} min` : `${m} min ${r} s`;
-}
-
-export function formatCount(n: number): string {
-  return Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–';
+/** The trained model's pass (passes[0] in every report this tool writes). */
+export function trainedPass(report: SparsityReport): PassResult | undefined {
+  return report.passes.find((p) => p.kind === 'trained') ?? report.passes[0];
 }
 
 export function headerInfo(report: SparsityReport): HeaderInfo {
@@ -126,13 +101,13 @@ export function accuracySummary(report: SparsityReport): string | null {
   // The decoder stops at an iteration cap on big runs: say so wherever its numbers are shown.
   const unconverged = d && d.converged.some((c) => !c) ? ` Decoder not converged in ${d.converged.filter((c) => !c).length} of ${d.folds} folds (iteration cap).` : '';
   if (a.method === 'decoder' && d) {
-    return `Accuracy: logistic-regression decoder on ${d.layer}, ${d.folds}-fold CV within categories (seed ${d.seed}); mean ${(d.overall * 100).toFixed(1)}%.${unconverged}`;
+    return `Accuracy: logistic-regression decoder on ${d.layer}, ${d.folds}-fold CV within categories (seed ${d.seed}); mean ${formatPercent(d.overall)}.${unconverged}`;
   }
   if (a.model) {
-    const dec = d ? ` Decoder (${d.layer}, ${d.folds}-fold): ${(d.overall * 100).toFixed(1)}%.${unconverged}` : '';
-    return `Accuracy: model top-1, mean ${(a.model.top1Overall * 100).toFixed(1)}% (top-5 ${(a.model.top5Overall * 100).toFixed(1)}%).${dec}`;
+    const dec = d ? ` Decoder (${d.layer}, ${d.folds}-fold): ${formatPercent(d.overall)}.${unconverged}` : '';
+    return `Accuracy: model top-1, mean ${formatPercent(a.model.top1Overall)} (top-5 ${formatPercent(a.model.top5Overall)}).${dec}`;
   }
-  return `Accuracy (${a.method}): mean ${(a.overall * 100).toFixed(1)}%.`;
+  return `Accuracy (${a.method}): mean ${formatPercent(a.overall)}.`;
 }
 
 // ---------------------------------------------------------------- per-category table
@@ -191,20 +166,13 @@ export function sortRows(rows: CategoryRow[], column: string, descending: boolea
 export function formatCell(col: CategoryColumn, v: string | number | null): string {
   if (v === null || v === undefined) return '–';
   if (typeof v === 'string') return v;
-  if (col.key === 'accuracy') return `${(v * 100).toFixed(1)}%`;
+  if (col.key === 'accuracy') return formatPercent(v);
   if (col.key === 'images') return formatCount(v);
   return fmt(v, 3);
 }
 
-function csvCell(v: unknown): string {
-  const s = v === undefined || v === null ? '' : typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/** The per-category table as CSV (raw numbers, header = column labels). */
+/** The per-category table as shown (raw numbers, header = column labels), as CSV. */
 export function categoryCsv(report: SparsityReport): string {
   const cols = categoryColumns(report);
-  const lines = [cols.map((c) => csvCell(c.label)).join(',')];
-  for (const r of categoryRows(report)) lines.push(cols.map((c) => csvCell(r[c.key])).join(','));
-  return lines.join('\n') + '\n';
+  return toCsv([cols.map((c) => c.label), ...categoryRows(report).map((r) => cols.map((c) => r[c.key]))]);
 }

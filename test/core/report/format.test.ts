@@ -1,0 +1,17 @@
+/** Display text of report values (src/core/report/format.ts), shared by CLI, panel and standalone page. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { formatEta, formatProgress, progressPercent } from '../../../src/core/report/format';
+
+describe('progress text', () => {
+  it('formats pass, percentage, speed and ETA', () => {
+    const e = { phase: 'run' as const, passLabel: 'permuted 3/10', done: 420, total: 1000, imagesPerSecond: 35.24, etaSeconds: 65 };
+    assert.equal(progressPercent(e), 42);
+    assert.equal(formatProgress(e), 'permuted 3/10 · 42% · 35 img/s · ETA 1 min 05 s');
+    assert.equal(formatProgress({ ...e, imagesPerSecond: 4.26, etaSeconds: null }), 'permuted 3/10 · 42% · 4.3 img/s · ETA …');
+    assert.equal(formatProgress({ phase: 'load', done: 0, total: 0, imagesPerSecond: 0, etaSeconds: null }), 'Loading model');
+    assert.equal(formatProgress({ phase: 'stats', done: 5, total: 10, imagesPerSecond: 0, etaSeconds: 3 }), 'Computing statistics · 50% · ETA 3 s');
+    assert.equal(formatEta(3725), '1 h 02 min');
+    assert.equal(progressPercent({ ...e, done: 2000 }), 100);
+  });
+});
