@@ -235,6 +235,7 @@ export async function buildReport(state: RunState, options: BuildOptions): Promi
       sha256: state.meta.modelSha256,
       format: state.meta.modelFormat,
       ...(state.meta.modelSource ? { source: state.meta.modelSource } : {}),
+      ...(state.meta.modelWeights ? { weights: state.meta.modelWeights } : {}),
       inputSize: state.meta.inputSize,
     },
     engine: { runtime: state.meta.runtime, backend: state.meta.backend },

@@ -11,7 +11,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { writeFileAtomic } from './fsAtomic';
-import type { AnalysisSettings, PassKind, SkippedFile } from './report/schema';
+import type { AnalysisSettings, ModelWeights, PassKind, SkippedFile } from './report/schema';
 import type { LayerKind, ModelFormat } from './types';
 import type { ClassLabel } from './labels';
 import { UserError } from './types';
@@ -51,6 +51,8 @@ export interface RunMeta {
   modelSha256: string;
   modelFormat: ModelFormat;
   modelSource?: string;
+  /** From the model's sidecar: pretrained (which) or random (seed). */
+  modelWeights?: ModelWeights;
   runtime: string;
   backend: string;
   inputSize: { width: number; height: number };

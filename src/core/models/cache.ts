@@ -19,6 +19,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { UserError, type Preprocessing } from '../types';
+import type { ModelWeights } from '../report/schema';
 import { sidecarJson, SIDECAR_SUFFIX, type ModelSidecar } from './preprocessing';
 import { writeFileAtomic } from '../fsAtomic';
 import { sha256OfFiles } from '../modelHash';
@@ -130,6 +131,8 @@ export interface CommitInput {
   details?: CacheEntry['details'];
   /** `source` written to the sidecar (default `<source>:<origin>`), e.g. `torchvision:alexnet (weights=…)`. */
   sourceLabel?: string;
+  /** Written to the sidecar, so every report of this model says which weights it has. */
+  weights?: ModelWeights;
 }
 
 export class ModelCache {
@@ -377,6 +380,7 @@ export class ModelCache {
       ...(input.label ? { label: input.label } : {}),
       sha256: entry.sha256,
       ...(input.preprocessing ? { preprocessing: input.preprocessing } : {}),
+      ...(input.weights ? { weights: input.weights } : {}),
       notes: 'Written by the Sparsity Lens model cache. Edit "preprocessing" to change how images are prepared for this model.',
     };
     const stem = path.basename(input.mainFile).replace(/\.[^.]+$/, '');

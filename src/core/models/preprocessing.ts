@@ -8,6 +8,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import type { ModelWeights } from '../report/schema';
 import { LIU2020_PREPROCESSING, UserError, type Preprocessing } from '../types';
 
 /** Presets known here; the core's settings may pass a full Preprocessing object instead. */
@@ -27,6 +28,8 @@ export interface ModelSidecar {
   label?: string;
   /** Names of the model's output classes, in output order. */
   labels?: string[];
+  /** Pretrained (which) or random (seed), written by the cache for exports; copied into reports. */
+  weights?: ModelWeights;
   /** Informational (written by the cache); not checked here. */
   sha256?: string;
   notes?: string;
@@ -55,6 +58,8 @@ export interface ResolvedPreprocessing {
   modelSource?: string;
   /** Output class names from the sidecar, if it has them. */
   labels?: string[];
+  /** The model's weights from the sidecar, if it says. */
+  weights?: ModelWeights;
   /** Non-fatal remarks (unknown sidecar keys). */
   warnings: string[];
 }
@@ -176,7 +181,7 @@ export function findSidecar(modelPath: string): string | undefined {
   return found[0];
 }
 
-const SIDECAR_KEYS = new Set(['$schema', 'preprocessing', 'source', 'label', 'labels', 'sha256', 'notes']);
+const SIDECAR_KEYS = new Set(['$schema', 'preprocessing', 'source', 'label', 'labels', 'weights', 'sha256', 'notes']);
 
 /** Reads and validates a sidecar file. */
 export function readSidecar(file: string): { sidecar: ModelSidecar; preprocessing: Partial<Preprocessing>; warnings: string[] } {
@@ -202,8 +207,18 @@ export function readSidecar(file: string): { sidecar: ModelSidecar; preprocessin
   if (obj.labels !== undefined && !(Array.isArray(obj.labels) && obj.labels.every((x) => typeof x === 'string'))) {
     throw new UserError(`Sidecar ${file}: "labels" must be a list of class names (strings), in the model's output order.`, 'E_PREPROCESSING');
   }
+  if (obj.weights !== undefined && !isModelWeights(obj.weights)) {
+    throw new UserError(`Sidecar ${file}: "weights" must be {"kind": "pretrained", "name": "IMAGENET1K_V1"} or {"kind": "random", "seed": 0}; fix or delete it.`, 'E_PREPROCESSING');
+  }
   const preprocessing = validatePartialPreprocessing(obj.preprocessing, `Sidecar ${file}`);
   return { sidecar: obj as ModelSidecar, preprocessing, warnings };
+}
+
+function isModelWeights(v: unknown): v is ModelWeights {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  if (o.kind === 'random') return Number.isSafeInteger(o.seed) && (o.seed as number) >= 0;
+  return o.kind === 'pretrained' && typeof o.name === 'string' && o.name !== '' && (o.enum === undefined || typeof o.enum === 'string');
 }
 
 /** Writes a sidecar (used by the cache; users may edit it afterwards). */
@@ -230,6 +245,7 @@ export function resolvePreprocessing(input: ResolvePreprocessingInput): Resolved
   const warnings: string[] = [];
   let modelSource: string | undefined;
   let labels: string[] | undefined;
+  let weights: ModelWeights | undefined;
 
   const entry = input.cacheEntry;
   if (entry?.preprocessing) {
@@ -247,6 +263,7 @@ export function resolvePreprocessing(input: ResolvePreprocessingInput): Resolved
     sources.push(`sidecar ${sidecarPath}${set.length ? ` (${set.join(', ')})` : ' (no preprocessing fields)'}`);
     if (sc.sidecar.source) modelSource = sc.sidecar.source;
     if (sc.sidecar.labels) labels = sc.sidecar.labels;
+    if (sc.sidecar.weights) weights = sc.sidecar.weights;
   }
 
   if (input.overrides) {
@@ -258,5 +275,5 @@ export function resolvePreprocessing(input: ResolvePreprocessingInput): Resolved
 
   const where = sidecarPath ? `Preprocessing for ${input.modelPath} (after sidecar ${sidecarPath})` : `Preprocessing for ${input.modelPath}`;
   const preprocessing = validatePreprocessing(out, where);
-  return { preprocessing, sources, sidecarPath, modelSource, labels, warnings };
+  return { preprocessing, sources, sidecarPath, modelSource, labels, ...(weights ? { weights } : {}), warnings };
 }

@@ -5,7 +5,8 @@
  *   ./alexnet.onnx, /x/model.json, /x/tfjs-folder   a local file (used in place)
  *   file:/x/model.onnx                             the same, explicitly
  *   torchvision:alexnet                            export with pretrained weights (cached)
- *   torchvision:alexnet:random                     export with random weights (cached)
+ *   torchvision:alexnet:random                     export with random weights, seed 0 (cached)
+ *   torchvision:alexnet:random:7                   export with random weights, seed 7 (cached per seed)
  *   catalog:resnet50-v1                            download from the catalog (cached, sha256-checked)
  *   https://host/path/model.onnx                   download by URL (cached)
  *   cache:<id>                                     an entry already in the cache
@@ -22,7 +23,7 @@ import type { TorchWeights } from './torchExport';
 
 export type ModelRef =
   | { kind: 'file'; path: string }
-  | { kind: 'torchvision'; arch: string; weights: TorchWeights }
+  | { kind: 'torchvision'; arch: string; weights: TorchWeights; /** Random weights' seed (torch.manual_seed); absent means 0. */ seed?: number }
   | { kind: 'catalog'; id: string }
   | { kind: 'url'; url: string }
   | { kind: 'cache'; id: string };
@@ -33,14 +34,18 @@ export type ModelRefKind = ModelRef['kind'];
 type SchemeParser = (rest: string, text: string, written: string) => ModelRef;
 
 function parseTorchvision(rest: string, _text: string, written: string): ModelRef {
-  // Parts after the architecture, in order; today only the weights (`random`).
-  const [arch, weightsPart] = rest.split(':');
+  // Parts after the architecture, in order: the weights (`random`), then random weights' seed.
+  const [arch, weightsPart, seedPart, ...extra] = rest.split(':');
   if (!arch) throw new UserError(`"${written}": name an architecture, e.g. torchvision:alexnet.`, 'E_MODEL');
   if (weightsPart !== undefined && !['random', 'none', 'pretrained', 'default'].includes(weightsPart.toLowerCase())) {
     throw new UserError(`"${written}": the part after the architecture must be "random" (or nothing for pretrained weights).`, 'E_MODEL');
   }
   const weights: TorchWeights = weightsPart && ['random', 'none'].includes(weightsPart.toLowerCase()) ? 'none' : 'DEFAULT';
-  return { kind: 'torchvision', arch: arch.toLowerCase(), weights };
+  if (seedPart === undefined) return { kind: 'torchvision', arch: arch.toLowerCase(), weights, ...(weights === 'none' ? { seed: 0 } : {}) };
+  if (weights !== 'none' || extra.length || !/^\d{1,16}$/.test(seedPart) || !Number.isSafeInteger(Number(seedPart))) {
+    throw new UserError(`"${written}": after "random" only a seed may follow, a whole number (e.g. torchvision:${arch}:random:7).`, 'E_MODEL');
+  }
+  return { kind: 'torchvision', arch: arch.toLowerCase(), weights, seed: Number(seedPart) };
 }
 
 /** Every `<scheme>:` a reference may start with (lower case). */
@@ -81,7 +86,7 @@ export function isModelRef(v: unknown): v is ModelRef {
     case 'file':
       return nonEmpty(o.path);
     case 'torchvision':
-      return nonEmpty(o.arch) && nonEmpty(o.weights);
+      return nonEmpty(o.arch) && nonEmpty(o.weights) && (o.seed === undefined || (Number.isSafeInteger(o.seed) && (o.seed as number) >= 0));
     case 'catalog':
     case 'cache':
       return nonEmpty(o.id);

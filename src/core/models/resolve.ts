@@ -17,6 +17,8 @@ export interface ResolveModelOptions {
   cacheDir: string;
   /** For torchvision:… — the user's Python. */
   pythonPath?: string;
+  /** For torchvision:… — the ONNX opset of the export (default the exporter's, 17). */
+  opset?: number;
   /** Re-fetch even when an intact cached copy exists. */
   refresh?: boolean;
   /** For URLs (default 2 GiB). */
@@ -60,9 +62,9 @@ export function resolveLocalModelPath(p: string): string {
   return abs;
 }
 
-async function reuse(cache: ModelCache, id: string, origin: string): Promise<CacheEntry | null> {
+async function reuse(cache: ModelCache, id: string, origin: string, matches: (e: CacheEntry) => boolean = () => true): Promise<CacheEntry | null> {
   const e = cache.get(id);
-  if (!e || e.origin !== origin) return null;
+  if (!e || e.origin !== origin || !matches(e)) return null;
   const [v] = await cache.verify(id, { hash: false });
   return v.ok ? e : null;
 }
@@ -82,11 +84,18 @@ export async function resolveModel(ref: string | ModelRef, opts: ResolveModelOpt
       return { modelPath: e.path, entry: e, source: `${e.source}:${e.origin}`, fetched: false };
     }
     case 'torchvision': {
-      const id = torchvisionCacheId(r.arch, r.weights);
-      const old = opts.refresh ? null : await reuse(cache, id, r.arch);
-      if (old) return { modelPath: old.path, entry: old, source: `torchvision:${r.arch}`, fetched: false };
-      const e = await exportTorchvision(r.arch, opts.cacheDir, { pythonPath: opts.pythonPath, weights: r.weights, onOutput: opts.onOutput, signal: opts.signal });
-      return { modelPath: e.path, entry: e, source: `torchvision:${r.arch}`, fetched: true };
+      const seed = r.weights === 'none' ? r.seed ?? 0 : undefined;
+      const id = torchvisionCacheId(r.arch, r.weights, seed);
+      // The canonical reference: `:random` is seed 0, like the cache id.
+      const source = `torchvision:${r.arch}${seed === undefined ? '' : seed === 0 ? ':random' : `:random:${seed}`}`;
+      // A random export is reused only if it records this seed (older, unseeded exports do not),
+      // and only at the opset asked for.
+      const old = opts.refresh
+        ? null
+        : await reuse(cache, id, r.arch, (e) => (seed === undefined || e.details?.seed === seed) && (opts.opset === undefined || e.details?.opset === opts.opset));
+      if (old) return { modelPath: old.path, entry: old, source, fetched: false };
+      const e = await exportTorchvision(r.arch, opts.cacheDir, { pythonPath: opts.pythonPath, weights: r.weights, seed, opset: opts.opset, onOutput: opts.onOutput, signal: opts.signal });
+      return { modelPath: e.path, entry: e, source, fetched: true };
     }
     case 'catalog': {
       const m = findCatalogEntry(r.id);

@@ -1,15 +1,20 @@
 /**
  * Export from PyTorch: runs the shipped python/export_torchvision.py with the user's Python
  * (given path, else `python3`, else `python`), which builds torchvision.models.<arch> with
- * its pretrained weights (downloaded by torchvision on the user's machine) or random ones,
- * and writes an ONNX file (opset 17, input `input`, dynamic batch, eval mode) into a staging
- * folder of the model cache. The file is checked (ONNX graph with nodes, dynamic batch) and
- * only then moved into the cache and indexed, with the study's preprocessing.
+ * its pretrained weights (downloaded by torchvision on the user's machine) or random ones
+ * (torch.manual_seed(seed) first, so the same seed writes the same file), and writes an ONNX
+ * file (opset 17, input `input`, dynamic batch, eval mode) into a staging folder of the model
+ * cache. The file is checked (ONNX graph with nodes, dynamic batch) and only then moved into
+ * the cache and indexed, with the study's preprocessing.
+ *
+ * Any image classifier the user's torchvision lists can be exported (the script decides, from
+ * torchvision.models.list_models); TORCHVISION_ARCHS is only what the pickers offer first.
  */
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CancelledError, LIU2020_PREPROCESSING, UserError, type Preprocessing } from '../types';
+import type { ModelWeights } from '../report/schema';
 import { ModelCache, type CacheEntry } from './cache';
 import { inspectOnnx, OnnxFormatError } from './onnxInspect';
 
@@ -22,7 +27,10 @@ export interface TorchvisionArch {
   study?: boolean;
 }
 
-/** Architectures offered (all torchvision ImageNet classifiers that export with opset 17). */
+/**
+ * Architectures the pickers offer (the common torchvision ImageNet classifiers). Not a limit:
+ * exportTorchvision accepts every classifier of the user's torchvision (listTorchvisionArchs).
+ */
 export const TORCHVISION_ARCHS: readonly TorchvisionArch[] = [
   { arch: 'alexnet', family: 'alexnet', inputSize: 224, study: true },
   { arch: 'vgg11', family: 'vgg', inputSize: 224, study: true },
@@ -52,8 +60,10 @@ export const TORCHVISION_ARCHS: readonly TorchvisionArch[] = [
   { arch: 'shufflenet_v2_x1_0', family: 'shufflenet', inputSize: 224 },
   { arch: 'mnasnet1_0', family: 'mnasnet', inputSize: 224 },
   { arch: 'efficientnet_b0', family: 'efficientnet', inputSize: 224 },
+  { arch: 'regnet_x_400mf', family: 'regnet', inputSize: 224 },
   { arch: 'regnet_y_400mf', family: 'regnet', inputSize: 224 },
   { arch: 'convnext_tiny', family: 'convnext', inputSize: 224 },
+  { arch: 'vit_b_16', family: 'vit', inputSize: 224 },
 ];
 
 export type TorchWeights = 'DEFAULT' | 'none';
@@ -74,14 +84,14 @@ export interface ExportOptions {
   pythonPath?: string;
   /** `DEFAULT`: torchvision's ImageNet weights (downloaded on first use). `none`: random weights. */
   weights?: TorchWeights;
+  /** torch.manual_seed before the model is built (default 0): the random weights' seed. */
+  seed?: number;
   /** Every line of the script's output, readable (for the output channel / stderr). */
   onOutput?(line: string): void;
   signal?: AbortSignal;
   opset?: number;
-  /** Cache id (default `torchvision-<arch>`, `torchvision-<arch>-random` for weights none). */
+  /** Cache id (default torchvisionCacheId(arch, weights, seed)). */
   id?: string;
-  /** Accept an architecture missing from TORCHVISION_ARCHS (any torchvision.models builder). */
-  allowUnlisted?: boolean;
   /** Override the location of export_torchvision.py. */
   scriptPath?: string;
   /** Extra environment for the Python process (e.g. TORCH_HOME). */
@@ -235,8 +245,42 @@ function lastLines(text: string, n: number): string {
   return text.split(/\r\n|\r|\n/).map((l) => l.trimEnd()).filter(Boolean).slice(-n).join('\n');
 }
 
-export function torchvisionCacheId(arch: string, weights: TorchWeights): string {
-  return `torchvision-${arch.replace(/_/g, '-')}${weights === 'none' ? '-random' : ''}`;
+/**
+ * The cache id of an export: `torchvision-<arch>` (pretrained), `torchvision-<arch>-random`
+ * (random, seed 0), `torchvision-<arch>-random-seed<N>` (random, seed N): one entry per seed.
+ */
+export function torchvisionCacheId(arch: string, weights: TorchWeights, seed = 0): string {
+  const base = `torchvision-${arch.replace(/_/g, '-')}`;
+  if (weights !== 'none') return base;
+  return seed === 0 ? `${base}-random` : `${base}-random-seed${seed}`;
+}
+
+/** What a cached export's weights were, from its details; null when unknown (older entries). */
+export function exportedWeights(details: CacheEntry['details'] | undefined): ModelWeights | null {
+  if (!details || typeof details.weights !== 'string') return null;
+  if (details.weights === 'none') return typeof details.seed === 'number' ? { kind: 'random', seed: details.seed } : null;
+  return { kind: 'pretrained', name: String(details.weights).replace(/^.*\./, ''), enum: String(details.weights) };
+}
+
+/** True for a seed torch.manual_seed takes and JSON keeps exact. */
+export function isValidSeed(seed: number): boolean {
+  return Number.isSafeInteger(seed) && seed >= 0;
+}
+
+/** The classification architectures of the user's torchvision (`export_torchvision.py --list`). */
+export async function listTorchvisionArchs(opts: { pythonPath?: string; scriptPath?: string } = {}): Promise<TorchCheck & { archs: string[] }> {
+  const python = await findPython(opts.pythonPath);
+  const script = opts.scriptPath ?? exportScriptPath();
+  const r = await run(python.command, [...python.args, script, '--list'], 120_000, { PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' });
+  const events = parseEvents(r.stdout);
+  const err = events.find((e) => e.event === 'error');
+  if (err?.code === 'E_NO_TORCH') throw noTorchError(python, err);
+  const v = events.find((e) => e.event === 'versions');
+  const a = events.find((e) => e.event === 'archs');
+  if (r.code !== 0 || !v || !a || !Array.isArray(a.archs)) {
+    throw new UserError(`Listing torchvision's architectures with ${python.display} failed (exit ${r.code}): ${lastLines(r.stderr, 5) || String(err?.message ?? '')}`, 'E_EXPORT');
+  }
+  return { python, torch: String(v.torch), torchvision: String(v.torchvision), archs: a.archs.map(String) };
 }
 
 /** The study's preprocessing, sized for the architecture's input. */
@@ -261,23 +305,27 @@ export async function exportTorchvision(arch: string, cacheDir: string, opts: Ex
   if (weights !== 'DEFAULT' && weights !== 'none') {
     throw new UserError(`Weights must be "DEFAULT" (pretrained ImageNet weights) or "none" (random), not "${String(weights)}".`, 'E_EXPORT');
   }
-  const known = TORCHVISION_ARCHS.find((a) => a.arch === arch);
-  if (!known && !(opts.allowUnlisted && /^[a-z][a-z0-9_]*$/.test(arch))) {
-    throw new UserError(`"${arch}" is not a supported torchvision architecture. Supported: ${TORCHVISION_ARCHS.map((a) => a.arch).join(', ')}.`, 'E_ARCH');
+  const seed = opts.seed ?? 0;
+  if (!isValidSeed(seed)) throw new UserError(`The seed of random weights must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, not ${seed}.`, 'E_EXPORT');
+  // Which names exist is torchvision's answer (E_ARCH from the script, with its list); only
+  // text that cannot be a Python identifier is refused here, before starting Python.
+  if (!/^[a-z][a-z0-9_]*$/.test(arch)) {
+    throw new UserError(`"${arch}" is not a torchvision architecture name (lower-case letters, digits and _, e.g. resnet50, vit_b_16; "sparsity-lens models export --list" lists them).`, 'E_ARCH');
   }
-  const inputSize = known?.inputSize ?? 224;
+  const known = TORCHVISION_ARCHS.find((a) => a.arch === arch);
   const say = (line: string): void => opts.onOutput?.(line);
   if (opts.signal?.aborted) throw new CancelledError();
 
   const python = await findPython(opts.pythonPath);
   const script = opts.scriptPath ?? exportScriptPath();
   const cache = new ModelCache(cacheDir);
-  const id = opts.id ?? torchvisionCacheId(arch, weights);
+  const id = opts.id ?? torchvisionCacheId(arch, weights, seed);
   const staging = cache.stage(id);
   const file = `${arch}.onnx`;
   const out = path.join(staging.dir, file);
-  const args = [...python.args, script, '--arch', arch, '--weights', weights, '--output', out, '--opset', String(opts.opset ?? 17), '--input-size', String(inputSize)];
-  say(`Running ${python.display} ${path.basename(script)} --arch ${arch} --weights ${weights}`);
+  // The input size is the script's choice (the model's own, or its weights' crop) unless listed.
+  const args = [...python.args, script, '--arch', arch, '--weights', weights, '--seed', String(seed), '--output', out, '--opset', String(opts.opset ?? 17), ...(known ? ['--input-size', String(known.inputSize)] : [])];
+  say(`Running ${python.display} ${path.basename(script)} --arch ${arch} --weights ${weights}${weights === 'none' ? ` --seed ${seed}` : ''}`);
 
   try {
     const events: ScriptEvent[] = [];
@@ -343,8 +391,12 @@ export async function exportTorchvision(arch: string, cacheDir: string, opts: Ex
         case 'E_NO_TORCH':
           throw noTorchError(python, err);
         case 'E_ARCH':
+          throw new UserError(
+            `"${arch}" is not an image-classification architecture of the torchvision of ${python.display} (${msg}).${Array.isArray(err.archs) ? ` It has: ${err.archs.map(String).join(', ')}.` : ''}`,
+            'E_ARCH',
+          );
         case 'E_WEIGHTS':
-          throw new UserError(`${msg}. Supported architectures: ${TORCHVISION_ARCHS.map((a) => a.arch).join(', ')}.`, 'E_ARCH');
+          throw new UserError(`${msg}.`, 'E_ARCH');
         case 'E_WEIGHTS_DOWNLOAD':
           throw new UserError(
             `Could not get the pretrained weights of ${arch}: ${msg}. torchvision downloads them once from download.pytorch.org; check the network and proxy (HTTPS_PROXY) for ${python.display}, or copy the weights file into ${String(err.checkpoints ?? '$TORCH_HOME/hub/checkpoints')}. Nothing was saved.`,
@@ -376,17 +428,24 @@ export async function exportTorchvision(arch: string, cacheDir: string, opts: Ex
       throw new UserError(`Exporting ${arch} produced a fixed batch size (${JSON.stringify(input.shape)}), not a dynamic one. Update torch, or report this. Nothing was saved.`, 'E_EXPORT');
     }
     const weightsName = String(done.weights);
+    // The seed the script used (it echoes it), never just the one asked for.
+    const usedSeed = Number(done.seed);
+    if (weights === 'none' && usedSeed !== seed) {
+      throw new UserError(`Exporting ${arch}: the export script did not confirm the seed ${seed} (it reported ${String(done.seed)}); update Sparsity Lens's python/export_torchvision.py. Nothing was saved.`, 'E_EXPORT');
+    }
     const entry = await cache.commit(staging, {
       source: 'torchvision',
       origin: arch,
       mainFile: file,
       format: 'onnx',
-      preprocessing: torchvisionPreprocessing(Number(done.inputSize) || inputSize),
-      label: `${arch} (torchvision, ${weights === 'none' ? 'random weights' : weightsName})`,
-      sourceLabel: `torchvision:${arch} (weights=${weightsName}, torch ${String(done.torch)}, torchvision ${String(done.torchvision)})`,
+      preprocessing: torchvisionPreprocessing(Number(done.inputSize) || known?.inputSize || 224),
+      label: `${arch} (torchvision, ${weights === 'none' ? `random weights, seed ${seed}` : weightsName})`,
+      sourceLabel: `torchvision:${arch} (weights=${weightsName}, torch ${String(done.torch)}, torchvision ${String(done.torchvision)}${weights === 'none' ? `, seed ${seed}` : ''})`,
+      weights: weights === 'none' ? { kind: 'random', seed } : { kind: 'pretrained', name: weightsName.replace(/^.*\./, ''), enum: weightsName },
       details: {
         arch,
         weights: weightsName,
+        ...(weights === 'none' ? { seed } : {}),
         torch: String(done.torch),
         torchvision: String(done.torchvision),
         python: python.version,

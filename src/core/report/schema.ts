@@ -167,6 +167,21 @@ export interface AnalysisSettings {
   shard?: string;
 }
 
+/** The weights of the analysed model, when its export recorded them (torchvision:<arch>). */
+export type ModelWeights =
+  | {
+      kind: 'pretrained';
+      /** The weights' name, e.g. `IMAGENET1K_V1`. */
+      name: string;
+      /** torchvision's full name, e.g. `ResNet18_Weights.IMAGENET1K_V1`. */
+      enum?: string;
+    }
+  | {
+      kind: 'random';
+      /** torch.manual_seed right before the model was built. */
+      seed: number;
+    };
+
 export interface SparsityReport {
   schema: typeof REPORT_SCHEMA;
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
@@ -179,6 +194,8 @@ export interface SparsityReport {
     sha256: string;
     format: ModelFormat;
     source?: string;
+    /** Pretrained (which) or random (seed); absent when the model file does not say. */
+    weights?: ModelWeights;
     inputSize: { width: number; height: number };
   };
   engine: { runtime: string; backend: string };

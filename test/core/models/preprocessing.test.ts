@@ -237,7 +237,12 @@ describe('torchvision exports get the study preprocessing', () => {
 describe('model references', () => {
   it('parses every source kind', () => {
     assert.deepEqual(parseModelRef('torchvision:alexnet'), { kind: 'torchvision', arch: 'alexnet', weights: 'DEFAULT' });
-    assert.deepEqual(parseModelRef('torchvision:VGG11:random'), { kind: 'torchvision', arch: 'vgg11', weights: 'none' });
+    assert.deepEqual(parseModelRef('torchvision:VGG11:random'), { kind: 'torchvision', arch: 'vgg11', weights: 'none', seed: 0 });
+    assert.deepEqual(parseModelRef('torchvision:vit_b_16:random:7'), { kind: 'torchvision', arch: 'vit_b_16', weights: 'none', seed: 7 });
+    assert.throws(() => parseModelRef('torchvision:alexnet:random:-1'), userError('a whole number'));
+    assert.throws(() => parseModelRef('torchvision:alexnet:random:1.5'), userError('a whole number'));
+    assert.throws(() => parseModelRef('torchvision:alexnet:pretrained:3'), userError('after "random" only a seed'));
+    assert.throws(() => parseModelRef('torchvision:alexnet:random:3:4'), userError('a whole number'));
     assert.deepEqual(parseModelRef('catalog:ResNet50-v1'), { kind: 'catalog', id: 'resnet50-v1' });
     assert.deepEqual(parseModelRef('https://e.com/m.onnx'), { kind: 'url', url: 'https://e.com/m.onnx' });
     assert.deepEqual(parseModelRef('cache:url-m-1234'), { kind: 'cache', id: 'url-m-1234' });
