@@ -1,4 +1,7 @@
-/** The CLI as a user runs it: exit codes, messages, --json, --help, layers. */
+/**
+ * The CLI as a user runs it: exit codes, messages, --json, --help, layers. A torchvision model
+ * exported through Python is test/integration/cli.test.ts.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -68,30 +71,6 @@ test('cli: analyze --json prints the report; layers lists default taps', async (
   const bad = run(['analyze', path.join(dir, 'data'), '--model', model, '--layers', 'conv9']);
   assert.equal(bad.code, 2);
   assert.match(bad.err, /Layer "conv9" is not in model.*Available: .*conv1/);
-});
-
-test('cli: --model torchvision:alexnet:random exports through Python into the cache and analyses a folder', async () => {
-  const dir = tempDir('cli3-');
-  try {
-    await writeStimuli(path.join(dir, 'data'));
-    const cache = path.join(dir, 'cache');
-    const args = ['analyze', path.join(dir, 'data'), '--model', 'torchvision:alexnet:random', '--python', '/usr/bin/python3', '--cache-dir', cache, '--out', path.join(dir, 'out'), '--controls', 'none', '--accuracy', 'none', '--json', '--no-html', '-q'];
-    const r = run(args);
-    assert.equal(r.code, 0, r.err);
-    const report = JSON.parse(r.out);
-    assert.equal(report.model.source, 'torchvision:alexnet');
-    assert.equal(report.model.format, 'onnx');
-    assert.ok(report.model.path.startsWith(cache), `model from the cache: ${report.model.path}`);
-    assert.deepEqual(report.passes[0].layers.map((l: { name: string }) => l.name), ['conv1', 'conv2', 'conv3', 'conv4', 'conv5', 'fc1', 'fc2']);
-    assert.deepEqual(report.model.inputSize, { width: 224, height: 224 });
-    const list = run(['models', 'list', '--cache-dir', cache, '--json']);
-    assert.equal(list.code, 0, list.err);
-    const entries = JSON.parse(list.out);
-    assert.equal(entries.length, 1);
-    assert.equal(entries[0].sha256, report.model.sha256, 'the report records the cached model sha256');
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
 });
 
 test('cli: the table has one column per control (permuted models summarised) and a cell under every header', async () => {

@@ -11,7 +11,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -20,9 +20,10 @@ import sharp from 'sharp';
 import { decodeNpy } from '../../src/core/npy';
 import { SeededRandom } from '../../src/core/random';
 import type { SparsityReport } from '../../src/core/report/schema';
+import { PYTHON, requireIntegrationPrerequisites } from './prerequisites';
 
 const execFileP = promisify(execFile);
-const PY = '/usr/bin/python3';
+const PY = PYTHON;
 const ROOT = path.join(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'src', 'cli', 'main.ts');
 const SCRIPT = path.join(ROOT, 'test', 'fixtures', 'crosscheck', 'torch_reference.py');
@@ -37,17 +38,6 @@ interface Reference {
   psi: number[][];
   categoryMeans: number[][][];
   diagnostics: { layer: string; units: number; maxResponse: number; fractionUnitsNonZero: number; fractionUnitsConstant: number }[];
-}
-
-/** Fails (never skips) when Debian's torch is missing. */
-function requireTorch(): void {
-  const r = spawnSync(PY, ['-c', 'import torch, torchvision, numpy, PIL'], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    assert.fail(
-      `The cross-check needs PyTorch in Debian's Python (${PY}): ${(r.stderr || String(r.error ?? '')).trim().split('\n').pop()}\n` +
-        'Install it with: apt-get install python3-torch python3-torchvision',
-    );
-  }
 }
 
 /** Pixel generators, one per category: each image differs by its seed. */
@@ -137,7 +127,8 @@ let models: { onnx: string; tfjs: string };
 let ref: Reference;
 
 before(async () => {
-  requireTorch();
+  // Fails (never skips) when Debian's torch, numpy or PIL is missing, naming the apt packages.
+  requireIntegrationPrerequisites();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crosscheck-'));
   data = path.join(dir, 'data');
   // The export (torch, mostly I/O) and the stimuli (sharp) are independent: overlap them.
