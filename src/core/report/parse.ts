@@ -18,7 +18,7 @@ import { REPORT_SCHEMA, REPORT_SCHEMA_VERSION, type SparsityReport } from './sch
 export const OLDEST_REPORT_VERSION = 1;
 
 /** A report object of some schema version, on its way up to the current one. */
-type AnyVersionReport = Record<string, unknown> & { schemaVersion: number };
+export type AnyVersionReport = Record<string, unknown> & { schemaVersion: number };
 
 /**
  * UPGRADES[v] turns a version-v report into version v + 1 (and sets schemaVersion). One entry
@@ -28,6 +28,23 @@ type AnyVersionReport = Record<string, unknown> & { schemaVersion: number };
 export const UPGRADES: Readonly<Record<number, (report: AnyVersionReport) => AnyVersionReport>> = {
   // Example for version 2: 1: (r) => ({ ...r, schemaVersion: 2 /* , newField: derived from r */ }),
 };
+
+/** Runs the steps from the report's version up to `target`, one version at a time. */
+export function upgradeReport(
+  report: AnyVersionReport,
+  steps: Readonly<Record<number, (report: AnyVersionReport) => AnyVersionReport>>,
+  target: number,
+): AnyVersionReport {
+  let r = report;
+  for (let v = r.schemaVersion; v < target; v++) {
+    const step = steps[v];
+    // A missing step is this release's bug, not the file's: say so instead of showing old data as new.
+    if (!step) throw new Error(`Internal error: no upgrade of report schema version ${v} to ${v + 1} (src/core/report/parse.ts UPGRADES).`);
+    r = step({ ...r });
+    if (r.schemaVersion !== v + 1) throw new Error(`Internal error: the upgrade of report schema version ${v} set schemaVersion ${r.schemaVersion}, not ${v + 1}.`);
+  }
+  return r;
+}
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -57,14 +74,7 @@ export function parseReport(data: unknown, source: string): SparsityReport {
       `${source} was written by a newer Sparsity Lens (report schema version ${version}; this one reads up to ${REPORT_SCHEMA_VERSION}). Update the Sparsity Lens extension (or the sparsity-lens CLI) to open it.`,
     );
   }
-  let report = { ...data, schemaVersion: version } as AnyVersionReport;
-  for (let v = version; v < REPORT_SCHEMA_VERSION; v++) {
-    const step = UPGRADES[v];
-    // A missing step is this release's bug, not the file's: say so instead of showing old data as new.
-    if (!step) throw new Error(`Internal error: no upgrade of report schema version ${v} to ${v + 1} (src/core/report/parse.ts UPGRADES).`);
-    report = step({ ...report });
-    if (report.schemaVersion !== v + 1) throw new Error(`Internal error: the upgrade of report schema version ${v} set schemaVersion ${report.schemaVersion}, not ${v + 1}.`);
-  }
+  const report = upgradeReport({ ...data, schemaVersion: version }, UPGRADES, REPORT_SCHEMA_VERSION);
   if (!Array.isArray(report.passes) || !Array.isArray(report.categories) || !isRecord(report.dataset) || !isRecord(report.model)) {
     throw reportError(`${source} is incomplete: it lacks passes, categories, dataset or model. Run the analysis again to write a complete report.`);
   }
