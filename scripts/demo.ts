@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { analyze } from '../src/core/analyze';
-import { formatTable } from '../src/cli/main';
+import { formatTable } from '../src/core/report/tables';
 import { generateStimuli } from './demo-stimuli';
 
 const ROOT = path.resolve(__dirname, '..');

@@ -11,7 +11,8 @@ import { analyze } from '../core/analyze';
 import type { AnalyzeRequest, ProgressEvent } from '../core/analyzeTypes';
 import { listModelLayers } from '../core/modelInfo';
 import { mergeRuns } from '../core/merge';
-import type { SparsityReport } from '../core/report/schema';
+import { formatClock } from '../core/report/format';
+import { formatTable } from '../core/report/tables';
 import { CancelledError, UserError, type Preprocessing } from '../core/types';
 import { TOOL_VERSION } from '../core/version';
 import { registerModelCommands, resolveModelArgument } from './models';
@@ -59,62 +60,6 @@ function preprocessingOverrides(o: Record<string, unknown>): Partial<Preprocessi
   return Object.keys(p).length ? p : undefined;
 }
 
-function formatSeconds(s: number | null): string {
-  if (s === null || !Number.isFinite(s)) return '--:--';
-  const m = Math.floor(s / 60);
-  const h = Math.floor(m / 60);
-  const ss = String(Math.floor(s % 60)).padStart(2, '0');
-  return h ? `${h}:${String(m % 60).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
-}
-
-/** The per-layer table printed at the end of a run. */
-export function formatTable(report: SparsityReport): string {
-  const trained = report.passes[0];
-  // Permuted models are summarised in one column; every other control gets its own.
-  const permuted = report.controls?.permutedSpread;
-  const controls = report.passes.slice(1).filter((p) => !(permuted && p.kind === 'permuted'));
-  const header = [
-    'layer',
-    'units',
-    'median PSI',
-    'IQR',
-    ...(permuted ? ['permuted (median of medians)'] : []),
-    ...controls.map((p) => p.id),
-    ...(report.psiAccuracy ? ['r(PSI,acc)', 'p'] : []),
-  ];
-  const rows = trained.layers.map((l, i) => [
-    l.name,
-    String(l.units),
-    l.summary.median.toFixed(4),
-    `${l.summary.q1.toFixed(3)}-${l.summary.q3.toFixed(3)}`,
-    ...(permuted ? [permuted.median[i].toFixed(4)] : []),
-    ...controls.map((p) => p.layers[i].summary.median.toFixed(4)),
-    ...(report.psiAccuracy ? [report.psiAccuracy.perLayer[i].r.toFixed(3), report.psiAccuracy.perLayer[i].p.toExponential(2)] : []),
-  ]);
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-  const line = (r: string[]) => r.map((v, c) => v.padEnd(widths[c])).join('  ');
-  const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
-  const t = trained.depthTrend;
-  out.push('', `Depth trend (Kendall tau-b, layer index vs category PSI): tau = ${t.tau.toFixed(3)}, p = ${t.p.toExponential(2)}, n = ${t.n}`);
-  for (const p of report.passes.slice(1)) {
-    if (p.kind === 'permuted' && p.id !== 'permuted-1') continue;
-    const label = p.kind === 'permuted' ? `permuted (1 of ${report.passes.filter((x) => x.kind === 'permuted').length})` : p.id;
-    out.push(`  ${label}: tau = ${p.depthTrend.tau.toFixed(3)}, p = ${p.depthTrend.p.toExponential(2)}; rise survives: ${report.controls?.riseSurvives[p.id] ? 'yes' : 'no'}`);
-  }
-  if (report.accuracy) {
-    const a = report.accuracy;
-    out.push(`Accuracy (${a.method}${a.method === 'decoder' ? ` on ${a.decoder?.layer}, ${a.decoder?.folds}-fold` : ''}): overall ${(a.overall * 100).toFixed(1)}%` + (a.model ? `; model top-1 ${(a.model.top1Overall * 100).toFixed(1)}%, top-5 ${(a.model.top5Overall * 100).toFixed(1)}%` : '') + (a.decoder && a.method !== 'decoder' ? `; decoder ${(a.decoder.overall * 100).toFixed(1)}%` : ''));
-  }
-  if (report.psiAccuracy) {
-    const tr = report.psiAccuracy.trend;
-    out.push(`Trend of r with depth: tau = ${tr.tau.toFixed(3)}, p = ${tr.p.toExponential(2)}`);
-    for (const r of report.psiAccuracy.regressions) out.push(`Regression accuracy ~ PSI[${r.group}: ${r.layers.join('+')}]: R² = ${r.r2.toFixed(3)}, adj. R² = ${r.adjR2.toFixed(3)}; stepwise: ${r.stepwise.selected.join(', ') || '(none)'}`);
-  }
-  out.push(`Reference PSI (${report.reference.label}): ${report.reference.psi}`);
-  out.push(`${report.dataset.categoriesUsed} categories, ${report.dataset.imagesUsed} images, ${report.skipped.length} skipped; ${report.engine.backend}; ${report.timings.seconds.toFixed(1)} s (${report.timings.imagesPerSecond.toFixed(1)} images/s per pass set)`);
-  return out.join('\n');
-}
-
 /** Progress bar on stderr; plain lines when stderr is not a terminal (CI logs). */
 function progressReporter(quiet: boolean) {
   const tty = process.stderr.isTTY === true;
@@ -135,10 +80,10 @@ function progressReporter(quiet: boolean) {
           );
           bar.start(e.total, e.done, { rate: '0.0', eta_h: '--:--', pass: e.passLabel ?? '' });
         }
-        bar.update(e.done, { rate: e.imagesPerSecond.toFixed(1), eta_h: formatSeconds(e.etaSeconds), pass: e.passLabel ?? '' });
+        bar.update(e.done, { rate: e.imagesPerSecond.toFixed(1), eta_h: formatClock(e.etaSeconds), pass: e.passLabel ?? '' });
       } else if (Date.now() - lastLine > 5000 || e.done === e.total) {
         lastLine = Date.now();
-        process.stderr.write(`progress ${e.done}/${e.total} image-passes, ${e.imagesPerSecond.toFixed(1)} img/s, ETA ${formatSeconds(e.etaSeconds)}\n`);
+        process.stderr.write(`progress ${e.done}/${e.total} image-passes, ${e.imagesPerSecond.toFixed(1)} img/s, ETA ${formatClock(e.etaSeconds)}\n`);
       }
     },
     stop() {

@@ -74,7 +74,7 @@ test('cli: analyze --json prints the report; layers lists default taps', async (
 });
 
 test('cli: the table has one column per control (permuted models summarised) and a cell under every header', async () => {
-  const { formatTable } = await import('../../src/cli/main');
+  const { formatTable } = await import('../../src/core/report/tables');
   const report = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'report', 'sample.sparsity.json'), 'utf8'));
   const lines = formatTable(report).split('\n');
   const header = lines[0].trim().split(/\s{2,}/);

@@ -4,7 +4,7 @@
  * are formatted by format.ts; CSV text comes from csv.ts.
  */
 import { toCsv } from './csv';
-import { basename, engineText, fmt, fmtP, formatCount, formatDuration, formatPercent, modelName, stars } from './format';
+import { basename, engineText, fmt, fmtP, fmtPExp, formatCount, formatDuration, formatPercent, modelName, stars } from './format';
 import type { PassResult, SparsityReport } from './schema';
 
 export interface HeaderInfo {
@@ -175,4 +175,64 @@ export function formatCell(col: CategoryColumn, v: string | number | null): stri
 export function categoryCsv(report: SparsityReport): string {
   const cols = categoryColumns(report);
   return toCsv([cols.map((c) => c.label), ...categoryRows(report).map((r) => cols.map((c) => r[c.key]))]);
+}
+
+// ---------------------------------------------------------------- CLI text table
+
+/** The per-layer table and statistics the CLI prints at the end of a run (plain text, aligned columns). */
+export function formatTable(report: SparsityReport): string {
+  const trained = report.passes[0];
+  // Permuted models are summarised in one column; every other control gets its own.
+  const permuted = report.controls?.permutedSpread;
+  const controls = report.passes.slice(1).filter((p) => !(permuted && p.kind === 'permuted'));
+  const pa = report.psiAccuracy;
+  const header = [
+    'layer',
+    'units',
+    'median PSI',
+    'IQR',
+    ...(permuted ? ['permuted (median of medians)'] : []),
+    ...controls.map((p) => p.id),
+    ...(pa ? ['r(PSI,acc)', 'p'] : []),
+  ];
+  const rows = trained.layers.map((l, i) => {
+    // By layer name, not position: a missing entry shows as `–` instead of another layer's r.
+    const c = pa?.perLayer.find((x) => x.layer === l.name);
+    return [
+      l.name,
+      String(l.units),
+      fmt(l.summary.median, 4),
+      `${fmt(l.summary.q1, 3)}-${fmt(l.summary.q3, 3)}`,
+      ...(permuted ? [fmt(permuted.median[i], 4)] : []),
+      ...controls.map((p) => fmt(p.layers[i]?.summary.median, 4)),
+      ...(pa ? [fmt(c?.r, 3), fmtPExp(c?.p)] : []),
+    ];
+  });
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (r: string[]) => r.map((v, c) => v.padEnd(widths[c])).join('  ');
+  const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
+  const t = trained.depthTrend;
+  out.push('', `Depth trend (Kendall tau-b, layer index vs category PSI): tau = ${fmt(t.tau, 3)}, p = ${fmtPExp(t.p)}, n = ${t.n}`);
+  for (const p of report.passes.slice(1)) {
+    if (p.kind === 'permuted' && p.id !== 'permuted-1') continue;
+    const label = p.kind === 'permuted' ? `permuted (1 of ${report.passes.filter((x) => x.kind === 'permuted').length})` : p.id;
+    out.push(`  ${label}: tau = ${fmt(p.depthTrend.tau, 3)}, p = ${fmtPExp(p.depthTrend.p)}; rise survives: ${report.controls?.riseSurvives[p.id] ? 'yes' : 'no'}`);
+  }
+  if (report.accuracy) {
+    const a = report.accuracy;
+    out.push(
+      `Accuracy (${a.method}${a.method === 'decoder' ? ` on ${a.decoder?.layer}, ${a.decoder?.folds}-fold` : ''}): overall ${formatPercent(a.overall)}` +
+        (a.model ? `; model top-1 ${formatPercent(a.model.top1Overall)}, top-5 ${formatPercent(a.model.top5Overall)}` : '') +
+        (a.decoder && a.method !== 'decoder' ? `; decoder ${formatPercent(a.decoder.overall)}` : ''),
+    );
+  }
+  if (pa) {
+    out.push(`Trend of r with depth: tau = ${fmt(pa.trend.tau, 3)}, p = ${fmtPExp(pa.trend.p)}`);
+    for (const r of pa.regressions) out.push(`Regression accuracy ~ PSI[${r.group}: ${r.layers.join('+')}]: R² = ${fmt(r.r2, 3)}, adj. R² = ${fmt(r.adjR2, 3)}; stepwise: ${r.stepwise.selected.join(', ') || '(none)'}`);
+  }
+  out.push(`Reference PSI (${report.reference.label}): ${report.reference.psi}`);
+  out.push(
+    `${report.dataset.categoriesUsed} categories, ${report.dataset.imagesUsed} images, ${report.skipped.length} skipped; ${report.engine.backend}; ${fmt(report.timings.seconds, 1)} s (${fmt(report.timings.imagesPerSecond, 1)} images/s per pass set)`,
+  );
+  return out.join('\n');
 }
