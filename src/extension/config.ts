@@ -15,7 +15,7 @@ import { ModelCache } from '../core/models/cache';
 import { cacheIdOfRef, checkModelRef, DEFAULT_MAX_DOWNLOAD_MB, findStringSetting, isModelReference, maxDownloadBytes, mayFetch, modelCacheDir, resolvePythonPath } from './models/refs';
 import { MANAGE_TRUST } from './models/fetch';
 import { pickModel, type PickedModel } from './models/sources';
-import { resolveUserPath, SECTION, SETTING_KEYS, validateSettings, type ExtensionSettings, type SettingKey } from './settings';
+import { FORMER_KEYS, resolveUserPath, SECTION, SETTING_KEYS, validateSettings, type ExtensionSettings, type SettingKey } from './settings';
 import type { Logger } from './log';
 import type { ModelResolveSpec } from './workerProtocol';
 
@@ -28,7 +28,23 @@ import type { ModelResolveSpec } from './workerProtocol';
 export function readRawSettings(scope?: vscode.Uri): Record<string, unknown> {
   const c = vscode.workspace.getConfiguration(SECTION, scope);
   const out: Record<string, unknown> = {};
-  for (const k of SETTING_KEYS) out[k] = c.get(k);
+  for (const k of SETTING_KEYS) if (!FORMER_KEYS.has(k)) out[k] = c.get(k);
+  // A renamed key (settings.ts FORMER_KEYS): get() would return the schema default even when
+  // unset, so read the old key's own values. It counts when it is set at a more specific level
+  // than the new key (folder over workspace over user); then the new key is left out.
+  const levels = ['workspaceFolderValue', 'workspaceValue', 'globalValue'] as const;
+  for (const [old, spec] of FORMER_KEYS) {
+    const o = c.inspect<unknown>(old);
+    const n = c.inspect<unknown>(spec.key);
+    const level = levels.find((l) => o?.[l] !== undefined || n?.[l] !== undefined);
+    if (!level || o?.[level] === undefined) {
+      const set = levels.map((l) => o?.[l]).find((v) => v !== undefined);
+      if (set !== undefined) out[old] = set; // shadowed by the new key: validateSettings says it is ignored
+      continue;
+    }
+    out[old] = o[level];
+    if (n?.[level] === undefined) delete out[spec.key];
+  }
   return out;
 }
 
@@ -54,6 +70,7 @@ export async function openSetting(setting: string): Promise<void> {
 /** Valid settings for `scope`, or undefined after telling the user which setting is wrong. */
 export async function getValidSettings(scope: vscode.Uri | undefined, log: Logger): Promise<ExtensionSettings | undefined> {
   const r = validateSettings(readRawSettings(scope));
+  for (const w of r.warnings) log.warn(w.message);
   if (r.ok) return r.settings;
   for (const p of r.problems) log.error(p.message);
   const first = r.problems[0];

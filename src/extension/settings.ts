@@ -1,136 +1,91 @@
 /**
- * The extension's settings (`sparsityLens.*`): validation and conversion to an AnalyzeRequest.
- * Pure functions of plain objects (no `vscode` import) so they are unit-tested directly;
+ * The extension's settings (`sparsityLens.*`): reading rules, validation and conversion to an
+ * AnalyzeRequest, all derived from the settings table (src/core/settings/table.ts), as is the
+ * package.json schema (configurationProperties(), written by scripts/contributes.ts). Pure
+ * functions of plain objects (no `vscode` import) so they are unit-tested directly;
  * src/extension/config.ts reads the values from VS Code and calls these.
  *
- * The JSON schema of the same keys lives in package.json (contributes.configuration);
- * test/extension/settings.test.ts checks that both agree (keys, enums, defaults, ranges).
+ * Renamed keys (table.ts, formerKeys) are still read: the new key wins when both are set, and
+ * each use of an old key gives a warning that says what to rename.
  */
 import * as os from 'os';
 import * as path from 'path';
 import type { AnalyzeRequest } from '../core/analyzeTypes';
+import { checkSetting, requirement, SETTINGS, setPath, showValue, type SettingSpec, type SettingType, type SettingValue } from '../core/settings';
 import type { Preprocessing, UnitMode } from '../core/types';
-import { checkModelRef, DEFAULT_MAX_DOWNLOAD_MB } from './models/refs';
+import { checkModelRef } from './models/refs';
 
 export const SECTION = 'sparsityLens';
 
-/** Every setting key (without the `sparsityLens.` prefix) that the extension reads. */
-export const SETTING_KEYS = [
-  'model',
-  'imagesPerCategory',
-  'layers',
-  'preset',
-  'unit',
-  'accuracy',
-  'decoderLayer',
-  'folds',
-  'controls.permutedWeights',
-  'controls.noNonlinearity',
-  'controls.permuteTarget',
-  'batchSize',
-  'concurrentPasses',
-  'seed',
-  'preprocess.resize',
-  'preprocess.width',
-  'preprocess.height',
-  'preprocess.shorterSide',
-  'preprocess.channelOrder',
-  'preprocess.scale',
-  'preprocess.mean',
-  'preprocess.std',
-  'referencePSI',
-  'outputFolder',
-  'pythonPath',
-  'maxDownloadMB',
-] as const;
-export type SettingKey = (typeof SETTING_KEYS)[number];
+/** The settings the extension offers, in table order. */
+export const EXTENSION_SETTINGS: readonly (SettingSpec & { extension: NonNullable<SettingSpec['extension']> })[] = SETTINGS.filter(
+  (s): s is SettingSpec & { extension: NonNullable<SettingSpec['extension']> } => s.extension !== undefined,
+);
 
-export const ENUMS = {
-  preset: ['liu2020'],
-  unit: ['channel', 'channel-position'],
-  accuracy: ['auto', 'model', 'decoder', 'none'],
-  'controls.permuteTarget': ['weights', 'biases'],
-  'preprocess.resize': ['model', 'stretch', 'shorter-crop'],
-  'preprocess.channelOrder': ['model', 'RGB', 'BGR'],
-} as const;
+/** Old key → the setting it was renamed to. */
+export const FORMER_KEYS: ReadonlyMap<string, SettingSpec> = new Map(EXTENSION_SETTINGS.flatMap((s) => (s.extension.formerKeys ?? []).map((k) => [k, s] as const)));
 
-/** Inclusive integer / number ranges the validator enforces (mirrored by package.json minimum/maximum). */
-export const RANGES = {
-  imagesPerCategory: [1, 1_000_000],
-  folds: [2, 20],
-  'controls.permutedWeights': [0, 100],
-  batchSize: [1, 1024],
-  concurrentPasses: [0, 1000],
-  seed: [0, 4294967295],
-  'preprocess.width': [8, 4096],
-  'preprocess.height': [8, 4096],
-  'preprocess.shorterSide': [8, 8192],
-  referencePSI: [0, 1],
-  maxDownloadMB: [1, 1_000_000],
-} as const;
+/** Every key (without `sparsityLens.`) the extension reads and package.json declares: current keys, then former ones. */
+export const SETTING_KEYS: readonly string[] = [...EXTENSION_SETTINGS.map((s) => s.key), ...FORMER_KEYS.keys()];
+export type SettingKey = string;
 
-/** Settings after validation. `null` / `''` mean "not set: take the model's or the preset's value". */
+/** The spec a key (current or former) is read with. */
+function specOfKey(k: string): SettingSpec | undefined {
+  return EXTENSION_SETTINGS.find((s) => s.key === k) ?? FORMER_KEYS.get(k);
+}
+
+function fromTable<T>(pick: (s: SettingSpec) => T | undefined): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const k of SETTING_KEYS) {
+    const v = pick(specOfKey(k)!);
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+/** Defaults of every key (the schema's and the validator's). */
+export const DEFAULTS: Record<string, unknown> = fromTable((s) => s.default);
+/** Allowed values of the enum settings. */
+export const ENUMS: Record<string, readonly string[]> = fromTable((s) => (s.type.kind === 'enum' ? s.type.values : undefined));
+/** Inclusive number ranges the validator enforces (package.json minimum/maximum). */
+export const RANGES: Record<string, readonly [number, number]> = fromTable((s) =>
+  (s.type.kind === 'integer' || s.type.kind === 'number') && s.type.max !== undefined ? ([s.type.min, s.type.max] as const) : undefined,
+);
+
+type Triple = [number, number, number];
+
+/** Settings after validation. `null` / `''` / `'model'` mean "not set: take the model's or the preset's value". */
 export interface ExtensionSettings {
   /** A model reference (src/core/models/resolve.ts): a path, torchvision:<arch>[:random], catalog:<id>, an https URL, cache:<id>. */
   model: string;
+  preset: 'liu2020';
   imagesPerCategory: number | 'all';
+  seed: number;
+  batchSize: number;
   layers: string[];
-  preset: (typeof ENUMS.preset)[number];
   unit: UnitMode;
-  accuracy: (typeof ENUMS.accuracy)[number];
+  accuracy: 'auto' | 'model' | 'decoder' | 'none';
   decoderLayer: string;
   folds: number;
-  controls: { permutedWeights: number; noNonlinearity: boolean; permuteTarget: 'weights' | 'biases' };
-  batchSize: number;
-  /** Passes held in memory at once; 0 = auto (as many as fit in half the RAM). */
-  concurrentPasses: number;
-  seed: number;
-  preprocess: {
-    resize: (typeof ENUMS)['preprocess.resize'][number];
+  controls: { permutations: number; noNonlinearity: boolean; permuteTarget: 'weights' | 'biases' };
+  /** Passes held in memory at once; 'auto': as many as fit in half the RAM. */
+  concurrentPasses: number | 'auto';
+  referencePSI: number;
+  preprocessing: {
+    resize: 'model' | Preprocessing['resize'];
     width: number | null;
     height: number | null;
     shorterSide: number | null;
-    channelOrder: (typeof ENUMS)['preprocess.channelOrder'][number];
+    channelOrder: 'model' | Preprocessing['channelOrder'];
     scale: number | null;
-    mean: [number, number, number] | null;
-    std: [number, number, number] | null;
+    mean: Triple | null;
+    std: Triple | null;
   };
-  referencePSI: number;
   outputFolder: string;
   pythonPath: string;
   /** Largest model download (URL, catalog) in MB. */
   maxDownloadMB: number;
 }
-
-/** Defaults: the same values as package.json and the `liu2020` preset (src/core/settings.ts). */
-export const DEFAULTS: Record<SettingKey, unknown> = {
-  model: '',
-  imagesPerCategory: 'all',
-  layers: [],
-  preset: 'liu2020',
-  unit: 'channel',
-  accuracy: 'auto',
-  decoderLayer: '',
-  folds: 2,
-  'controls.permutedWeights': 10,
-  'controls.noNonlinearity': true,
-  'controls.permuteTarget': 'weights',
-  batchSize: 8,
-  concurrentPasses: 0,
-  seed: 0,
-  'preprocess.resize': 'model',
-  'preprocess.width': null,
-  'preprocess.height': null,
-  'preprocess.shorterSide': null,
-  'preprocess.channelOrder': 'model',
-  'preprocess.scale': null,
-  'preprocess.mean': null,
-  'preprocess.std': null,
-  referencePSI: 0.36,
-  outputFolder: '.sparsity-lens',
-  pythonPath: '',
-  maxDownloadMB: DEFAULT_MAX_DOWNLOAD_MB,
-};
 
 export interface SettingProblem {
   /** Full setting id, e.g. `sparsityLens.folds` (what "Open Settings" searches for). */
@@ -139,175 +94,127 @@ export interface SettingProblem {
   message: string;
 }
 
+/** `warnings`: settings that work but should change (old names, old values); for the output channel. */
 export type SettingsResult =
-  | { ok: true; settings: ExtensionSettings }
-  | { ok: false; problems: SettingProblem[]; settings?: undefined };
+  | { ok: true; settings: ExtensionSettings; warnings: SettingProblem[] }
+  | { ok: false; problems: SettingProblem[]; warnings: SettingProblem[]; settings?: undefined };
 
-function show(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? v.slice(0, 57) + '...' : v);
-  try {
-    const s = JSON.stringify(v);
-    return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + '...' : s;
-  } catch {
-    return String(v);
-  }
-}
+const id = (k: string): string => `${SECTION}.${k}`;
 
 /**
  * Validates settings given as a flat object keyed by SETTING_KEYS (missing keys take DEFAULTS).
- * Unknown keys are ignored (VS Code adds its own). Never throws.
+ * A former key is used when its new key is absent (config.ts leaves the new key out when the old
+ * one is the more specific). Unknown keys are ignored (VS Code adds its own). Never throws.
  */
 export function validateSettings(raw: Partial<Record<string, unknown>>): SettingsResult {
   const problems: SettingProblem[] = [];
-  const get = (k: SettingKey): unknown => (raw[k] === undefined ? DEFAULTS[k] : raw[k]);
-  const bad = (k: SettingKey, what: string): void => {
-    problems.push({ setting: `${SECTION}.${k}`, message: `Setting ${SECTION}.${k} ${what} (it is ${show(raw[k])}).` });
+  const warnings: SettingProblem[] = [];
+  const values: Record<string, unknown> = {};
+  /** The key each value was read from (an old name when the user still uses it). */
+  const source: Record<string, string> = {};
+  const bad = (k: string, what: string): void => {
+    problems.push({ setting: id(k), message: `Setting ${id(k)} ${what} (it is ${showValue(raw[k])}).` });
   };
 
-  const str = (k: SettingKey): string => {
-    const v = get(k);
-    if (typeof v !== 'string') {
-      bad(k, 'must be a string');
-      return DEFAULTS[k] as string;
+  for (const spec of EXTENSION_SETTINGS) {
+    let key = spec.key;
+    for (const old of spec.extension.formerKeys ?? []) {
+      if (raw[old] === undefined) continue;
+      if (raw[key] === undefined && key === spec.key) {
+        key = old;
+        warnings.push({ setting: id(old), message: `Setting ${id(old)} has been renamed to ${id(spec.key)}; it is still read, but please rename it in your settings.` });
+      } else {
+        warnings.push({ setting: id(old), message: `Setting ${id(old)} is ignored because its new name ${id(spec.key)} is set; remove the old one.` });
+      }
     }
-    return v.trim();
-  };
-  const int = (k: keyof typeof RANGES & SettingKey): number => {
-    const v = get(k);
-    const [lo, hi] = RANGES[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
-      bad(k, `must be a whole number from ${lo} to ${hi}`);
-      return DEFAULTS[k] as number;
+    source[spec.key] = key;
+    let v = raw[key] === undefined ? spec.default : raw[key];
+    const former = spec.extension.formerValues?.find((f) => f.value === v);
+    if (former) {
+      warnings.push({ setting: id(key), message: `Setting ${id(key)} is ${showValue(v)}, which is read as ${showValue(former.means)}; please write ${showValue(former.means)}.` });
+      v = former.means;
     }
-    return v;
-  };
-  const intOrNull = (k: keyof typeof RANGES & SettingKey): number | null => {
-    const v = get(k);
-    if (v === null) return null;
-    const [lo, hi] = RANGES[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
-      bad(k, `must be null (use the model's value) or a whole number from ${lo} to ${hi}`);
-      return null;
-    }
-    return v;
-  };
-  const enumOf = <K extends keyof typeof ENUMS>(k: K): (typeof ENUMS)[K][number] => {
-    const v = get(k);
-    const list = ENUMS[k] as readonly string[];
-    if (typeof v !== 'string' || !list.includes(v)) {
-      bad(k, `must be one of ${list.map((x) => `"${x}"`).join(', ')}`);
-      return DEFAULTS[k] as (typeof ENUMS)[K][number];
-    }
-    return v as (typeof ENUMS)[K][number];
-  };
-  const bool = (k: SettingKey): boolean => {
-    const v = get(k);
-    if (typeof v !== 'boolean') {
-      bad(k, 'must be true or false');
-      return DEFAULTS[k] as boolean;
-    }
-    return v;
-  };
-  const triple = (k: 'preprocess.mean' | 'preprocess.std', positive: boolean): [number, number, number] | null => {
-    const v = get(k);
-    if (v === null) return null;
-    if (
-      !Array.isArray(v) ||
-      v.length !== 3 ||
-      !v.every((x) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0))
-    ) {
-      bad(k, `must be null (use the model's value) or three ${positive ? 'positive ' : ''}numbers in RGB order`);
-      return null;
-    }
-    return [v[0], v[1], v[2]];
-  };
-
-  let imagesPerCategory: number | 'all' = 'all';
-  {
-    const v = get('imagesPerCategory');
-    if (v === 'all') imagesPerCategory = 'all';
-    else if (typeof v === 'number' && Number.isInteger(v) && v >= RANGES.imagesPerCategory[0] && v <= RANGES.imagesPerCategory[1]) {
-      imagesPerCategory = v;
-    } else bad('imagesPerCategory', 'must be "all" or a whole number of at least 1');
-  }
-
-  let layers: string[] = [];
-  {
-    const v = get('layers');
-    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && x.trim().length > 0)) {
-      bad('layers', 'must be a list of layer names (empty: the model\'s default layers; see "Sparsity Lens: Show Layers of Model")');
-    } else {
-      layers = v.map((x: string) => x.trim());
-      const dup = layers.find((x, i) => layers.indexOf(x) !== i);
-      if (dup) bad('layers', `lists layer "${dup}" twice`);
+    const r = checkSetting(spec, v);
+    if (r.ok) setPath(values, spec.key, r.value);
+    else {
+      bad(key, r.what);
+      setPath(values, spec.key, spec.default);
     }
   }
+  const settings = values as unknown as ExtensionSettings;
 
-  let scale: number | null = null;
-  {
-    const v = get('preprocess.scale');
-    if (v !== null) {
-      if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-        bad('preprocess.scale', 'must be null (use the model\'s value) or a positive number (1/255 ≈ 0.00392 for [0,1] models, 1 for 0..255)');
-      } else scale = v;
-    }
-  }
+  // A model reference (path, torchvision:, catalog:, URL, cache:); a non-string was reported above.
+  const m = checkModelRef(settings.model);
+  if (!m.ok) bad(source.model, m.problem.replace(/\.$/, ''));
 
-  let referencePSI = 0.36;
-  {
-    const v = get('referencePSI');
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) bad('referencePSI', 'must be a number from 0 to 1');
-    else referencePSI = v;
-  }
-
-  const settings: ExtensionSettings = {
-    model: str('model'),
-    imagesPerCategory,
-    layers,
-    preset: enumOf('preset'),
-    unit: enumOf('unit'),
-    accuracy: enumOf('accuracy'),
-    decoderLayer: str('decoderLayer'),
-    folds: int('folds'),
-    controls: {
-      permutedWeights: int('controls.permutedWeights'),
-      noNonlinearity: bool('controls.noNonlinearity'),
-      permuteTarget: enumOf('controls.permuteTarget'),
-    },
-    batchSize: int('batchSize'),
-    concurrentPasses: int('concurrentPasses'),
-    seed: int('seed'),
-    preprocess: {
-      resize: enumOf('preprocess.resize'),
-      width: intOrNull('preprocess.width'),
-      height: intOrNull('preprocess.height'),
-      shorterSide: intOrNull('preprocess.shorterSide'),
-      channelOrder: enumOf('preprocess.channelOrder'),
-      scale,
-      mean: triple('preprocess.mean', false),
-      std: triple('preprocess.std', true),
-    },
-    referencePSI,
-    outputFolder: str('outputFolder'),
-    pythonPath: str('pythonPath'),
-    maxDownloadMB: int('maxDownloadMB'),
-  };
-
-  {
-    // A model reference (path, torchvision:, catalog:, URL, cache:); a non-string was reported above.
-    const m = checkModelRef(settings.model);
-    if (!m.ok) bad('model', m.problem.replace(/\.$/, ''));
-  }
-
-  if (settings.outputFolder === '') bad('outputFolder', 'must name a folder (default ".sparsity-lens")');
-  if ((settings.preprocess.width === null) !== (settings.preprocess.height === null)) {
-    const k = settings.preprocess.width === null ? 'preprocess.width' : 'preprocess.height';
+  const pre = settings.preprocessing;
+  if ((pre.width === null) !== (pre.height === null)) {
+    // Name them as the user wrote the one that is set (old `preprocess.*` or new `preprocessing.*`).
+    const given = source[pre.width === null ? 'preprocessing.height' : 'preprocessing.width'];
+    const family = given.slice(0, given.lastIndexOf('.'));
+    const missing = `${family}.${pre.width === null ? 'width' : 'height'}`;
     problems.push({
-      setting: `${SECTION}.${k}`,
-      message: `Settings ${SECTION}.preprocess.width and ${SECTION}.preprocess.height must be set together (or both null).`,
+      setting: id(missing),
+      message: `Settings ${id(`${family}.width`)} and ${id(`${family}.height`)} must be set together (or both null).`,
     });
   }
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, settings };
+  return problems.length > 0 ? { ok: false, problems, warnings } : { ok: true, settings, warnings };
+}
+
+/** The JSON schema of one value type (package.json contributes.configuration). */
+function jsonSchemaOf(t: SettingType, nullable: boolean): Record<string, unknown> {
+  const type = (name: string) => (nullable ? [name, 'null'] : name);
+  switch (t.kind) {
+    case 'string':
+    case 'boolean':
+      return { type: type(t.kind) };
+    case 'integer': {
+      const n = { type: t.or ? 'integer' : type('integer'), minimum: t.min, ...(t.max !== undefined ? { maximum: t.max } : {}) };
+      return t.or ? { anyOf: [n, { type: 'string', enum: [t.or] }] } : n;
+    }
+    case 'number':
+      return { type: type('number'), minimum: t.min, maximum: t.max };
+    case 'positive':
+      return { type: type('number'), exclusiveMinimum: 0 };
+    case 'enum':
+      return { type: type('string'), enum: [...t.values], ...(t.descriptions ? { enumDescriptions: [...t.descriptions] } : {}) };
+    case 'names':
+      return { type: type('array'), items: { type: 'string', minLength: 1 }, uniqueItems: true };
+    case 'triple':
+      return { type: type('array'), minItems: 3, maxItems: 3, items: t.positive ? { type: 'number', exclusiveMinimum: 0 } : { type: 'number' } };
+  }
+}
+
+/** package.json `contributes.configuration.properties`: every current key, then the former keys (marked deprecated). */
+export function configurationProperties(): Record<string, Record<string, unknown>> {
+  const props: Record<string, Record<string, unknown>> = {};
+  const entry = (s: (typeof EXTENSION_SETTINGS)[number]) => ({
+    ...jsonSchemaOf(s.type, s.nullable === true),
+    default: s.default,
+    scope: s.extension.scope ?? 'resource',
+    ...(s.extension.order !== undefined ? { order: s.extension.order } : {}),
+  });
+  for (const s of EXTENSION_SETTINGS) props[id(s.key)] = { ...entry(s), markdownDescription: s.description };
+  for (const [old, s] of FORMER_KEYS) {
+    const { order: _order, ...rest } = entry(s as (typeof EXTENSION_SETTINGS)[number]);
+    props[id(old)] = {
+      ...rest,
+      markdownDescription: `Former name of \`#${id(s.key)}#\`, still read. ${s.description}`,
+      markdownDeprecationMessage: `Renamed to \`#${id(s.key)}#\` (same meaning); this old name is still read, but please rename it.`,
+    };
+  }
+  return props;
+}
+
+/** Keys whose workspace values VS Code ignores in an untrusted workspace (capabilities.untrustedWorkspaces). */
+export function restrictedConfigurations(): string[] {
+  return EXTENSION_SETTINGS.filter((s) => s.extension.restricted).flatMap((s) => [s.key, ...(s.extension.formerKeys ?? [])]).map(id);
+}
+
+/** "must be …" of a setting, for messages elsewhere. */
+export function settingRequirement(key: string): string {
+  const s = specOfKey(key);
+  return s ? requirement(s) : '';
 }
 
 /** Expands `${workspaceFolder}`, `~` and a path relative to the workspace folder. */
@@ -332,47 +239,30 @@ export function buildAnalyzeRequest(
   s: ExtensionSettings,
   paths: { datasetPath: string; modelPath: string; outputRoot: string; modelSource?: string },
 ): AnalyzeRequest {
-  const pre: Partial<Preprocessing> = {};
-  const p = s.preprocess;
-  if (p.resize !== 'model') pre.resize = p.resize;
-  if (p.width !== null) pre.width = p.width;
-  if (p.height !== null) pre.height = p.height;
-  if (p.shorterSide !== null) pre.shorterSide = p.shorterSide;
-  if (p.channelOrder !== 'model') pre.channelOrder = p.channelOrder;
-  if (p.scale !== null) pre.scale = p.scale;
-  if (p.mean !== null) pre.mean = p.mean;
-  if (p.std !== null) pre.std = p.std;
+  const settings: Record<string, unknown> = {};
+  const pre: Record<string, unknown> = {};
+  const flat = s as unknown as Record<string, unknown>;
+  for (const spec of EXTENSION_SETTINGS) {
+    if (spec.target === 'frontEnd') continue;
+    const v = spec.key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], flat);
+    if (v === null || (spec.unset !== undefined && v === spec.unset)) continue;
+    if (spec.target === 'preprocessing') pre[spec.key.slice('preprocessing.'.length)] = v;
+    else setPath(settings, spec.key, Array.isArray(v) ? [...v] : v);
+  }
   const req: AnalyzeRequest = {
     datasetPath: paths.datasetPath,
     modelPath: paths.modelPath,
     outputRoot: paths.outputRoot,
-    settings: {
-      preset: s.preset,
-      imagesPerCategory: s.imagesPerCategory,
-      layers: [...s.layers],
-      unit: s.unit,
-      accuracy: s.accuracy,
-      folds: s.folds,
-      batchSize: s.batchSize,
-      concurrentPasses: s.concurrentPasses === 0 ? 'auto' : s.concurrentPasses,
-      seed: s.seed,
-      referencePSI: s.referencePSI,
-      controls: {
-        permutations: s.controls.permutedWeights,
-        noNonlinearity: s.controls.noNonlinearity,
-        permuteTarget: s.controls.permuteTarget,
-      },
-    },
+    settings: settings as AnalyzeRequest['settings'],
   };
-  if (s.decoderLayer !== '') req.settings!.decoderLayer = s.decoderLayer;
-  if (Object.keys(pre).length > 0) req.preprocessing = pre;
+  if (Object.keys(pre).length > 0) req.preprocessing = pre as Partial<Preprocessing>;
   if (paths.modelSource) req.modelSource = paths.modelSource;
   return req;
 }
 
 /** Lines for the output channel: the settings a run uses. */
 export function describeSettings(s: ExtensionSettings): string[] {
-  const p = s.preprocess;
+  const p = s.preprocessing;
   const pre = Object.entries(p)
     .filter(([, v]) => v !== null && v !== 'model')
     .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('/') : String(v)}`);
@@ -380,7 +270,9 @@ export function describeSettings(s: ExtensionSettings): string[] {
     `preset=${s.preset} unit=${s.unit} imagesPerCategory=${s.imagesPerCategory} batchSize=${s.batchSize} seed=${s.seed}`,
     `layers=${s.layers.length ? s.layers.join(',') : '(model default)'} accuracy=${s.accuracy}` +
       `${s.decoderLayer ? ` decoderLayer=${s.decoderLayer}` : ''} folds=${s.folds}`,
-    `controls: permuted ${s.controls.permuteTarget} x${s.controls.permutedWeights}, no-ReLU=${s.controls.noNonlinearity}`,
-    `preprocess: ${pre.length ? pre.join(' ') : '(model / preset)'} referencePSI=${s.referencePSI}`,
+    `controls: permuted ${s.controls.permuteTarget} x${s.controls.permutations}, no-ReLU=${s.controls.noNonlinearity}`,
+    `preprocessing: ${pre.length ? pre.join(' ') : '(model / preset)'} referencePSI=${s.referencePSI}`,
   ];
 }
+
+export type { SettingValue };

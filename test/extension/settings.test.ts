@@ -6,6 +6,7 @@ import {
   buildAnalyzeRequest,
   DEFAULTS,
   describeSettings,
+  FORMER_KEYS,
   ENUMS,
   RANGES,
   resolveOutputRoot,
@@ -15,6 +16,7 @@ import {
   type ExtensionSettings,
 } from '../../src/extension/settings';
 import { presetDefaults } from '../../src/core/settings';
+import { generatedPackageJson } from '../../scripts/contributes';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8'));
 const props: Record<string, Record<string, unknown>> = pkg.contributes.configuration.properties;
@@ -64,9 +66,25 @@ describe('package.json settings schema agrees with the validator', () => {
     assert.equal(s.unit, p.unit);
     assert.equal(s.accuracy, p.accuracy);
     assert.equal(s.referencePSI, p.referencePSI);
-    assert.equal(s.controls.permutedWeights, p.controls.permutations);
+    assert.equal(s.controls.permutations, p.controls.permutations);
     assert.equal(s.controls.noNonlinearity, p.controls.noNonlinearity);
     assert.equal(s.controls.permuteTarget, p.controls.permuteTarget);
+  });
+
+  it('package.json is generated from the settings table and up to date (else run `npm run contributes`)', () => {
+    const onDisk = fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8');
+    assert.equal(onDisk, generatedPackageJson(onDisk), 'package.json is out of date with src/core/settings/table.ts: run `npm run contributes` and commit package.json');
+  });
+
+  it('declares each renamed key as deprecated, with the schema of its new name', () => {
+    for (const [old, spec] of FORMER_KEYS) {
+      const p = props[`sparsityLens.${old}`];
+      assert.match(String(p.markdownDeprecationMessage), new RegExp(`sparsityLens\\.${spec.key.replace('.', '\\.')}`), old);
+      const { markdownDescription: _a, markdownDeprecationMessage: _b, ...oldSchema } = p;
+      const { markdownDescription: _c, order: _d, ...newSchema } = props[`sparsityLens.${spec.key}`];
+      assert.deepEqual(oldSchema, newSchema, old);
+    }
+    assert.deepEqual([...FORMER_KEYS.keys()].sort(), ['controls.permutedWeights', ...['channelOrder', 'height', 'mean', 'resize', 'scale', 'shorterSide', 'std', 'width'].map((k) => `preprocess.${k}`)].sort());
   });
 
   it('contributes the commands, menus, custom editor and limited untrusted-workspace support', () => {
@@ -93,7 +111,7 @@ describe('validateSettings', () => {
     assert.equal(t.model, 'models/alexnet.onnx');
     assert.equal(t.imagesPerCategory, 50);
     assert.deepEqual(t.layers, ['conv1', 'fc2']);
-    assert.deepEqual(t.preprocess.mean, [0, 0, 0]);
+    assert.deepEqual(t.preprocessing.mean, [0, 0, 0]);
   });
 
   it('names the setting, what is wrong and what was given', () => {
@@ -132,6 +150,40 @@ describe('validateSettings', () => {
   it('reports every invalid setting at once', () => {
     const ps = problems({ folds: 0, batchSize: 0, unit: 'x' });
     assert.deepEqual(ps.map((p) => p.setting).sort(), ['sparsityLens.batchSize', 'sparsityLens.folds', 'sparsityLens.unit']);
+  });
+});
+
+describe('renamed settings', () => {
+  it('reads an old key when the new one is absent, with a warning that says what to rename', () => {
+    const r = validateSettings({ 'controls.permutedWeights': 4, 'preprocess.resize': 'stretch' });
+    assert.ok(r.ok);
+    assert.equal(r.settings.controls.permutations, 4);
+    assert.equal(r.settings.preprocessing.resize, 'stretch');
+    assert.deepEqual(r.warnings.map((w) => w.setting).sort(), ['sparsityLens.controls.permutedWeights', 'sparsityLens.preprocess.resize']);
+    assert.ok(r.warnings.every((w) => /renamed to sparsityLens\.(controls\.permutations|preprocessing\.resize)/.test(w.message)), JSON.stringify(r.warnings));
+  });
+
+  it('the new key wins when both are set; the old one is reported as ignored', () => {
+    const r = validateSettings({ 'controls.permutedWeights': 4, 'controls.permutations': 2 });
+    assert.ok(r.ok);
+    assert.equal(r.settings.controls.permutations, 2);
+    assert.equal(r.warnings.length, 1);
+    assert.match(r.warnings[0].message, /sparsityLens\.controls\.permutedWeights is ignored/);
+    assert.equal(validateSettings({ 'controls.permutations': 3 }).warnings.length, 0, 'no warning with the new names only');
+  });
+
+  it('concurrentPasses: "auto" or a count; the old 0 still means auto, with a warning', () => {
+    const old = validateSettings({ concurrentPasses: 0 });
+    assert.ok(old.ok);
+    assert.equal(old.settings.concurrentPasses, 'auto');
+    assert.match(old.warnings[0].message, /sparsityLens\.concurrentPasses is 0, which is read as "auto"/);
+    assert.equal(valid({ concurrentPasses: 'auto' }).concurrentPasses, 'auto');
+    assert.match(problems({ concurrentPasses: 'many' })[0].message, /"auto" or a whole number from 1 to 1000/);
+  });
+
+  it('new preprocessing keys name themselves in the width/height problem', () => {
+    const ps = problems({ 'preprocessing.height': 224 });
+    assert.equal(ps[0].setting, 'sparsityLens.preprocessing.width');
   });
 });
 

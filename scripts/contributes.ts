@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+/**
+ * Writes the `contributes`, `activationEvents` and `capabilities` sections of package.json (and
+ * nothing else). The settings schema and the trust-restricted keys are derived from the settings
+ * table (src/core/settings/table.ts, via src/extension/settings.ts), so package.json is generated:
+ * run `npm run contributes` after changing a setting or a command here.
+ * test/extension/settings.test.ts fails when package.json is out of date (CI runs npm test).
+ * TypeScript run with tsx, so that it imports the table itself rather than a built copy.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { configurationProperties, restrictedConfigurations } from '../src/extension/settings';
+
+export const PACKAGE_JSON = path.join(__dirname, '..', 'package.json');
+
+/** `pkg` with its generated sections replaced (a new object; other fields and their order kept). */
+export function withContributes(pkg: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...pkg };
+  const C = 'Sparsity Lens';
+  out.activationEvents = ['onWebviewPanel:sparsityLens.report', 'onCustomEditor:sparsityLens.reportViewer'];
+  out.capabilities = {
+    untrustedWorkspaces: {
+      supported: 'limited',
+      description: 'In an untrusted workspace Sparsity Lens does not load a model named by the workspace\'s settings (running a model executes its graph in native code), does not run Python or download models, and ignores the workspace\'s output folder, Python path and download limit. Choose a model file or a cached model yourself, or trust the workspace.',
+      restrictedConfigurations: restrictedConfigurations(),
+    },
+  };
+  out.contributes = {
+    commands: [
+      { command: 'sparsityLens.analyzeFolder', title: 'Analyze Sparsity', category: C, icon: '$(graph)' },
+      { command: 'sparsityLens.openReport', title: 'Open Report…', category: C },
+      { command: 'sparsityLens.chooseModel', title: 'Choose Model…', category: C },
+      { command: 'sparsityLens.showLayers', title: 'Show Layers of Model', category: C },
+      { command: 'sparsityLens.manageModels', title: 'Manage Cached Models', category: C },
+      { command: 'sparsityLens.exportReport', title: 'Export Report…', category: C, icon: '$(save-as)' },
+      { command: 'sparsityLens.cancelAnalysis', title: 'Cancel Analysis', category: C },
+    ],
+    menus: {
+      'explorer/context': [
+        { command: 'sparsityLens.analyzeFolder', when: 'explorerResourceIsFolder', group: '7_sparsityLens@1' },
+      ],
+      'editor/title': [
+        { command: 'sparsityLens.exportReport', when: 'activeCustomEditorId == sparsityLens.reportViewer || activeWebviewPanelId == sparsityLens.report', group: 'navigation' },
+      ],
+      commandPalette: [
+        { command: 'sparsityLens.cancelAnalysis', when: 'sparsityLens.running' },
+      ],
+    },
+    configuration: { title: C, properties: configurationProperties() },
+    customEditors: [
+      {
+        viewType: 'sparsityLens.reportViewer',
+        displayName: 'Sparsity Report',
+        selector: [{ filenamePattern: '*.sparsity.json' }],
+        priority: 'default',
+      },
+    ],
+  };
+  return out;
+}
+
+/** package.json as this script would write it. */
+export function generatedPackageJson(current = readFileSync(PACKAGE_JSON, 'utf8')): string {
+  return JSON.stringify(withContributes(JSON.parse(current)), null, 2) + '\n';
+}
+
+if (require.main === module) {
+  writeFileSync(PACKAGE_JSON, generatedPackageJson());
+  console.log('package.json: contributes, activationEvents, capabilities written');
+}
