@@ -11,9 +11,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { AnalyzeResult, ProgressEvent } from '../core/analyzeTypes';
-import { engineText, formatProgress, progressPercent } from '../core/report/format';
-import { getValidSettings, modelResolveSpec, openSetting, resolveModel, type ModelContext } from './config';
-import { isModelErrorCode, showModelError } from './models/fetch';
+import { engineText, fmt, formatProgress, progressPercent } from '../core/report/format';
+import { getValidSettings, openSetting } from './config';
+import { isModelErrorCode } from './models/errors';
+import { showModelError } from './models/fetch';
+import { modelResolveSpec, resolveModel, type ModelContext } from './models/resolve';
 import type { Logger } from './log';
 import { createLivePanel, panelTitle, type PanelEnv, type ReportView } from './reportPanel';
 import { buildAnalyzeRequest, describeSettings, resolveOutputRoot } from './settings';
@@ -205,7 +207,7 @@ export class RunManager implements vscode.Disposable {
       view.setStatus(runId, 'done', undefined, result.reportPath);
       const t = result.report.timings;
       log.info(
-        `Done in ${t.seconds.toFixed(1)} s (${t.imagesPerSecond.toFixed(1)} img/s; decode ${t.decodeSeconds.toFixed(1)} s, inference ${t.inferenceSeconds.toFixed(1)} s, stats ${t.statsSeconds.toFixed(1)} s); backend ${engineText(result.report.engine)}`,
+        `Done in ${fmt(t.seconds, 1)} s (${fmt(t.imagesPerSecond, 1)} img/s; decode ${fmt(t.decodeSeconds, 1)} s, inference ${fmt(t.inferenceSeconds, 1)} s, stats ${fmt(t.statsSeconds, 1)} s); backend ${engineText(result.report.engine)}`,
       );
       for (const s of result.report.skipped) log.warn(`skipped ${s.file}: ${s.reason}`);
       log.info(`Report: ${result.reportPath}`);
