@@ -16,6 +16,7 @@ import { createUniqueDir } from './fsAtomic';
 import { modelSha256 } from './modelHash';
 import { resolveModelPreprocessing } from './modelPreprocessing';
 import { buildReport } from './buildReport';
+import { REPORT_FILE } from './report/schema';
 import { writeReport } from './report/writer';
 import { RunState, type PassSpec, type TapSpec } from './runState';
 import { resolveSettings } from './settings';
@@ -56,7 +57,7 @@ interface SessionHandOver {
  */
 async function prepare(request: AnalyzeRequest, engine: Engine, hooks: AnalyzeHooks, trained: SessionHandOver): Promise<RunState> {
   const settings = resolveSettings(request.settings);
-  const { preprocessing, labels: modelClasses, sources, warnings } = resolveModelPreprocessing(request.modelPath, settings.preset, request.preprocessing);
+  const { preprocessing, labels: modelClasses, sources, warnings, weights: modelWeights } = resolveModelPreprocessing(request.modelPath, settings.preset, request.preprocessing);
   for (const w of warnings) hooks.onLog?.(w);
   if (engine.inputSize) {
     preprocessing.width = engine.inputSize.width;
@@ -121,6 +122,7 @@ async function prepare(request: AnalyzeRequest, engine: Engine, hooks: AnalyzeHo
       modelSha256: await modelSha256(request.modelPath),
       modelFormat: engine.format,
       modelSource: request.modelSource,
+      ...(modelWeights ? { modelWeights } : {}),
       runtime: engine.format === 'onnx' ? 'onnxruntime-node' : 'tfjs',
       backend: engine.backend,
       inputSize: { width: preprocessing.width, height: preprocessing.height },
@@ -225,6 +227,93 @@ async function runPasses(state: RunState, engine: Engine, runDir: string, reques
   }
 }
 
+/** Category index of every file (files are in category order) and each category's end offset. */
+function categoryIndex(state: RunState, fileCount: number): { categoryOf: Int32Array; categoryEnd: number[] } {
+  const categoryOf = new Int32Array(fileCount);
+  const categoryEnd: number[] = [];
+  let k = 0;
+  state.categories.forEach((c, ci) => {
+    for (let j = 0; j < c.files.length; j++) categoryOf[k++] = ci;
+    categoryEnd.push(k);
+  });
+  return { categoryOf, categoryEnd };
+}
+
+/** One session per pass of the group; the trained pass reuses the session opened to size the taps. */
+async function openGroupSessions(state: RunState, group: number[], engine: Engine, hooks: AnalyzeHooks, trained: SessionHandOver, sessions: ModelSession[]): Promise<void> {
+  const s = state.meta.settings;
+  const tapNames = state.taps.map((t) => t.name);
+  const threads = os.cpus().length;
+  for (const pi of group) {
+    const p = state.passes[pi];
+    if (p.kind === 'trained' && trained.session) {
+      sessions.push(trained.session);
+      trained.session = undefined;
+      continue;
+    }
+    hooks.onProgress?.({ phase: 'load', passLabel: p.label, done: 0, total: 0, imagesPerSecond: 0, etaSeconds: null, message: `Preparing ${p.label} model` });
+    sessions.push(
+      await engine.createSession({
+        taps: tapNames,
+        variant: variantOf(p, s.controls.permuteTarget),
+        unitMode: s.unit,
+        includeLogits: p.kind === 'trained' && state.meta.modelAccuracy === true,
+        threads,
+      }),
+    );
+    checkAborted(hooks.signal);
+  }
+}
+
+/**
+ * The next batch of decodable images from file `from` on: undecodable files are skipped (and
+ * listed, by the first group only, so each is listed once), they do not shorten the batch.
+ */
+async function takeBatch(
+  state: RunState,
+  prefetch: Prefetcher,
+  from: number,
+  files: string[],
+  categoryOf: Int32Array,
+  batchSize: number,
+  listSkips: boolean,
+  hooks: AnalyzeHooks,
+): Promise<{ batch: DecodedImage[]; cats: number[]; next: number }> {
+  const batch: DecodedImage[] = [];
+  const cats: number[] = [];
+  let i = from;
+  while (batch.length < batchSize && i < files.length) {
+    const r = await prefetch.take(i);
+    if (r instanceof ImageDecodeError) {
+      if (listSkips) {
+        state.skipped.push({ file: r.file, reason: r.message });
+        hooks.onLog?.(`Skipped ${r.file}: ${r.message}`);
+      }
+    } else {
+      batch.push(r);
+      cats.push(categoryOf[i]);
+    }
+    i++;
+  }
+  return { batch, cats, next: i };
+}
+
+/** One packed batch through every pass of the group, accumulated into the run state. */
+async function runBatch(state: RunState, group: number[], sessions: ModelSession[], x: Float32Array, cats: number[], hooks: AnalyzeHooks): Promise<void> {
+  const n = cats.length;
+  for (const [k, pi] of group.entries()) {
+    // Cancel within one pass, not one batch of every pass (12 by default). Safe: after
+    // CancelledError nothing of this run is saved (checkpoints happen between batches).
+    if (k > 0) checkAborted(hooks.signal);
+    const out = await sessions[k].run(x, n);
+    accumulate(state, pi, out.taps, cats);
+    if (pi === 0) {
+      if (out.logits && state.meta.modelAccuracy && sessions[k].numClasses) scoreLogits(state, out.logits, sessions[k].numClasses!, cats);
+      if (state.decoderTap >= 0) state.addFeatures(out.taps[state.decoderTap], cats);
+    }
+  }
+}
+
 async function runGroup(
   state: RunState,
   groups: number[][],
@@ -239,39 +328,11 @@ async function runGroup(
   const group = groups[state.passGroup];
   // The first group holds the trained pass: it alone counts images, skips, hits and features.
   const firstGroup = state.passGroup === 0;
-  const categoryOf = new Int32Array(files.length);
-  const categoryEnd: number[] = [];
-  {
-    let k = 0;
-    state.categories.forEach((c, ci) => {
-      for (let j = 0; j < c.files.length; j++) categoryOf[k++] = ci;
-      categoryEnd.push(k);
-    });
-  }
+  const { categoryOf, categoryEnd } = categoryIndex(state, files.length);
   const pre = s.preprocessing;
-  const tapNames = state.taps.map((t) => t.name);
-  const threads = os.cpus().length;
   const sessions: ModelSession[] = [];
   try {
-    for (const pi of group) {
-      const p = state.passes[pi];
-      if (p.kind === 'trained' && trained.session) {
-        sessions.push(trained.session);
-        trained.session = undefined;
-        continue;
-      }
-      hooks.onProgress?.({ phase: 'load', passLabel: p.label, done: 0, total: 0, imagesPerSecond: 0, etaSeconds: null, message: `Preparing ${p.label} model` });
-      sessions.push(
-        await engine.createSession({
-          taps: tapNames,
-          variant: variantOf(p, s.controls.permuteTarget),
-          unitMode: s.unit,
-          includeLogits: p.kind === 'trained' && state.meta.modelAccuracy === true,
-          threads,
-        }),
-      );
-      checkAborted(hooks.signal);
-    }
+    await openGroupSessions(state, group, engine, hooks, trained, sessions);
     const batchSize = s.batchSize;
     const input = new Float32Array(batchSize * 3 * pre.width * pre.height);
     const prefetch = new Prefetcher(files, state.nextImage, pre, batchSize * 3);
@@ -289,45 +350,20 @@ async function runGroup(
     try {
       while (state.nextImage < files.length) {
         checkAborted(hooks.signal);
-        // Gather one batch of decodable images (skips do not shorten the batch).
-        const batch: DecodedImage[] = [];
-        const cats: number[] = [];
-        let i = state.nextImage;
-        while (batch.length < batchSize && i < files.length) {
-          const r = await prefetch.take(i);
-          if (r instanceof ImageDecodeError) {
-            if (firstGroup) {
-              state.skipped.push({ file: r.file, reason: r.message });
-              hooks.onLog?.(`Skipped ${r.file}: ${r.message}`);
-            }
-          } else {
-            batch.push(r);
-            cats.push(categoryOf[i]);
-          }
-          i++;
-        }
+        const { batch, cats, next } = await takeBatch(state, prefetch, state.nextImage, files, categoryOf, batchSize, firstGroup, hooks);
         const n = batch.length;
         if (n > 0) {
           packBatch(batch, pre, engine.layout, input);
           const x = n === batchSize ? input : input.subarray(0, n * 3 * pre.width * pre.height);
           const tInfer = performance.now();
-          for (const [k, pi] of group.entries()) {
-            // Cancel within one pass, not one batch of every pass (12 by default). Safe: after
-            // CancelledError nothing of this run is saved (checkpoints happen between batches).
-            if (k > 0) checkAborted(hooks.signal);
-            const out = await sessions[k].run(x, n);
-            accumulate(state, pi, out.taps, cats);
-            if (pi === 0) {
-              if (out.logits && state.meta.modelAccuracy && sessions[k].numClasses) scoreLogits(state, out.logits, sessions[k].numClasses!, cats);
-              if (state.decoderTap >= 0) state.addFeatures(out.taps[state.decoderTap], cats);
-            }
-          }
+          await runBatch(state, group, sessions, x, cats, hooks);
           state.inferenceSeconds += (performance.now() - tInfer) / 1000;
           if (firstGroup) for (const c of cats) state.categories[c].images++;
         }
-        state.nextImage = i;
+        state.nextImage = next;
         state.decodeSeconds = decodeBefore + prefetch.waitSeconds;
 
+        // Progress, live partial report, checkpoint: all between batches.
         const now = performance.now();
         const rate = (state.nextImage - startImage) / Math.max(1e-9, (now - t0) / 1000);
         const imagesLeft = files.length - state.nextImage + (passesLeftAfter * files.length) / group.length;
@@ -411,7 +447,7 @@ export async function analyze(request: AnalyzeRequest, hooks: AnalyzeHooks = {})
   let runDir = '';
   if (request.resumeRunDir) {
     runDir = path.resolve(request.resumeRunDir);
-    if (fs.existsSync(path.join(runDir, 'report.sparsity.json'))) {
+    if (fs.existsSync(path.join(runDir, REPORT_FILE))) {
       throw new UserError(`Run ${runDir} is already complete (it has a report). Start a new run instead of resuming.`, 'E_RESUME');
     }
     state = RunState.load(path.join(runDir, 'state'));
