@@ -4,7 +4,7 @@
  * Progress goes to stderr, results to stdout (a table, or the report JSON with --json).
  * Exit codes: 0 done, 1 unexpected error, 2 bad input (message says what and how to fix), 130 cancelled.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import * as cliProgress from 'cli-progress';
 import * as path from 'path';
 import { analyze } from '../core/analyze';
@@ -13,9 +13,11 @@ import { listModelLayers } from '../core/modelInfo';
 import { mergeRuns } from '../core/merge';
 import { formatClock } from '../core/report/format';
 import { formatTable } from '../core/report/tables';
-import { CancelledError, UserError, type Preprocessing } from '../core/types';
+import { CancelledError, UserError } from '../core/types';
 import { TOOL_VERSION } from '../core/version';
 import { registerModelCommands, resolveModelArgument } from './models';
+import { addSettingOptions, settingsFromOptions } from './settingOptions';
+import { resolveSettings } from '../core/settings';
 
 const EXIT_USER = 2;
 const EXIT_CANCELLED = 130;
@@ -26,38 +28,6 @@ function positiveInt(name: string) {
     if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer.`);
     return n;
   };
-}
-function nonNegativeInt(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer.`);
-    return n;
-  };
-}
-const list = (v: string): string[] => v.split(',').map((x) => x.trim()).filter(Boolean);
-function triple(name: string) {
-  return (v: string): [number, number, number] => {
-    const n = v.split(',').map(Number);
-    if (n.length !== 3 || n.some((x) => !Number.isFinite(x))) throw new InvalidArgumentError(`${name} takes three numbers, e.g. 0.485,0.456,0.406.`);
-    return n as [number, number, number];
-  };
-}
-function parseScale(v: string): number {
-  const m = /^\s*([0-9.]+)\s*(?:\/\s*([0-9.]+))?\s*$/.exec(v);
-  const n = m ? Number(m[1]) / (m[2] ? Number(m[2]) : 1) : NaN;
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('--scale takes a positive number or fraction, e.g. 1/255.');
-  return n;
-}
-/** Preprocessing flags → overrides on top of the model's own preprocessing. */
-function preprocessingOverrides(o: Record<string, unknown>): Partial<Preprocessing> | undefined {
-  const p: Partial<Preprocessing> = {};
-  if (o.inputSize) p.width = p.height = o.inputSize as number;
-  if (o.resize) p.resize = o.resize as Preprocessing['resize'];
-  if (o.channelOrder) p.channelOrder = o.channelOrder as Preprocessing['channelOrder'];
-  if (o.scale) p.scale = o.scale as number;
-  if (o.mean) p.mean = o.mean as Preprocessing['mean'];
-  if (o.std) p.std = o.std as Preprocessing['std'];
-  return Object.keys(p).length ? p : undefined;
 }
 
 /** Progress bar on stderr; plain lines when stderr is not a terminal (CI logs). */
@@ -118,44 +88,20 @@ async function runAnalyze(folder: string | undefined, o: Record<string, unknown>
         maxDownloadMB: o.maxDownloadMb as number | undefined,
         signal: controller.signal,
       });
-      const controls = list(String(o.controls ?? 'permuted,norelu'));
-      for (const c of controls) if (c !== 'permuted' && c !== 'norelu' && c !== 'none') throw new UserError(`--controls: unknown control "${c}"; use permuted, norelu, none or a comma list.`);
-      const ipc = o.imagesPerCategory === undefined || o.imagesPerCategory === 'all' ? 'all' : Number(o.imagesPerCategory);
-      if (ipc !== 'all' && (!Number.isInteger(ipc) || ipc < 1)) throw new UserError('--images-per-category must be "all" or a positive integer.');
+      // Settings flags → request (src/cli/settingOptions.ts, from the settings table); left-out flags take the preset's values.
+      const { settings, preprocessing } = settingsFromOptions(o);
       request = {
         datasetPath: path.resolve(folder),
         modelPath: model.path,
         modelSource: model.source,
         outputRoot: path.resolve(String(o.out ?? 'sparsity-runs')),
-        preprocessing: preprocessingOverrides(o),
+        preprocessing,
         html: o.html !== false,
         checkpoint: o.checkpoint !== false,
-        settings: {
-          preset: o.preset as string | undefined,
-          imagesPerCategory: ipc,
-          sampling: o.sample === 'random' ? 'random' : 'first',
-          minImagesPerCategory: o.minImages as number | undefined,
-          layers: o.layers as string[] | undefined,
-          seed: o.seed as number | undefined,
-          batchSize: o.batchSize as number | undefined,
-          unit: o.unit as 'channel' | 'channel-position' | undefined,
-          accuracy: o.accuracy as 'auto' | 'model' | 'decoder' | 'none' | undefined,
-          decoderLayer: o.decoderLayer as string | undefined,
-          folds: o.folds as number | undefined,
-          correlation: o.correlation as 'pearson' | 'spearman' | undefined,
-          regressionGroups: o.regressionGroups as string[] | undefined,
-          concurrentPasses: o.concurrentPasses === 'auto' || o.concurrentPasses === undefined ? 'auto' : Number(o.concurrentPasses),
-          referencePSI: o.referencePsi as number | undefined,
-          labelFile: o.labels ? path.resolve(String(o.labels)) : undefined,
-          shard: o.shard as string | undefined,
-          controls: {
-            permutations: controls.includes('permuted') ? (o.permutations as number | undefined) ?? 10 : 0,
-            noNonlinearity: controls.includes('norelu'),
-            permuteTarget: o.permuteBiases ? 'biases' : 'weights',
-          },
-        },
+        settings,
       };
-      const passes = 1 + (request.settings!.controls!.permutations ?? 0) + (request.settings!.controls!.noNonlinearity ? 1 : 0);
+      const { controls } = resolveSettings(settings);
+      const passes = 1 + controls.permutations + (controls.noNonlinearity ? 1 : 0);
       if (passes > 1 && o.quiet !== true) process.stderr.write(`Running ${passes} passes over every image (trained + ${passes - 1} control model${passes > 2 ? 's' : ''}); use --controls none to run the trained model only.\n`);
     }
     const result = await analyze(request, {
@@ -183,42 +129,18 @@ export function buildProgram(): Command {
     // Throw instead of exiting so main() maps usage errors to exit code 2 (inherited by subcommands).
     .exitOverride();
 
-  program
+  const analyzeCommand = program
     .command('analyze')
     .description('Run the analysis on <folder> (one sub-folder per category) and write a new run folder with the report.')
     .argument('[folder]', 'image folder, one sub-folder per category')
     .option('-m, --model <model>', '.onnx file, TF.js model.json, torchvision:<arch>, catalog:<id> or https URL')
-    .option('-o, --out <dir>', 'parent folder for run folders (a new one per run)', 'sparsity-runs')
-    .option('-n, --images-per-category <n|all>', 'images per category', 'all')
-    .addOption(new Option('--sample <how>', 'which N images per category').choices(['first', 'random']).default('first'))
-    .option('--min-images <n>', 'drop categories with fewer usable images', positiveInt('--min-images'))
-    .option('-l, --layers <a,b,...>', 'layers to analyse (default: every ReLU after conv/fc; see `layers`)', list)
-    .option('--seed <s>', 'seed for sampling, permutations and folds', nonNegativeInt('--seed'))
-    .option('-b, --batch-size <b>', 'images per forward pass', positiveInt('--batch-size'))
-    .addOption(new Option('--preset <name>', 'analysis preset').choices(['liu2020']).default('liu2020'))
-    .addOption(new Option('--unit <mode>', 'unit of a conv layer: channel (spatial mean) or channel-position').choices(['channel', 'channel-position']))
-    .addOption(new Option('--accuracy <how>', 'per-category accuracy').choices(['auto', 'model', 'decoder', 'none']))
-    .option('--decoder-layer <layer>', 'layer whose per-image responses train the decoder (default: last analysed layer)')
-    .option('--folds <k>', 'cross-validation folds for the decoder', positiveInt('--folds'))
-    .addOption(new Option('--correlation <r>', 'PSI-accuracy correlation').choices(['pearson', 'spearman']))
-    .option('--controls <list>', 'lesion controls: permuted,norelu | none (each costs full extra passes)', 'permuted,norelu')
-    .option('--permutations <n>', 'number of permuted-weight models', nonNegativeInt('--permutations'))
-    .option('--permute-biases', 'permute biases instead of weights (option of METHOD §8)')
-    .option('--concurrent-passes <n|auto>', 'passes held in memory at once (auto: as many as fit in half the RAM; fewer decode images again per group)', 'auto')
-    .option('--regression-groups <list>', 'layer groups for the multiple regression: conv,fc,all or a+b', list)
-    .option('--reference-psi <v>', 'reference PSI line (macaque extrastriate: 0.36)', parseFloat)
-    .option('--labels <file>', 'JSON/CSV mapping folder names to model class indices')
-    .option('--shard <i/n>', 'analyse every n-th category from the i-th (merge shards with `merge`)')
+    .option('-o, --out <dir>', 'parent folder for run folders (a new one per run)', 'sparsity-runs');
+  // Every analysis setting's flag, help, parser and default come from the settings table.
+  addSettingOptions(analyzeCommand)
     .option('--python <path>', 'Python with torch/torchvision, for --model torchvision:<arch>')
     .option('--cache-dir <dir>', 'model cache folder (default ~/.cache/sparsity-lens/models)')
     .option('--refresh-model', 'fetch/export the model again even when cached')
     .option('--max-download-mb <n>', 'refuse model downloads larger than this', positiveInt('--max-download-mb'))
-    .option('--input-size <n>', 'preprocessing: input width = height (default: from the model, else 224)', positiveInt('--input-size'))
-    .addOption(new Option('--resize <rule>', 'preprocessing: stretch (study) or shorter-crop (256 then centre crop)').choices(['stretch', 'shorter-crop']))
-    .addOption(new Option('--channel-order <o>', 'preprocessing: channel order').choices(['RGB', 'BGR']))
-    .option('--scale <s>', 'preprocessing: pixel scale, e.g. 1/255 or 1', parseScale)
-    .option('--mean <r,g,b>', 'preprocessing: per-channel mean (RGB order)', triple('--mean'))
-    .option('--std <r,g,b>', 'preprocessing: per-channel std (RGB order)', triple('--std'))
     .option('--resume <runDir>', 'continue a killed run from its checkpoint')
     .option('--no-checkpoint', 'do not write checkpoints')
     .option('--no-html', 'do not write report.html')

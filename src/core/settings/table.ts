@@ -22,6 +22,7 @@
  *
  * Order: package.json lists the extension settings in this order; keep related ones together.
  */
+import * as path from 'path';
 import { commaList, type SettingSpec } from './spec';
 
 /** The default of maxDownloadMB (2 GiB, the core's download limit). */
@@ -254,7 +255,8 @@ export const SETTINGS: readonly SettingSpec[] = [
     type: { kind: 'string' },
     default: undefined,
     target: 'settings',
-    cli: { flags: '--labels <file>', help: 'JSON/CSV mapping folder names to model class indices' },
+    // Relative to the directory the CLI runs in: the core gets an absolute path.
+    cli: { flags: '--labels <file>', help: 'JSON/CSV mapping folder names to model class indices', parse: (text) => path.resolve(text) },
     description: 'JSON/CSV file mapping folder names to model class indices (for the model\'s own accuracy).',
   },
   {
