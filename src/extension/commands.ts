@@ -2,16 +2,17 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { chooseAndMaybeSave, getValidSettings, modelResolveSpec, readSetting, resolveModel, updateSetting, type ModelContext } from './config';
-import { describeModelRef } from './models/refs';
+import { getValidSettings, readSetting, updateSetting } from './config';
 import { fetchModelRef } from './models/fetch';
+import { describeModelRef } from './models/refs';
+import { chooseAndMaybeSave, modelResolveSpec, resolveModel, type ModelContext } from './models/resolve';
 import { exportReportInteractive } from './exporting';
 import type { Logger } from './log';
 import { EDITOR_VIEW_TYPE, ReportView } from './reportPanel';
 import { readReport } from '../core/report/reader';
 import { resolveOutputRoot } from './settings';
 import { startListLayers, WorkerError } from './workerClient';
-import type { ModelLayersInfo } from './workerProtocol';
+import type { ModelLayers } from '../core/modelInfo';
 import type { ReportExportFormat } from '../shared/protocol';
 
 export interface CommandEnv {
@@ -59,7 +60,7 @@ export async function chooseModelCommand(env: CommandEnv): Promise<void> {
   if (picked) env.log.info(`Model chosen: ${picked.ref}${picked.path && picked.path !== picked.ref ? ` → ${picked.path}` : ''} (${picked.source})`);
 }
 
-export function layerDescription(l: ModelLayersInfo['layers'][number]): string {
+export function layerDescription(l: ModelLayers['layers'][number]): string {
   const shape = l.shape.map((d) => (d === null ? '?' : String(d))).join('×');
   return `${l.op} · ${l.kind}${shape ? ` · ${shape}` : ''}`;
 }
@@ -91,7 +92,7 @@ export async function showLayersCommand(env: CommandEnv): Promise<void> {
     void vscode.window.showErrorMessage(`Sparsity Lens is not built: ${script} is missing (run "npm run build").`);
     return;
   }
-  let info: ModelLayersInfo;
+  let info: ModelLayers;
   try {
     info = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Sparsity Lens: reading the layers of ${path.basename(model.path)}…`, cancellable: true },

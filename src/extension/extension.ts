@@ -7,10 +7,9 @@
  */
 import * as vscode from 'vscode';
 import { chooseModelCommand, exportReportCommand, openReportCommand, showLayersCommand, type CommandEnv } from './commands';
-import type { ModelContext } from './config';
 import { createLogger } from './log';
 import { manageModelsCommand } from './models/cacheCommands';
-import { registerBuiltinModelSources } from './models/fetch';
+import type { ModelContext } from './models/resolve';
 import { EDITOR_VIEW_TYPE, PANEL_VIEW_TYPE, ReportEditorProvider, ReportPanelSerializer, type PanelEnv } from './reportPanel';
 import { RunManager } from './runs';
 
@@ -32,9 +31,6 @@ export function activate(context: vscode.ExtensionContext): void {
       void context.globalState.update(RECENT_KEY, list);
     },
   });
-
-  // Choose Model… sources besides a local file: PyTorch export, URL, catalog, cache.
-  context.subscriptions.push(...registerBuiltinModelSources());
 
   const panelEnv: PanelEnv = { extensionUri: context.extensionUri, log, cancelRun: (id) => runs.cancel(id) };
   const runs = new RunManager({ context, log, panelEnv: () => panelEnv, modelContext });

@@ -9,8 +9,9 @@
  */
 import { fork, type ChildProcess, type ForkOptions } from 'child_process';
 import type { AnalyzeRequest, AnalyzeResult, ProgressEvent } from '../core/analyzeTypes';
+import type { ModelLayers } from '../core/modelInfo';
 import type { SparsityReport } from '../core/report/schema';
-import { isWorkerMessage, type HostToWorker, type ModelLayersInfo, type ModelResolveSpec, type SerializedError, type WorkerToHost } from './workerProtocol';
+import { isWorkerMessage, type HostToWorker, type ModelResolveSpec, type SerializedError, type WorkerToHost } from './workerProtocol';
 
 export interface WorkerSpawnOptions {
   /** Path of the worker script (dist/analysisWorker.js, or a test script). */
@@ -172,8 +173,8 @@ export function startAnalyze(options: WorkerSpawnOptions, request: AnalyzeReques
   });
 }
 
-export function startListLayers(options: WorkerSpawnOptions, modelPath: string): WorkerJob<ModelLayersInfo> {
-  return new WorkerJob<ModelLayersInfo>(options, { type: 'layers', jobId: '', modelPath }, (m, job) => {
+export function startListLayers(options: WorkerSpawnOptions, modelPath: string): WorkerJob<ModelLayers> {
+  return new WorkerJob<ModelLayers>(options, { type: 'layers', jobId: '', modelPath }, (m, job) => {
     if (m.type === 'layers') job.resolve(m.result);
     else if (m.type === 'error') job.reject(new WorkerError(m.error));
     else if (m.type === 'cancelled') job.reject(new WorkerCancelledError());

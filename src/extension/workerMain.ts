@@ -11,14 +11,17 @@ import type { AnalyzeHooks, AnalyzeRequest, AnalyzeResult, ProgressEvent } from 
 import { formatBytes } from '../core/models/download';
 import type { ResolvedModel, ResolveModelOptions } from '../core/models/resolve';
 import type { SparsityReport } from '../core/report/schema';
-import { describeModelRef, formatDownloadProgress } from './models/refs';
-import { isHostToWorker, serializeError, type HostToWorker, type ModelLayersInfo, type ModelResolveSpec, type WorkerToHost } from './workerProtocol';
+import type { ModelLayers } from '../core/modelInfo';
+import type { ModelRef } from '../core/models/ref';
+import { describeModelRef } from './models/refs';
+import { formatDownloadProgress } from './models/text';
+import { isHostToWorker, serializeError, type HostToWorker, type ModelResolveSpec, type WorkerToHost } from './workerProtocol';
 
 export interface CoreApi {
   analyze(request: AnalyzeRequest, hooks: AnalyzeHooks): Promise<AnalyzeResult>;
-  listModelLayers(modelPath: string): Promise<ModelLayersInfo>;
-  /** core/models resolveModel: needed for analyze jobs that carry a model reference. */
-  resolveModel?(ref: string, opts: ResolveModelOptions): Promise<ResolvedModel>;
+  listModelLayers(modelPath: string): Promise<ModelLayers>;
+  /** core/models resolveModel: needed for analyze jobs that carry a model reference (already parsed). */
+  resolveModel?(ref: ModelRef, opts: ResolveModelOptions): Promise<ResolvedModel>;
 }
 
 /** A `load` progress event whose text says what the model resolution is doing. */
@@ -102,7 +105,7 @@ export function runWorker(core: CoreApi, channel: WorkerChannel, options: Worker
   async function resolveJobModel(jobId: string, spec: ModelResolveSpec, signal: AbortSignal, progress: { push(e: ProgressEvent): void; flush(): void }): Promise<ResolvedModel> {
     if (!core.resolveModel) throw new Error('This worker cannot resolve model references (no resolveModel in its core).');
     const what = describeModelRef(spec.ref);
-    send({ type: 'log', jobId, line: `Model ${spec.ref}: ${what}; cache ${spec.cacheDir}` });
+    send({ type: 'log', jobId, line: `Model: ${what}; cache ${spec.cacheDir}` });
     progress.push(modelProgressEvent(`Preparing ${what}…`));
     progress.flush();
     let lastFile = '';

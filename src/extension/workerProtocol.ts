@@ -5,16 +5,8 @@
  */
 import type { AnalyzeRequest, AnalyzeResult, ProgressEvent } from '../core/analyzeTypes';
 import type { SparsityReport } from '../core/report/schema';
-import type { LayerInfo, ModelFormat } from '../core/types';
-
-/** What "Show Layers of Model" needs from src/core/modelInfo.ts `listModelLayers`. */
-export interface ModelLayersInfo {
-  format: ModelFormat;
-  backend: string;
-  inputSize?: { width: number; height: number } | null;
-  layers: LayerInfo[];
-  defaultTaps?: string[];
-}
+import type { ModelLayers } from '../core/modelInfo';
+import { isModelRef, type ModelRef } from '../core/models/ref';
 
 /**
  * A model reference the worker resolves (core/models resolveModel: reuse the cache, or export
@@ -22,8 +14,8 @@ export interface ModelLayersInfo {
  * request.modelSource. Export and download show as `load` progress and stop on cancel.
  */
 export interface ModelResolveSpec {
-  /** `torchvision:alexnet[:random]`, `catalog:<id>`, an https URL, `cache:<id>`. */
-  ref: string;
+  /** The reference as parsed where its text came in (`torchvision:alexnet[:random]`, `catalog:<id>`, an https URL, `cache:<id>`). */
+  ref: ModelRef;
   /** The model cache (the extension's globalStorage/models). */
   cacheDir: string;
   /** sparsityLens.pythonPath, resolved (undefined: python3, then python). */
@@ -36,8 +28,7 @@ export function isModelResolveSpec(m: unknown): m is ModelResolveSpec {
   if (typeof m !== 'object' || m === null) return false;
   const o = m as Record<string, unknown>;
   return (
-    typeof o.ref === 'string' &&
-    o.ref.length > 0 &&
+    isModelRef(o.ref) &&
     typeof o.cacheDir === 'string' &&
     o.cacheDir.length > 0 &&
     (o.pythonPath === undefined || typeof o.pythonPath === 'string') &&
@@ -65,7 +56,7 @@ export type WorkerToHost =
   | { type: 'partial'; jobId: string; report: SparsityReport }
   | { type: 'log'; jobId: string; line: string }
   | { type: 'done'; jobId: string; result: AnalyzeResult }
-  | { type: 'layers'; jobId: string; result: ModelLayersInfo }
+  | { type: 'layers'; jobId: string; result: ModelLayers }
   | { type: 'cancelled'; jobId: string }
   | { type: 'error'; jobId: string; error: SerializedError };
 

@@ -1,6 +1,6 @@
 /**
  * The extension's model references: settings validation of sparsityLens.model /
- * maxDownloadMB, the pure helpers of src/extension/modelRefs.ts, the worker protocol's model
+ * maxDownloadMB, the pure helpers of src/extension/models/, the worker protocol's model
  * spec, and the analysis worker (the production entry src/extension/analysisWorker.ts, forked
  * for real) resolving a reference before analysing: a URL downloaded from a real HTTP server
  * on 127.0.0.1 and analysed with the real core, reuse from the cache, cancel mid-download and
@@ -14,24 +14,12 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ProgressEvent } from '../../src/core/analyzeTypes';
-import { catalog, catalogCacheId, defaultUrlId, ModelCache, resolveModel, TORCHVISION_ARCHS, type CommitInput } from '../../src/core/models';
+import { catalog, catalogCacheId, defaultUrlId, ModelCache, parseModelRef, resolveModel, TORCHVISION_ARCHS, type CommitInput } from '../../src/core/models';
 import type { SparsityReport } from '../../src/core/report/schema';
-import {
-  cacheIdOfRef,
-  checkModelRef,
-  describeModelRef,
-  downloadPercent,
-  findStringSetting,
-  formatDownloadProgress,
-  isModelReference,
-  mayFetch,
-  modelCacheDir,
-  orderedTorchvisionArchs,
-  pickedFromRecent,
-  refForCacheEntry,
-  resolvePythonPath,
-  validateDownloadUrl,
-} from '../../src/extension/models/refs';
+import { findStringSetting } from '../../src/extension/jsonc';
+import { modelCacheDir, resolvePythonPath } from '../../src/extension/models/environment';
+import { cacheIdOfRef, checkModelRef, describeModelRef, isModelReference, mayFetch, pickedFromRecent, refForCacheEntry, validateDownloadUrl } from '../../src/extension/models/refs';
+import { downloadPercent, formatDownloadProgress, orderedTorchvisionArchs } from '../../src/extension/models/text';
 import { buildAnalyzeRequest, validateSettings, type ExtensionSettings } from '../../src/extension/settings';
 import { startAnalyze, WorkerCancelledError, WorkerError, type WorkerSpawnOptions } from '../../src/extension/workerClient';
 import { modelProgressEvent } from '../../src/extension/workerMain';
@@ -132,8 +120,8 @@ describe('model reference helpers', () => {
     assert.equal(cacheIdOfRef(ref('torchvision:mobilenet_v2:random')), 'torchvision-mobilenet-v2-random');
     assert.equal(cacheIdOfRef(ref('catalog:vgg16')), 'catalog-vgg16');
     assert.equal(cacheIdOfRef(ref('https://h/x/m.onnx')), defaultUrlId('https://h/x/m.onnx'));
-    assert.equal(describeModelRef('torchvision:vgg11:random'), 'torchvision vgg11 exported from PyTorch (random weights)');
-    assert.equal(describeModelRef('catalog:vgg16'), 'VGG-16 (MXNet Gluon) from the model catalog');
+    assert.equal(describeModelRef(ref('torchvision:vgg11:random')), 'torchvision vgg11 exported from PyTorch (random weights)');
+    assert.equal(describeModelRef(ref('catalog:vgg16')), 'VGG-16 (MXNet Gluon) from the model catalog');
   });
 
   it('recent entries: a path is used as is, a reference is resolved later', () => {
@@ -232,10 +220,10 @@ describe('model reference helpers', () => {
   it('the worker protocol checks the model spec of an analyze job', () => {
     const request = { datasetPath: '/d', modelPath: '', outputRoot: '/o' };
     assert.equal(isHostToWorker({ type: 'analyze', jobId: 'j', request }), true);
-    assert.equal(isHostToWorker({ type: 'analyze', jobId: 'j', request, model: { ref: 'torchvision:alexnet', cacheDir: '/c', maxBytes: 10 } }), true);
+    assert.equal(isHostToWorker({ type: 'analyze', jobId: 'j', request, model: { ref: parseModelRef('torchvision:alexnet'), cacheDir: '/c', maxBytes: 10 } }), true);
     assert.equal(isHostToWorker({ type: 'analyze', jobId: 'j', request, model: { ref: '', cacheDir: '/c' } }), false);
-    assert.equal(isHostToWorker({ type: 'analyze', jobId: 'j', request, model: { ref: 'x', cacheDir: '/c', pythonPath: 3 } }), false);
-    assert.equal(isHostToWorker({ type: 'analyze', jobId: 'j', request, model: { ref: 'x', cacheDir: '/c', maxBytes: 0 } }), false);
+    assert.equal(isHostToWorker({ type: 'analyze', jobId: 'j', request, model: { ref: parseModelRef('x'), cacheDir: '/c', pythonPath: 3 } }), false);
+    assert.equal(isHostToWorker({ type: 'analyze', jobId: 'j', request, model: { ref: parseModelRef('x'), cacheDir: '/c', maxBytes: 0 } }), false);
   });
 });
 
@@ -283,13 +271,14 @@ describe('analysis worker: model references', () => {
     await new Promise<void>((r) => server.close(() => r()));
   });
 
-  function job(spec: ModelResolveSpec, out: string) {
+  /** A job for the model written as `spec.ref`, parsed once as the extension host does before it starts the worker. */
+  function job(spec: Omit<ModelResolveSpec, 'ref'> & { ref: string }, out: string) {
     const s = settingsOf({ model: spec.ref, accuracy: 'none', 'controls.permutedWeights': 0, 'controls.noNonlinearity': false });
     const request = buildAnalyzeRequest(s, { datasetPath: dataset, modelPath: '', outputRoot: out, modelSource: spec.ref });
     request.html = false;
     const progress: ProgressEvent[] = [];
     const logs: string[] = [];
-    const j = startAnalyze(workerOpts(), request, { onProgress: (e) => progress.push(e), onLog: (l) => logs.push(l) }, spec);
+    const j = startAnalyze(workerOpts(), request, { onProgress: (e) => progress.push(e), onLog: (l) => logs.push(l) }, { ...spec, ref: parseModelRef(spec.ref) });
     return { j, progress, logs };
   }
 
@@ -335,7 +324,7 @@ describe('analysis worker: model references', () => {
           j.cancel();
         }
       },
-    }, { ref: `${base}/m/slow.onnx`, cacheDir });
+    }, { ref: parseModelRef(`${base}/m/slow.onnx`), cacheDir });
     const t0 = Date.now();
     await assert.rejects(j.done, (e: unknown) => e instanceof WorkerCancelledError && !e.killed);
     assert.ok(cancelled, 'the download was under way when cancelled');

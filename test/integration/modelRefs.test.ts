@@ -10,7 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { ModelCache, pipInstallCommand } from '../../src/core/models';
+import { ModelCache, parseModelRef, pipInstallCommand } from '../../src/core/models';
 import { installCommandFromError } from '../../src/extension/models/errors';
 import { buildAnalyzeRequest, validateSettings, type ExtensionSettings } from '../../src/extension/settings';
 import { startAnalyze, WorkerError, type WorkerSpawnOptions } from '../../src/extension/workerClient';
@@ -39,12 +39,12 @@ describe('analysis worker: model references through Python', () => {
   });
 
   // As in test/extension/modelRefs.test.ts: an analysis job for a model reference, no controls.
-  function job(spec: ModelResolveSpec, out: string) {
+  function job(spec: Omit<ModelResolveSpec, 'ref'> & { ref: string }, out: string) {
     const s = settingsOf({ model: spec.ref, accuracy: 'none', 'controls.permutedWeights': 0, 'controls.noNonlinearity': false });
     const request = buildAnalyzeRequest(s, { datasetPath: dataset, modelPath: '', outputRoot: out, modelSource: spec.ref });
     request.html = false;
     const logs: string[] = [];
-    const j = startAnalyze(workerOpts(), request, { onLog: (l) => logs.push(l) }, spec);
+    const j = startAnalyze(workerOpts(), request, { onLog: (l) => logs.push(l) }, { ...spec, ref: parseModelRef(spec.ref) });
     return { j, logs };
   }
 

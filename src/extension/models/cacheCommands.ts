@@ -10,8 +10,10 @@ import * as vscode from 'vscode';
 import { formatBytes, ModelCache, type CacheEntry, type VerifyResult } from '../../core/models';
 import { CancelledError, UserError } from '../../core/types';
 import type { CommandEnv } from '../commands';
-import { cacheDirOf, readSetting, saveModelSetting } from '../config';
-import { cacheEntryDescription, refForCacheEntry } from './refs';
+import { readSetting } from '../config';
+import { refForCacheEntry } from './refs';
+import { cacheDirOf, saveModelSetting } from './resolve';
+import { cacheEntryDescription } from './text';
 
 type Action = 'menu' | 'verify' | 'delete' | 'use' | 'copy' | 'reveal' | 'verifyAll' | 'openFolder';
 

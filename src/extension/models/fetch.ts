@@ -1,77 +1,19 @@
 /**
- * The model sources beyond a local file, registered into the "Choose Model…" picker
- * (modelSources.ts, the extension point):
- *
- *   Export from PyTorch (torchvision)…  the user's Python runs python/export_torchvision.py
- *   Download from URL…                  https, size probed and confirmed first
- *   From the model catalog…             media/models/catalog.json (ONNX Model Zoo)
- *   Cached models…                      an entry already in the model cache
- *
- * All of them fill the model cache in the extension's globalStorage (globalStorage/models)
- * through src/core/models, in the extension host (Python and downloads are child processes /
- * async IO), inside a cancellable notification progress. The picked model is returned as a
- * model reference (`torchvision:alexnet`, `catalog:resnet50-v1`, the URL, `cache:<id>`) that
- * "Choose Model…" stores in sparsityLens.model; the analysis worker resolves the same
- * reference from the cache.
- *
- * Untrusted workspaces: nothing here runs Python or downloads (the sources explain why and offer
- * "Manage Workspace Trust"); a local file and cached models stay available.
+ * The one fetch-with-progress of the extension host: a model reference resolved into the model
+ * cache (src/core/models resolveModel: reuse an intact cached copy, else export from PyTorch or
+ * download) inside a cancellable notification — export output as the message (and in the output
+ * channel), download percentage and bytes with the bar — and the one way model errors are shown
+ * (with the button that fixes them). Used by the model sources and "Show Layers of Model";
+ * analysis runs resolve in the worker instead (workerMain.ts), in the run's own progress.
  */
-import * as path from 'path';
 import * as vscode from 'vscode';
-import {
-  catalog,
-  catalogCacheId,
-  defaultUrlId,
-  formatBytes,
-  ModelCache,
-  probe,
-  resolveModel,
-  torchvisionCacheId,
-  type CacheEntry,
-  type ProbeResult,
-  type ResolvedModel,
-  type TorchWeights,
-} from '../../core/models';
+import { formatBytes, ModelCache, resolveModel, type CacheEntry, type ModelRef, type ResolvedModel } from '../../core/models';
 import { CancelledError, UserError } from '../../core/types';
-import {
-  cacheEntryDescription,
-  catalogEntryDescription,
-  downloadPercent,
-  formatDownloadProgress,
-  installCommandFromError,
-  orderedTorchvisionArchs,
-  refForCacheEntry,
-  validateDownloadUrl,
-} from './refs';
-import { registerModelSource, type ModelSource, type ModelSourceContext, type PickedModel } from './sources';
-
-const SECTION = 'sparsityLens';
-
-export const MANAGE_TRUST = 'Manage Workspace Trust';
-
-export function untrustedFetchMessage(what: string): string {
-  return (
-    `This workspace is not trusted, so Sparsity Lens does not ${what} here: in Restricted Mode nothing in the workspace ` +
-    '(its settings, such as sparsityLens.model and sparsityLens.pythonPath) may make it run a program or fetch a file. ' +
-    'Trust the workspace to use this, or choose a model file on this computer or an already cached model.'
-  );
-}
-
-/** In an untrusted workspace: explains, offers "Manage Workspace Trust", returns false. */
-export async function requireTrustFor(what: string, log?: (l: string) => void): Promise<boolean> {
-  if (vscode.workspace.isTrusted) return true;
-  const msg = untrustedFetchMessage(what);
-  log?.(msg);
-  const c = await vscode.window.showWarningMessage(msg, { modal: true }, MANAGE_TRUST);
-  if (c === MANAGE_TRUST) await vscode.commands.executeCommand('workbench.trust.manage');
-  return false;
-}
-
-/** Codes of model errors that get their own buttons. */
-export function isModelErrorCode(code: string | undefined): boolean {
-  return code === 'E_NO_TORCH' || code === 'E_NO_PYTHON' || code === 'E_DOWNLOAD_SIZE';
-}
+import { openSetting } from '../config';
+import { SECTION } from '../settings';
+import { installCommandFromError } from './errors';
+import type { ModelSourceContext, PickedModel } from './source';
+import { downloadPercent, formatDownloadProgress } from './text';
 
 /**
  * Shows a model error with what fixes it: a missing torch/torchvision → the exact install
@@ -87,13 +29,13 @@ export async function showModelError(code: string | undefined, message: string, 
     if (c === 'Copy Command' && cmd) {
       await vscode.env.clipboard.writeText(cmd);
       void vscode.window.showInformationMessage(`Sparsity Lens: copied "${cmd}". Run it in a terminal, then try again.`);
-    } else if (c === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.pythonPath`);
+    } else if (c === 'Open Settings') await openSetting(`${SECTION}.pythonPath`);
     else if (c === 'Show Output') log.show();
     return;
   }
   const setting = code === 'E_NO_PYTHON' ? `${SECTION}.pythonPath` : code === 'E_DOWNLOAD_SIZE' ? `${SECTION}.maxDownloadMB` : undefined;
   const c = await vscode.window.showErrorMessage(text, ...(setting ? ['Open Settings'] : []), 'Show Output');
-  if (c === 'Open Settings' && setting) await vscode.commands.executeCommand('workbench.action.openSettings', setting);
+  if (c === 'Open Settings' && setting) await openSetting(setting);
   else if (c === 'Show Output') log.show();
 }
 
@@ -110,11 +52,10 @@ export interface FetchOptions {
 
 /**
  * Resolves a model reference into the cache (reusing an intact cached copy) inside a
- * cancellable notification progress: export output as the message (and in the output
- * channel), download percentage and bytes with the bar. Shows errors itself; undefined when
- * it failed or was cancelled.
+ * cancellable notification progress. Shows errors itself; undefined when it failed or was
+ * cancelled.
  */
-export async function fetchModelRef(ref: string, o: FetchOptions): Promise<ResolvedModel | undefined> {
+export async function fetchModelRef(ref: ModelRef, o: FetchOptions): Promise<ResolvedModel | undefined> {
   try {
     return await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Sparsity Lens: ${o.title}`, cancellable: true },
@@ -169,8 +110,12 @@ export async function fetchModelRef(ref: string, o: FetchOptions): Promise<Resol
   }
 }
 
-function fetchOptions(ctx: ModelSourceContext, title: string): FetchOptions {
-  return {
+/**
+ * What a model source fetches: `ref` into the cache with the notification `title`; the picked
+ * model is the cached file, stored in the settings as `text`.
+ */
+export async function fetchForSource(ctx: ModelSourceContext, ref: ModelRef, text: string, title: string): Promise<PickedModel | undefined> {
+  const r = await fetchModelRef(ref, {
     cacheDir: ctx.cacheDir,
     pythonPath: ctx.pythonPath || undefined,
     maxBytes: ctx.maxDownloadBytes,
@@ -178,249 +123,15 @@ function fetchOptions(ctx: ModelSourceContext, title: string): FetchOptions {
     error: ctx.log,
     showLog: ctx.showLog,
     title,
-  };
+  });
+  return r && { path: r.modelPath, ref: text, source: r.source };
 }
 
 /** The cache entry for `id`, or undefined (also when the index cannot be read). */
-function cachedEntry(cacheDir: string, id: string): CacheEntry | undefined {
+export function cachedEntry(cacheDir: string, id: string): CacheEntry | undefined {
   try {
     return new ModelCache(cacheDir).get(id);
   } catch {
     return undefined;
   }
-}
-
-function picked(r: ResolvedModel, ref: string): PickedModel {
-  return { path: r.modelPath, ref, source: r.source };
-}
-
-// ---------------------------------------------------------------- Export from PyTorch
-
-interface ArchItem extends vscode.QuickPickItem {
-  arch?: string;
-}
-
-export const torchvisionSource: ModelSource = {
-  id: 'torchvision',
-  label: '$(flame) Export from PyTorch (torchvision)…',
-  description: 'AlexNet, VGG11 (the study), ResNet, …',
-  detail: 'Runs your Python (sparsityLens.pythonPath, else python3) with torch + torchvision; the ONNX file is cached.',
-  async pick(ctx) {
-    if (!(await requireTrustFor('run Python to export PyTorch models', ctx.log))) return undefined;
-    const items: ArchItem[] = [];
-    let inStudy = false;
-    for (const a of orderedTorchvisionArchs()) {
-      if (a.study && !inStudy) {
-        inStudy = true;
-        items.push({ label: 'Liu, Zhen & Liu (2020)', kind: vscode.QuickPickItemKind.Separator });
-      }
-      if (!a.study && inStudy) {
-        inStudy = false;
-        items.push({ label: 'Other torchvision ImageNet classifiers', kind: vscode.QuickPickItemKind.Separator });
-      }
-      const cached = [cachedEntry(ctx.cacheDir, torchvisionCacheId(a.arch, 'DEFAULT')) && 'pretrained', cachedEntry(ctx.cacheDir, torchvisionCacheId(a.arch, 'none')) && 'random'].filter(Boolean);
-      items.push({
-        label: a.arch,
-        description: [a.study ? "$(star-full) the study's model" : a.family, a.inputSize !== 224 ? `${a.inputSize}×${a.inputSize}` : '', cached.length ? `$(check) cached (${cached.join(', ')})` : '']
-          .filter(Boolean)
-          .join(' · '),
-        arch: a.arch,
-      });
-    }
-    const arch = await vscode.window.showQuickPick(items, {
-      title: 'Sparsity Lens: Export from PyTorch (torchvision)',
-      placeHolder: "Which architecture? alexnet and vgg11 are the study's networks",
-      ignoreFocusOut: true,
-      matchOnDescription: true,
-    });
-    if (!arch?.arch) return undefined;
-    const weights = await vscode.window.showQuickPick(
-      [
-        {
-          label: '$(cloud-download) Pretrained ImageNet weights',
-          description: `torchvision:${arch.arch}`,
-          detail: 'torchvision downloads the weights once on this computer (download.pytorch.org) into its own cache; then the model is exported to ONNX.',
-          weights: 'DEFAULT' as TorchWeights,
-        },
-        {
-          label: '$(circle-outline) Random weights (untrained)',
-          description: `torchvision:${arch.arch}:random`,
-          detail: "Nothing is downloaded. Not needed for the study's controls: Sparsity Lens computes those itself.",
-          weights: 'none' as TorchWeights,
-        },
-      ],
-      { title: `Sparsity Lens: ${arch.arch} — which weights?`, ignoreFocusOut: true },
-    );
-    if (!weights) return undefined;
-    const ref = `torchvision:${arch.arch}${weights.weights === 'none' ? ':random' : ''}`;
-    ctx.log(`Export from PyTorch: ${ref} with ${ctx.pythonPath || 'python3 (else python)'} into ${ctx.cacheDir}`);
-    if (!cachedEntry(ctx.cacheDir, torchvisionCacheId(arch.arch, weights.weights))) ctx.showLog();
-    const r = await fetchModelRef(ref, fetchOptions(ctx, `Exporting ${arch.arch} from PyTorch`));
-    return r && picked(r, ref);
-  },
-};
-
-// ---------------------------------------------------------------- Download from URL
-
-async function probeWithProgress(url: string): Promise<ProbeResult | undefined> {
-  return vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: 'Sparsity Lens: checking the address…', cancellable: true },
-    async (_p, token) => {
-      const ac = new AbortController();
-      const sub = token.onCancellationRequested(() => ac.abort());
-      try {
-        return await probe(url, { signal: ac.signal });
-      } catch (e) {
-        if (e instanceof CancelledError || ac.signal.aborted) return undefined;
-        throw e;
-      } finally {
-        sub.dispose();
-      }
-    },
-  );
-}
-
-export const urlSource: ModelSource = {
-  id: 'url',
-  label: '$(cloud-download) Download from URL…',
-  description: 'https address of an .onnx file or a TensorFlow.js model.json',
-  async pick(ctx) {
-    if (!(await requireTrustFor('download models', ctx.log))) return undefined;
-    const input = await vscode.window.showInputBox({
-      title: 'Sparsity Lens: Download a model from a URL',
-      prompt: 'The https:// address of an .onnx file or a TensorFlow.js model.json (its weight files are fetched from the same folder).',
-      placeHolder: 'https://example.org/models/resnet50.onnx',
-      ignoreFocusOut: true,
-      validateInput: validateDownloadUrl,
-    });
-    if (!input) return undefined;
-    const url = input.trim();
-    const existing = cachedEntry(ctx.cacheDir, defaultUrlId(url));
-    if (!existing || existing.origin !== url) {
-      let p: ProbeResult | undefined;
-      try {
-        p = await probeWithProgress(url);
-      } catch (e) {
-        if (e instanceof UserError) {
-          await showModelError(e.code, e.message, { error: ctx.log, show: ctx.showLog });
-          return undefined;
-        }
-        throw e;
-      }
-      if (!p) return undefined;
-      const limit = ctx.maxDownloadBytes;
-      if (p.size !== null && p.size > limit) {
-        await showModelError(
-          'E_DOWNLOAD_SIZE',
-          `${url} is ${formatBytes(p.size)}, over the download limit of ${formatBytes(limit)} (setting sparsityLens.maxDownloadMB). Raise the limit if you trust this file. Nothing was downloaded.`,
-          { error: ctx.log, show: ctx.showLog },
-        );
-        return undefined;
-      }
-      const name = path.posix.basename(new URL(p.finalUrl).pathname) || url;
-      const size = p.size !== null ? formatBytes(p.size) : 'size unknown';
-      const ok = await vscode.window.showInformationMessage(
-        `Download ${name} (${size})?`,
-        {
-          modal: true,
-          detail: [
-            `From: ${p.finalUrl}${p.finalUrl !== url ? `\n(redirected from ${url})` : ''}`,
-            p.contentType ? `Type: ${p.contentType}` : '',
-            p.size === null ? `The server does not say how large it is; the download stops at the limit of ${formatBytes(limit)} (sparsityLens.maxDownloadMB).` : '',
-            `Into the model cache: ${ctx.cacheDir}`,
-            'It is checked to be a model (ONNX or TensorFlow.js) and its sha256 is recorded.',
-          ]
-            .filter(Boolean)
-            .join('\n'),
-        },
-        'Download',
-      );
-      if (ok !== 'Download') return undefined;
-    }
-    ctx.log(`Download from URL: ${url} into ${ctx.cacheDir} (limit ${formatBytes(ctx.maxDownloadBytes)})`);
-    const r = await fetchModelRef(url, fetchOptions(ctx, `Downloading ${path.posix.basename(new URL(url).pathname) || 'the model'}`));
-    return r && picked(r, url);
-  },
-};
-
-// ---------------------------------------------------------------- The catalog
-
-export const catalogSource: ModelSource = {
-  id: 'catalog',
-  label: '$(library) From the model catalog…',
-  description: 'well-known ONNX image classifiers (ONNX Model Zoo)',
-  async pick(ctx) {
-    if (!(await requireTrustFor('download models', ctx.log))) return undefined;
-    const items = catalog().map((m) => {
-      const cached = cachedEntry(ctx.cacheDir, catalogCacheId(m.id));
-      return {
-        label: m.name,
-        description: `${catalogEntryDescription(m)}${cached && cached.origin === m.url ? ' · $(check) cached' : ''}`,
-        detail: m.notes ?? `${m.family} · ${m.page}`,
-        entry: m,
-      };
-    });
-    const choice = await vscode.window.showQuickPick(items, {
-      title: 'Sparsity Lens: From the model catalog',
-      placeHolder: 'Public ONNX image classifiers (ImageNet, 1000 classes) with their own preprocessing',
-      ignoreFocusOut: true,
-      matchOnDescription: true,
-      matchOnDetail: true,
-    });
-    if (!choice) return undefined;
-    const m = choice.entry;
-    if (m.sizeBytes && m.sizeBytes > ctx.maxDownloadBytes && !cachedEntry(ctx.cacheDir, catalogCacheId(m.id))) {
-      await showModelError(
-        'E_DOWNLOAD_SIZE',
-        `${m.name} is ${formatBytes(m.sizeBytes)}, over the download limit of ${formatBytes(ctx.maxDownloadBytes)} (setting sparsityLens.maxDownloadMB). Raise the limit to download it. Nothing was downloaded.`,
-        { error: ctx.log, show: ctx.showLog },
-      );
-      return undefined;
-    }
-    const ref = `catalog:${m.id}`;
-    ctx.log(`Catalog: ${ref} (${m.url}) into ${ctx.cacheDir}`);
-    const r = await fetchModelRef(ref, fetchOptions(ctx, `Downloading ${m.name}`));
-    return r && picked(r, ref);
-  },
-};
-
-// ---------------------------------------------------------------- Cached models
-
-export const cachedSource: ModelSource = {
-  id: 'cache',
-  label: '$(database) Cached models…',
-  description: 'exported or downloaded before',
-  async pick(ctx) {
-    let entries: CacheEntry[];
-    const cache = new ModelCache(ctx.cacheDir);
-    try {
-      entries = cache.list();
-    } catch (e) {
-      await showModelError((e as UserError).code, (e as Error).message, { error: ctx.log, show: ctx.showLog });
-      return undefined;
-    }
-    if (entries.length === 0) {
-      void vscode.window.showInformationMessage('Sparsity Lens: no models are cached yet. Export one from PyTorch, download one, or pick one from the catalog.');
-      return undefined;
-    }
-    const choice = await vscode.window.showQuickPick(
-      entries.map((e) => ({ label: e.label ?? e.id, description: cacheEntryDescription(e), detail: `${refForCacheEntry(e)} · ${e.path}`, entry: e })),
-      { title: 'Sparsity Lens: Cached models', placeHolder: 'Use which cached model?', ignoreFocusOut: true, matchOnDescription: true, matchOnDetail: true },
-    );
-    if (!choice) return undefined;
-    let e: CacheEntry;
-    try {
-      e = await cache.open(choice.entry.id);
-    } catch (err) {
-      await showModelError((err as UserError).code, (err as Error).message, { error: ctx.log, show: ctx.showLog });
-      return undefined;
-    }
-    const ref = refForCacheEntry(e);
-    return { path: e.path, ref, source: e.source === 'file' ? 'file' : ref.startsWith('cache:') ? `${e.source}:${e.origin}` : ref };
-  },
-};
-
-/** Adds the sources to the Choose Model picker (after the local file). */
-export function registerBuiltinModelSources(): vscode.Disposable[] {
-  return [torchvisionSource, urlSource, catalogSource, cachedSource].map((s) => registerModelSource(s));
 }

@@ -1,114 +1,32 @@
 /**
- * EXTENSION POINT: where a model comes from.
- *
- * "Choose Model…" (and the "no model configured" prompt) show a QuickPick whose entries are
- * MODEL_SOURCES: a local `.onnx` / TF.js `model.json` file (here), and the sources of
- * modelSourceProviders.ts (PyTorch export through `sparsityLens.pythonPath`, URL download, the
- * model catalog, the model cache), added with registerModelSource when the extension activates.
- * Each returns a PickedModel: the model reference stored in `sparsityLens.model` and, when it
- * is already on disk, its path.
+ * The "Choose Model…" picker: MODEL_SOURCES in order, then recently used models.
+ * A new source: a file `<name>Source.ts` exporting a ModelSource (source.ts), plus one line
+ * in MODEL_SOURCES below.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { checkModelRef, describeModelRef, pickedFromRecent } from './refs';
+import type { ModelRef } from '../../core/models';
+import { cacheSource } from './cacheSource';
+import { catalogSource } from './catalogSource';
+import { fileSource } from './fileSource';
+import { describeModelRef, pickedFromRecent, referenceOf } from './refs';
+import type { ModelSource, ModelSourceContext, PickedModel } from './source';
+import { torchvisionSource } from './torchvisionSource';
+import { urlSource } from './urlSource';
 
-export interface PickedModel {
-  /**
-   * Absolute path of a local `.onnx` file or TF.js `model.json`; '' when the model is a reference
-   * not resolved yet (the analysis worker resolves `ref` through the model cache).
-   */
-  path: string;
-  /** The value for sparsityLens.model: the file path, or a model reference (`torchvision:alexnet`, `catalog:<id>`, a URL, `cache:<id>`). */
-  ref: string;
-  /** Where it came from, recorded in the report (`file`, `torchvision:alexnet`, `catalog:vgg16`, a URL, ...). */
-  source: string;
-}
-
-export interface ModelSourceContext {
-  /** Workspace folder the model is for (dialogs start there), if any. */
-  workspaceFolder?: vscode.Uri;
-  /** Extension-private folder for downloads / exports (globalStorage). */
-  storageDir: vscode.Uri;
-  /** The model cache folder (globalStorage/models). */
-  cacheDir: string;
-  /** sparsityLens.pythonPath resolved to a command ('' → python3, then python; ignored from untrusted workspaces by VS Code). */
-  pythonPath: string;
-  /** sparsityLens.maxDownloadMB in bytes. */
-  maxDownloadBytes: number;
-  /** vscode.workspace.isTrusted when the picker opened. */
-  trusted: boolean;
-  log(line: string): void;
-  /** Reveals the "Sparsity Lens" output channel. */
-  showLog(): void;
-}
-
-export interface ModelSource {
-  id: string;
-  /** QuickPick label; may use $(codicon) syntax. */
-  label: string;
-  description?: string;
-  detail?: string;
-  pick(ctx: ModelSourceContext): Promise<PickedModel | undefined>;
-}
-
-export const MODEL_FILE_FILTERS: Record<string, string[]> = {
-  'Models (ONNX, TensorFlow.js)': ['onnx', 'json'],
-  'ONNX model': ['onnx'],
-  'TensorFlow.js model.json': ['json'],
-};
-
-/** Accepts `.onnx` files and `model.json`-style files (TF.js layers or graph models). */
-export function isModelFileName(file: string): boolean {
-  const b = path.basename(file).toLowerCase();
-  return b.endsWith('.onnx') || (b.endsWith('.json') && !b.endsWith('.sparsity.json'));
-}
-
-export const localFileSource: ModelSource = {
-  id: 'file',
-  label: '$(file) Model file on this computer…',
-  description: '.onnx or TensorFlow.js model.json',
-  async pick(ctx) {
-    const picked = await vscode.window.showOpenDialog({
-      title: 'Choose a model (.onnx or TensorFlow.js model.json)',
-      canSelectFiles: true,
-      canSelectFolders: false,
-      canSelectMany: false,
-      defaultUri: ctx.workspaceFolder,
-      openLabel: 'Use This Model',
-      filters: MODEL_FILE_FILTERS,
-    });
-    const uri = picked?.[0];
-    if (!uri) return undefined;
-    if (!isModelFileName(uri.fsPath)) {
-      void vscode.window.showErrorMessage(`"${path.basename(uri.fsPath)}" is not a model file: choose an .onnx file or a TensorFlow.js model.json.`);
-      return undefined;
-    }
-    return { path: uri.fsPath, ref: uri.fsPath, source: 'file' };
-  },
-};
-
-/** The sources offered, in order. Other modules extend this list (see the file comment). */
-export const MODEL_SOURCES: ModelSource[] = [localFileSource];
-
-export function registerModelSource(source: ModelSource): vscode.Disposable {
-  const i = MODEL_SOURCES.findIndex((s) => s.id === source.id);
-  if (i >= 0) MODEL_SOURCES[i] = source;
-  else MODEL_SOURCES.push(source);
-  return new vscode.Disposable(() => {
-    const j = MODEL_SOURCES.indexOf(source);
-    if (j >= 0) MODEL_SOURCES.splice(j, 1);
-  });
-}
+/** The sources offered, in this order. */
+export const MODEL_SOURCES: readonly ModelSource[] = [fileSource, torchvisionSource, urlSource, catalogSource, cacheSource];
 
 interface SourceItem extends vscode.QuickPickItem {
   source?: ModelSource;
-  recent?: string;
+  recent?: { text: string; ref: ModelRef | null };
 }
 
-function recentItem(r: string): SourceItem {
-  const c = checkModelRef(r);
-  if (c.ok && c.ref && c.ref.kind !== 'file') return { label: `$(history) ${r}`, description: describeModelRef(r), recent: r };
-  return { label: `$(history) ${path.basename(r)}`, description: path.dirname(r), recent: r };
+/** A recent entry: text from the extension's storage, parsed here once (for its label and for the run). */
+function recentItem(text: string): SourceItem {
+  const ref = referenceOf(text);
+  if (ref) return { label: `$(history) ${text}`, description: describeModelRef(ref), recent: { text, ref } };
+  return { label: `$(history) ${path.basename(text)}`, description: path.dirname(text), recent: { text, ref: null } };
 }
 
 /**
@@ -124,6 +42,9 @@ export async function pickModel(ctx: ModelSourceContext, recent: string[], title
   }
   const choice = await vscode.window.showQuickPick(items, { title, placeHolder: 'Where is the model?', ignoreFocusOut: true, matchOnDescription: true });
   if (!choice) return undefined;
-  if (choice.recent) return pickedFromRecent(choice.recent);
+  if (choice.recent) {
+    const { text, ref } = choice.recent;
+    return ref ? { ...pickedFromRecent(text, ref), modelRef: ref } : pickedFromRecent(text, null);
+  }
   return choice.source?.pick(ctx);
 }
