@@ -10,6 +10,9 @@ import type { RunState } from '../runState';
 import { CSV_TABLES } from './csv';
 import { REPORT_FILE, type SparsityReport } from './schema';
 
+/** The standalone page's name in a run folder. */
+export const HTML_FILE = 'report.html';
+
 /** Loads the standalone HTML renderer only when its bundle is present (it is built into dist/). */
 async function renderHtml(report: SparsityReport): Promise<string | undefined> {
   try {
@@ -35,8 +38,8 @@ export async function writeReport(report: SparsityReport, state: RunState, runDi
   if (options.html !== false) {
     const html = await renderHtml(report);
     if (html) {
-      report.files.html = 'report.html';
-      writeFileAtomic(path.join(runDir, 'report.html'), html);
+      report.files.html = HTML_FILE;
+      writeFileAtomic(path.join(runDir, HTML_FILE), html);
     }
   }
   const reportPath = path.join(runDir, REPORT_FILE);
