@@ -12,7 +12,6 @@
 import {
   provideVSCodeDesignSystem,
   vsCodeButton,
-  vsCodeDivider,
   vsCodeDropdown,
   vsCodeOption,
   vsCodeProgressRing,
@@ -27,7 +26,6 @@ export function registerToolkit(): void {
     vsCodeButton(),
     vsCodeDropdown(),
     vsCodeOption(),
-    vsCodeDivider(),
     vsCodeProgressRing(),
   );
 }
@@ -78,10 +76,6 @@ export function dropdown(options: [string, string][], selected: string | undefin
   d.addEventListener('change', () => o.onChange(d.value));
   wrap.append(d);
   return wrap;
-}
-
-export function divider(): HTMLElement {
-  return document.createElement('vscode-divider');
 }
 
 /** A small count/status pill. Not the toolkit's vscode-badge: its template carries a `style`
