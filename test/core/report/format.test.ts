@@ -1,7 +1,7 @@
 /** Display text of report values (src/core/report/format.ts), shared by CLI, panel and standalone page. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatEta, formatProgress, progressPercent } from '../../../src/core/report/format';
+import { fmtP, formatEta, formatProgress, progressPercent, stars } from '../../../src/core/report/format';
 
 describe('progress text', () => {
   it('formats pass, percentage, speed and ETA', () => {
@@ -13,5 +13,17 @@ describe('progress text', () => {
     assert.equal(formatProgress({ phase: 'stats', done: 5, total: 10, imagesPerSecond: 0, etaSeconds: 3 }), 'Computing statistics · 50% · ETA 3 s');
     assert.equal(formatEta(3725), '1 h 02 min');
     assert.equal(progressPercent({ ...e, done: 2000 }), 100);
+  });
+});
+
+describe('p-values', () => {
+  it('formats p-values and stars', () => {
+    assert.equal(stars(0.0009), '***');
+    assert.equal(stars(0.009), '**');
+    assert.equal(stars(0.049), '*');
+    assert.equal(stars(0.05), '');
+    assert.equal(fmtP(0), '< 1e-300');
+    assert.equal(fmtP(0.00012), '1.2e-4');
+    assert.equal(fmtP(0.4194), '0.419');
   });
 });
