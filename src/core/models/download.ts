@@ -20,7 +20,7 @@ import * as http from 'http';
 import * as https from 'https';
 import * as path from 'path';
 import { CancelledError, UserError, type Preprocessing } from '../types';
-import { ModelCache, sanitizeId, type CacheEntry, type ModelSourceKind } from './cache';
+import { ModelCache, sanitizeId, type CacheEntry, type CommitInput, type ModelSourceKind, type Staging } from './cache';
 import { inspectOnnx, OnnxFormatError } from './onnxInspect';
 
 export const DEFAULT_MAX_BYTES = 2 * 1024 * 1024 * 1024;
@@ -411,12 +411,15 @@ export function defaultUrlId(url: string): string {
   return `url-${sanitizeId(name)}-${h}`.slice(0, 80);
 }
 
-/**
- * Downloads a model (ONNX or TF.js model.json + shards) into the cache at `cacheDir` and
- * returns its index entry. Throws UserError (with the URL and the fix) or CancelledError;
- * on any failure the cache is left as it was.
- */
-export async function downloadModel(url: string, cacheDir: string, opts: DownloadOptions = {}): Promise<CacheEntry> {
+/** What downloadModel was asked for, checked before anything is fetched. */
+interface DownloadPlan {
+  url: URL;
+  maxBytes: number;
+  /** Lower-case hex sha256 of the model file, when the caller knows it. */
+  expectedSha256?: string;
+}
+
+function planDownload(url: string, opts: DownloadOptions): DownloadPlan {
   const u = checkModelUrl(url);
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   if (!(maxBytes > 0)) throw new UserError(`The download limit must be a positive number of bytes (got ${maxBytes}).`, 'E_DOWNLOAD');
@@ -424,130 +427,180 @@ export async function downloadModel(url: string, cacheDir: string, opts: Downloa
   if (expected !== undefined && !/^[0-9a-f]{64}$/.test(expected)) {
     throw new UserError(`Expected sha256 "${opts.expectedSha256}" is not 64 hex digits.`, 'E_DOWNLOAD');
   }
-  const cache = new ModelCache(cacheDir);
-  const id = opts.id ?? defaultUrlId(u.href);
-  const staging = cache.stage(id);
-  const idleTimeoutMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  return { url: u, maxBytes, expectedSha256: expected };
+}
 
-  let knownTotal: number | null = null;
-  let lastEmit = 0;
-  const progress = (received: number, file: string, length: number | null, force = false): void => {
-    if (!opts.onProgress) return;
+/**
+ * Progress for onProgress, throttled to one event per PROGRESS_INTERVAL_MS unless forced.
+ * `knownTotal` is the whole model's size once known (a TF.js manifest's shards); until then
+ * the total is the current file's Content-Length.
+ */
+class ProgressReporter {
+  knownTotal: number | null = null;
+  private lastEmit = 0;
+
+  constructor(private readonly onProgress: DownloadOptions['onProgress']) {}
+
+  report(received: number, file: string, length: number | null, force = false): void {
+    if (!this.onProgress) return;
     const now = Date.now();
-    if (!force && now - lastEmit < PROGRESS_INTERVAL_MS) return;
-    lastEmit = now;
-    opts.onProgress({ received, total: knownTotal ?? length, file });
-  };
+    if (!force && now - this.lastEmit < PROGRESS_INTERVAL_MS) return;
+    this.lastEmit = now;
+    this.onProgress({ received, total: this.knownTotal ?? length, file });
+  }
+}
 
+/** The cache index fields every download records, whatever the format. */
+function commitBase(plan: DownloadPlan, opts: DownloadOptions): Pick<CommitInput, 'source' | 'origin' | 'preprocessing' | 'label' | 'sourceLabel'> {
+  return {
+    source: opts.source ?? 'url',
+    origin: opts.origin ?? plan.url.href,
+    preprocessing: opts.preprocessing ?? null,
+    label: opts.label,
+    sourceLabel: opts.sourceLabel,
+  };
+}
+
+/** Phase 1: the URL's own file into the staging folder under a neutral name (the format decides the final name); not empty, the expected sha256. */
+async function fetchMainFile(url: string, plan: DownloadPlan, tmpMain: string, label: string, ctx: FetchContext): Promise<FetchResult> {
+  const main = await fetchToFile(plan.url.href, tmpMain, label, ctx);
+  if (main.size === 0) throw new UserError(`${url} is empty (0 bytes). Check the address; nothing was saved.`, 'E_NOT_A_MODEL');
+  if (plan.expectedSha256 && main.sha256 !== plan.expectedSha256) {
+    throw new UserError(
+      `${url} has sha256 ${main.sha256}, expected ${plan.expectedSha256}. The file changed upstream or was damaged in transit; nothing was saved. If the new file is trusted, download it without the expected checksum.`,
+      'E_DOWNLOAD_SHA',
+    );
+  }
+  return main;
+}
+
+/** The staged model file and what phase 1 learnt about it. */
+interface FetchedMain {
+  main: FetchResult;
+  /** Its staging path under the neutral name. */
+  tmpMain: string;
+  /** The file name from the URL ('' when it has none). */
+  name: string;
+}
+
+/**
+ * Phase 2, TF.js: the model.json is checked, its weight shards are downloaded from the same
+ * folder of the URL and checked against the sizes its manifest declares, then all is committed.
+ */
+async function commitTfjs(url: string, plan: DownloadPlan, fetched: FetchedMain, cache: ModelCache, staging: Staging, ctx: FetchContext, progress: ProgressReporter, opts: DownloadOptions): Promise<CacheEntry> {
+  const { main } = fetched;
+  const name = /\.json$/i.test(fetched.name) ? fetched.name : 'model.json';
+  const mainPath = path.join(staging.dir, name);
+  fs.renameSync(fetched.tmpMain, mainPath);
+  let json: unknown;
   try {
-    let name = urlFileName(u);
-    const ctx: FetchContext = {
-      maxBytes,
-      usedBefore: 0,
-      signal: opts.signal,
-      idleTimeoutMs,
-      progress: (r, f, len, force) => progress(r, f, len, force),
-    };
-    // Download under a neutral name; the format decides the final name.
-    const tmpMain = path.join(staging.dir, '.download');
-    const main = await fetchToFile(u.href, tmpMain, name || 'model', ctx);
-    if (main.size === 0) throw new UserError(`${url} is empty (0 bytes). Check the address; nothing was saved.`, 'E_NOT_A_MODEL');
-    if (expected && main.sha256 !== expected) {
+    json = JSON.parse(fs.readFileSync(mainPath, 'utf8'));
+  } catch (e) {
+    throw new UserError(`${url} is neither an ONNX model nor valid JSON (${(e as Error).message}). Give the address of a .onnx file or a TF.js model.json.`, 'E_NOT_A_MODEL');
+  }
+  const groups = checkTfjsModelJson(json, url);
+  const expectedBytes = groups.map(groupBytes);
+  if (expectedBytes.every((b) => b !== null)) progress.knownTotal = main.size + (expectedBytes as number[]).reduce((a, b) => a + b, 0);
+  if (progress.knownTotal !== null && progress.knownTotal > plan.maxBytes) throw tooBigError(url, progress.knownTotal, plan.maxBytes, true);
+  const shards: string[] = [];
+  const shaOf: Record<string, string> = { [name]: main.sha256 };
+  ctx.usedBefore = main.size;
+  for (const [gi, g] of groups.entries()) {
+    let groupGot = 0;
+    for (const p of g.paths) {
+      if (shards.includes(p)) throw new UserError(`${url}: weight file ${p} is listed twice in weightsManifest; the model.json is malformed.`, 'E_NOT_A_MODEL');
+      const shardUrl = new URL(p, plan.url).href;
+      const r = await fetchToFile(shardUrl, path.join(staging.dir, ...p.split('/')), p, ctx);
+      ctx.usedBefore += r.size;
+      groupGot += r.size;
+      shards.push(p);
+      shaOf[p] = r.sha256;
+    }
+    const want = expectedBytes[gi];
+    if (want !== null && groupGot !== want) {
       throw new UserError(
-        `${url} has sha256 ${main.sha256}, expected ${expected}. The file changed upstream or was damaged in transit; nothing was saved. If the new file is trusted, download it without the expected checksum.`,
-        'E_DOWNLOAD_SHA',
+        `The weight files of ${url} (group ${gi + 1}: ${g.paths.join(', ')}) hold ${groupGot} bytes, but its weightsManifest describes ${want}. The shards do not belong to this model.json or are incomplete; nothing was saved.`,
+        'E_NOT_A_MODEL',
       );
     }
+  }
+  progress.report(ctx.usedBefore, name, null, true);
+  return cache.commit(staging, {
+    ...commitBase(plan, opts),
+    mainFile: name,
+    format: 'tfjs',
+    extraFiles: shards,
+    knownSha256: shaOf,
+    details: { url: plan.url.href, finalUrl: main.finalUrl, ...(opts.details ?? {}) },
+  });
+}
 
+/** Phase 2, ONNX: the file must decode as an ONNX graph with nodes and no external data; then it is committed. */
+async function commitOnnx(url: string, plan: DownloadPlan, fetched: FetchedMain, cache: ModelCache, staging: Staging, progress: ProgressReporter, opts: DownloadOptions): Promise<CacheEntry> {
+  const { main } = fetched;
+  const name = /\.onnx$/i.test(fetched.name) ? fetched.name : 'model.onnx';
+  const mainPath = path.join(staging.dir, name);
+  fs.renameSync(fetched.tmpMain, mainPath);
+  let summary;
+  try {
+    summary = inspectOnnx(mainPath);
+  } catch (e) {
+    if (e instanceof OnnxFormatError) {
+      throw new UserError(`${url} is not an ONNX model or TF.js model.json (${e.message}). Give the address of a .onnx file or a model.json; nothing was saved.`, 'E_NOT_A_MODEL');
+    }
+    throw e;
+  }
+  if (summary.nodeCount === 0) {
+    throw new UserError(`${url} is an ONNX file with an empty graph (no nodes), not a usable model. Nothing was saved.`, 'E_NOT_A_MODEL');
+  }
+  if (summary.externalData) {
+    throw new UserError(`${url} keeps its weights in separate external-data files, which downloading by URL does not support. Download the .onnx and its data files by hand into one folder and open the .onnx as a local model.`, 'E_NOT_A_MODEL');
+  }
+  progress.report(main.size, name, main.size, true);
+  return cache.commit(staging, {
+    ...commitBase(plan, opts),
+    mainFile: name,
+    format: 'onnx',
+    knownSha256: { [name]: main.sha256 },
+    details: {
+      url: plan.url.href,
+      finalUrl: main.finalUrl,
+      opset: summary.opsets.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? null,
+      producer: summary.producer || null,
+      nodes: summary.nodeCount,
+      ...(opts.details ?? {}),
+    },
+  });
+}
+
+/**
+ * Downloads a model (ONNX or TF.js model.json + shards) into the cache at `cacheDir` and
+ * returns its index entry. Throws UserError (with the URL and the fix) or CancelledError;
+ * on any failure the cache is left as it was.
+ *
+ * Phases: check the request (planDownload) → fetch the URL's file into a staging folder
+ * (fetchMainFile) → by its format, check it and fetch what it needs, then commit it to the
+ * cache (commitTfjs / commitOnnx). Any failure discards the staging folder.
+ */
+export async function downloadModel(url: string, cacheDir: string, opts: DownloadOptions = {}): Promise<CacheEntry> {
+  const plan = planDownload(url, opts);
+  const cache = new ModelCache(cacheDir);
+  const staging = cache.stage(opts.id ?? defaultUrlId(plan.url.href));
+  const progress = new ProgressReporter(opts.onProgress);
+  try {
+    const ctx: FetchContext = {
+      maxBytes: plan.maxBytes,
+      usedBefore: 0,
+      signal: opts.signal,
+      idleTimeoutMs: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      progress: (r, f, len, force) => progress.report(r, f, len, force),
+    };
+    const name = urlFileName(plan.url);
+    const tmpMain = path.join(staging.dir, '.download');
+    const main = await fetchMainFile(url, plan, tmpMain, name || 'model', ctx);
+    const fetched: FetchedMain = { main, tmpMain, name };
     const isJson = main.firstByte === 0x7b /* { */ || /\.json$/i.test(name);
-    if (isJson) {
-      if (!/\.json$/i.test(name)) name = 'model.json';
-      const mainPath = path.join(staging.dir, name);
-      fs.renameSync(tmpMain, mainPath);
-      let json: unknown;
-      try {
-        json = JSON.parse(fs.readFileSync(mainPath, 'utf8'));
-      } catch (e) {
-        throw new UserError(`${url} is neither an ONNX model nor valid JSON (${(e as Error).message}). Give the address of a .onnx file or a TF.js model.json.`, 'E_NOT_A_MODEL');
-      }
-      const groups = checkTfjsModelJson(json, url);
-      const expectedBytes = groups.map(groupBytes);
-      if (expectedBytes.every((b) => b !== null)) knownTotal = main.size + (expectedBytes as number[]).reduce((a, b) => a + b, 0);
-      if (knownTotal !== null && knownTotal > maxBytes) throw tooBigError(url, knownTotal, maxBytes, true);
-      const shards: string[] = [];
-      const shaOf: Record<string, string> = { [name]: main.sha256 };
-      ctx.usedBefore = main.size;
-      for (const [gi, g] of groups.entries()) {
-        let groupGot = 0;
-        for (const p of g.paths) {
-          if (shards.includes(p)) throw new UserError(`${url}: weight file ${p} is listed twice in weightsManifest; the model.json is malformed.`, 'E_NOT_A_MODEL');
-          const shardUrl = new URL(p, u).href;
-          const r = await fetchToFile(shardUrl, path.join(staging.dir, ...p.split('/')), p, ctx);
-          ctx.usedBefore += r.size;
-          groupGot += r.size;
-          shards.push(p);
-          shaOf[p] = r.sha256;
-        }
-        const want = expectedBytes[gi];
-        if (want !== null && groupGot !== want) {
-          throw new UserError(
-            `The weight files of ${url} (group ${gi + 1}: ${g.paths.join(', ')}) hold ${groupGot} bytes, but its weightsManifest describes ${want}. The shards do not belong to this model.json or are incomplete; nothing was saved.`,
-            'E_NOT_A_MODEL',
-          );
-        }
-      }
-      progress(ctx.usedBefore, name, null, true);
-      return await cache.commit(staging, {
-        source: opts.source ?? 'url',
-        origin: opts.origin ?? u.href,
-        mainFile: name,
-        format: 'tfjs',
-        extraFiles: shards,
-        knownSha256: shaOf,
-        preprocessing: opts.preprocessing ?? null,
-        label: opts.label,
-        sourceLabel: opts.sourceLabel,
-        details: { url: u.href, finalUrl: main.finalUrl, ...(opts.details ?? {}) },
-      });
-    }
-
-    if (!/\.onnx$/i.test(name)) name = 'model.onnx';
-    const mainPath = path.join(staging.dir, name);
-    fs.renameSync(tmpMain, mainPath);
-    let summary;
-    try {
-      summary = inspectOnnx(mainPath);
-    } catch (e) {
-      if (e instanceof OnnxFormatError) {
-        throw new UserError(`${url} is not an ONNX model or TF.js model.json (${e.message}). Give the address of a .onnx file or a model.json; nothing was saved.`, 'E_NOT_A_MODEL');
-      }
-      throw e;
-    }
-    if (summary.nodeCount === 0) {
-      throw new UserError(`${url} is an ONNX file with an empty graph (no nodes), not a usable model. Nothing was saved.`, 'E_NOT_A_MODEL');
-    }
-    if (summary.externalData) {
-      throw new UserError(`${url} keeps its weights in separate external-data files, which downloading by URL does not support. Download the .onnx and its data files by hand into one folder and open the .onnx as a local model.`, 'E_NOT_A_MODEL');
-    }
-    progress(main.size, name, main.size, true);
-    return await cache.commit(staging, {
-      source: opts.source ?? 'url',
-      origin: opts.origin ?? u.href,
-      mainFile: name,
-      format: 'onnx',
-      knownSha256: { [name]: main.sha256 },
-      preprocessing: opts.preprocessing ?? null,
-      label: opts.label,
-      sourceLabel: opts.sourceLabel,
-      details: {
-        url: u.href,
-        finalUrl: main.finalUrl,
-        opset: summary.opsets.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? null,
-        producer: summary.producer || null,
-        nodes: summary.nodeCount,
-        ...(opts.details ?? {}),
-      },
-    });
+    return isJson ? await commitTfjs(url, plan, fetched, cache, staging, ctx, progress, opts) : await commitOnnx(url, plan, fetched, cache, staging, progress, opts);
   } catch (e) {
     cache.discard(staging);
     if (opts.signal?.aborted && !(e instanceof UserError)) throw new CancelledError();
