@@ -3,7 +3,7 @@
  * run uses, and workspace trust for models, is src/extension/models/resolve.ts.
  */
 import * as vscode from 'vscode';
-import { FORMER_KEYS, SECTION, SETTING_KEYS, validateSettings, type ExtensionSettings, type SettingKey } from './settings';
+import { rawSettingsFrom, SECTION, validateSettings, type ExtensionSettings, type SettingKey } from './settings';
 import type { Logger } from './log';
 
 /**
@@ -13,26 +13,8 @@ import type { Logger } from './log';
 
 /** The raw value of every setting the extension reads, for `scope` (validate with validateSettings). */
 export function readRawSettings(scope?: vscode.Uri): Record<string, unknown> {
-  const c = vscode.workspace.getConfiguration(SECTION, scope);
-  const out: Record<string, unknown> = {};
-  for (const k of SETTING_KEYS) if (!FORMER_KEYS.has(k)) out[k] = c.get(k);
-  // A renamed key (settings.ts FORMER_KEYS): get() would return the schema default even when
-  // unset, so read the old key's own values. It counts when it is set at a more specific level
-  // than the new key (folder over workspace over user); then the new key is left out.
-  const levels = ['workspaceFolderValue', 'workspaceValue', 'globalValue'] as const;
-  for (const [old, spec] of FORMER_KEYS) {
-    const o = c.inspect<unknown>(old);
-    const n = c.inspect<unknown>(spec.key);
-    const level = levels.find((l) => o?.[l] !== undefined || n?.[l] !== undefined);
-    if (!level || o?.[level] === undefined) {
-      const set = levels.map((l) => o?.[l]).find((v) => v !== undefined);
-      if (set !== undefined) out[old] = set; // shadowed by the new key: validateSettings says it is ignored
-      continue;
-    }
-    out[old] = o[level];
-    if (n?.[level] === undefined) delete out[spec.key];
-  }
-  return out;
+  // Renamed keys are read by their old names too (settings.ts rawSettingsFrom).
+  return rawSettingsFrom(vscode.workspace.getConfiguration(SECTION, scope));
 }
 
 /** One setting's raw value for `scope` (the user's, else the package.json default). Unvalidated: check its type. */

@@ -11,7 +11,7 @@
 import * as os from 'os';
 import * as path from 'path';
 import type { AnalyzeRequest } from '../core/analyzeTypes';
-import { checkSetting, requirement, SETTINGS, setPath, showValue, type SettingSpec, type SettingType, type SettingValue } from '../core/settings';
+import { checkSetting, requirement, SETTINGS, setPath, showValue, type ExtensionSettingName, type SettingSpec, type SettingType, type SettingValue } from '../core/settings';
 import type { Preprocessing, UnitMode } from '../core/types';
 import { checkModelRef } from './models/refs';
 
@@ -27,7 +27,8 @@ export const FORMER_KEYS: ReadonlyMap<string, SettingSpec> = new Map(EXTENSION_S
 
 /** Every key (without `sparsityLens.`) the extension reads and package.json declares: current keys, then former ones. */
 export const SETTING_KEYS: readonly string[] = [...EXTENSION_SETTINGS.map((s) => s.key), ...FORMER_KEYS.keys()];
-export type SettingKey = string;
+/** A current extension setting key (checked against the table at compile time). */
+export type SettingKey = ExtensionSettingName;
 
 /** The spec a key (current or former) is read with. */
 function specOfKey(k: string): SettingSpec | undefined {
@@ -159,6 +160,35 @@ export function validateSettings(raw: Partial<Record<string, unknown>>): Setting
     });
   }
   return problems.length > 0 ? { ok: false, problems, warnings } : { ok: true, settings, warnings };
+}
+
+/** What config.ts needs of a VS Code WorkspaceConfiguration (so the reading rules are unit-tested). */
+export interface ConfigurationView {
+  get(key: string): unknown;
+  inspect(key: string): { workspaceFolderValue?: unknown; workspaceValue?: unknown; globalValue?: unknown } | undefined;
+}
+
+/**
+ * The raw settings validateSettings takes, from VS Code's configuration. A renamed key's get()
+ * would return its schema default even when unset, so its own values are read with inspect().
+ * It counts when set at a more specific level than the new key (folder over workspace over
+ * user); then the new key is left out, so validateSettings reads the old one (with a warning).
+ * When the new key is the more specific, the old one is passed too and reported as ignored.
+ */
+export function rawSettingsFrom(c: ConfigurationView): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of SETTING_KEYS) if (!FORMER_KEYS.has(k)) out[k] = c.get(k);
+  const levels = ['workspaceFolderValue', 'workspaceValue', 'globalValue'] as const;
+  for (const [old, spec] of FORMER_KEYS) {
+    const o = c.inspect(old);
+    const n = c.inspect(spec.key);
+    const level = levels.find((l) => o?.[l] !== undefined || n?.[l] !== undefined);
+    const oldValue = levels.map((l) => o?.[l]).find((v) => v !== undefined);
+    if (oldValue === undefined || level === undefined) continue;
+    out[old] = oldValue;
+    if (o?.[level] !== undefined && n?.[level] === undefined) delete out[spec.key];
+  }
+  return out;
 }
 
 /** The JSON schema of one value type (package.json contributes.configuration). */

@@ -1,7 +1,7 @@
 /** The core's settings: the liu2020 preset and resolveSettings, both derived from the settings table. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkSetting, parseCliText, presetDefaults, resolveSettings, SETTINGS } from '../../src/core/settings';
+import { checkSetting, parseCliText, presetDefaults, resolveSettings, SETTINGS, type ExtensionSettingName } from '../../src/core/settings';
 import { LIU2020_PREPROCESSING } from '../../src/core/types';
 
 describe('presetDefaults', () => {
@@ -69,6 +69,15 @@ describe('the settings table', () => {
       assert.ok(checkSetting(s, s.default).ok, s.key);
       assert.ok(s.description.length > 20, `${s.key} has a description`);
     }
+  });
+
+  it('setting names are checked against the table at compile time', () => {
+    const ok: ExtensionSettingName = 'controls.permutations';
+    // @ts-expect-error a typo is a type error, not a silently unread setting
+    const typo: ExtensionSettingName = 'controls.permutation';
+    // @ts-expect-error sampling is a CLI/core setting, not an extension one
+    const notExtension: ExtensionSettingName = 'sampling';
+    assert.deepEqual([ok, typo, notExtension].length, 3);
   });
 
   it('derives CLI parsers from the type, with messages naming the flag', () => {

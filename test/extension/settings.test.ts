@@ -7,6 +7,7 @@ import {
   DEFAULTS,
   describeSettings,
   FORMER_KEYS,
+  rawSettingsFrom,
   ENUMS,
   RANGES,
   resolveOutputRoot,
@@ -179,6 +180,32 @@ describe('renamed settings', () => {
     assert.match(old.warnings[0].message, /sparsityLens\.concurrentPasses is 0, which is read as "auto"/);
     assert.equal(valid({ concurrentPasses: 'auto' }).concurrentPasses, 'auto');
     assert.match(problems({ concurrentPasses: 'many' })[0].message, /"auto" or a whole number from 1 to 1000/);
+  });
+
+  it('reads VS Code configuration: an old key counts only when set, and where more specific than the new one', () => {
+    type Levels = { workspaceFolderValue?: unknown; workspaceValue?: unknown; globalValue?: unknown };
+    const config = (set: Record<string, Levels>) => ({
+      get: (k: string) => {
+        const l = set[k];
+        const v = l?.workspaceFolderValue ?? l?.workspaceValue ?? l?.globalValue;
+        return v === undefined ? DEFAULTS[k] : v;
+      },
+      inspect: (k: string) => set[k] ?? {},
+    });
+    const read = (set: Record<string, Levels>) => validateSettings(rawSettingsFrom(config(set)));
+    const none = read({});
+    assert.ok(none.ok);
+    assert.equal(none.settings.controls.permutations, 10);
+    assert.deepEqual(none.warnings, [], 'no warning when no old key is set (get() returns defaults for every key)');
+    const old = read({ 'controls.permutedWeights': { workspaceValue: 3 } });
+    assert.ok(old.ok);
+    assert.equal(old.settings.controls.permutations, 3);
+    assert.match(old.warnings[0].message, /renamed/);
+    const folderOld = read({ 'controls.permutedWeights': { workspaceFolderValue: 4 }, 'controls.permutations': { globalValue: 1 } });
+    assert.equal(folderOld.settings?.controls.permutations, 4, 'old key in the folder beats the new key in user settings');
+    const folderNew = read({ 'controls.permutedWeights': { globalValue: 4 }, 'controls.permutations': { workspaceFolderValue: 1 } });
+    assert.equal(folderNew.settings?.controls.permutations, 1);
+    assert.match(folderNew.warnings[0].message, /ignored/);
   });
 
   it('new preprocessing keys name themselves in the width/height problem', () => {

@@ -51,7 +51,9 @@ const RESIZE = {
   descriptions: ["As the model's sidecar file or the preset says.", 'Resize to width×height ignoring aspect (the study).', 'Resize the shorter side, then centre-crop.'],
 } as const;
 
-export const SETTINGS: readonly SettingSpec[] = [
+// `as const satisfies`: each entry is checked against SettingSpec while its key stays a literal
+// type, so code naming a setting (readSetting('model')) is checked against this table.
+const TABLE = [
   {
     key: 'model',
     type: { kind: 'string' },
@@ -375,10 +377,17 @@ export const SETTINGS: readonly SettingSpec[] = [
     extension: { restricted: true },
     description: 'Largest model download (by URL or from the catalog) in MB; larger files are refused before or while downloading. Ignored in untrusted workspaces.',
   },
-];
+] as const satisfies readonly SettingSpec[];
+
+/** The table, in order. */
+export const SETTINGS: readonly SettingSpec[] = TABLE;
+/** Every setting's key. */
+export type SettingName = (typeof TABLE)[number]['key'];
+/** Keys of the settings the extension offers as `sparsityLens.<key>` (not counting former names). */
+export type ExtensionSettingName = Extract<(typeof TABLE)[number], { extension: object }>['key'];
 
 /** The spec of `key`; throws for an unknown key (a typo in code, not user input). */
-export function settingSpec(key: string): SettingSpec {
+export function settingSpec(key: SettingName): SettingSpec {
   const s = SETTINGS.find((x) => x.key === key);
   if (!s) throw new Error(`No setting "${key}" in the settings table (src/core/settings/table.ts).`);
   return s;
