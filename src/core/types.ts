@@ -53,11 +53,32 @@ export interface LayerInfo {
   defaultTap: boolean;
 }
 
+/**
+ * Which layers are the default taps (issue 10): `study` = every ReLU after conv / fc (METHOD §2,
+ * the default on a plain chain: AlexNet, VGG); `blocks` = stem activation, every block's output,
+ * last activation before global pooling (the default otherwise); `activations` = every nonlinearity.
+ */
+export type TapSelection = 'study' | 'blocks' | 'activations';
+
+/** Unit of a token tensor [N, T, D]: a feature averaged over tokens (default) or the class token's feature. */
+export type TokenUnit = 'mean' | 'class';
+
 /** The model as run: trained, or one of the lesion controls (METHOD §8). */
 export type ModelVariant =
   | { kind: 'trained' }
-  | { kind: 'permuted'; seed: number; target: 'weights' | 'biases' }
+  /** `keepNorms`: leave the scale / shift of remaining normalisation layers unpermuted. */
+  | { kind: 'permuted'; seed: number; target: 'weights' | 'biases'; keepNorms?: boolean }
   | { kind: 'norelu' };
+
+/** What a lesion control changed in the model, for the report (issue 10). */
+export interface ControlChanges {
+  /** Activations replaced by identity, by kind label (`ReLU`: 17, `SiLU`: 49). */
+  replaced: Record<string, number>;
+  /** Gating sigmoids (squeeze-excitation) left in place by the no-nonlinearity control. */
+  gatesKept: number;
+  /** Tensors shuffled by the permuted control, by role (`conv/fc weights`: 20, `norm scales`: 3). */
+  permuted: Record<string, number>;
+}
 
 /** METHOD §3: `channel` = one unit per channel (spatial mean); `channel-position` = every channel x position. */
 export type UnitMode = 'channel' | 'channel-position';
@@ -71,6 +92,8 @@ export interface SessionOptions {
   includeLogits: boolean;
   /** Intra-op threads hint; engines may ignore it. */
   threads?: number;
+  /** Unit of token tensors [N, T, D] (default `mean`). */
+  tokens?: TokenUnit;
 }
 
 export interface SessionOutput {
@@ -86,6 +109,8 @@ export interface ModelSession {
   readonly tapUnits: number[];
   /** Number of logits per image, or null when not requested. */
   readonly numClasses: number | null;
+  /** What the variant changed (activations replaced, tensors permuted); empty for the trained model. */
+  readonly changes?: ControlChanges;
   /** `input` is the packed batch in the engine's layout, `batch` images. */
   run(input: Float32Array, batch: number): Promise<SessionOutput>;
   dispose(): Promise<void>;
@@ -102,8 +127,8 @@ export interface Engine {
   /** Input size the model fixes, or null if dynamic. */
   readonly inputSize: { width: number; height: number } | null;
   layers(): LayerInfo[];
-  /** Names of the default taps, in graph order (METHOD §2). */
-  defaultTaps(): string[];
+  /** Names of the default taps, in graph order: of `mode`, or of the model's default mode (study on a plain chain, else blocks). */
+  defaultTaps(mode?: TapSelection): string[];
   createSession(options: SessionOptions): Promise<ModelSession>;
   dispose(): Promise<void>;
 }

@@ -17,13 +17,17 @@ import * as path from 'path';
 import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import {
+  ControlChanges,
   Engine,
   LayerInfo,
   ModelSession,
   SessionOptions,
   SessionOutput,
+  TapSelection,
   UserError,
 } from '../types';
+import { defaultTapIds } from '../taps/select';
+import { AxisLabel, unitAxisOf } from '../taps/view';
 import { analyseModel, buildSessionModel, GraphError, ModelAnalysis, num, SessionModelError, Shape } from './onnxGraph';
 
 export interface OnnxEngineOptions {
@@ -111,13 +115,21 @@ async function inlineExternalData(model: onnx.ModelProto, modelPath: string): Pr
   }
 }
 
-function unitsOf(shape: Shape | undefined, kind: LayerInfo['kind'], unitMode: SessionOptions['unitMode']): number | null {
+/** Units of a tap from its static shape and axis labels; null when only a run can tell. */
+function unitsOf(shape: Shape | undefined, axes: AxisLabel[] | null, unitMode: SessionOptions['unitMode']): number | null {
   if (!shape) return null;
   const rest = shape.slice(1);
   if (rest.length === 0) return 1;
-  if (rest.length === 1) return rest[0];
-  if (unitMode === 'channel') return rest[0];
-  return rest.some((d) => d === null) ? null : (rest as number[]).reduce((a, b) => a * b, 1);
+  if (unitMode === 'channel') {
+    const u = unitAxisOf(axes);
+    if (u) return u.reduce.length ? shape[u.axis] : product(rest);
+    return rest.length === 1 ? rest[0] : null;
+  }
+  return product(rest);
+}
+
+function product(dims: (number | null)[]): number | null {
+  return dims.some((d) => d === null) ? null : (dims as number[]).reduce((a, b) => a * b, 1);
 }
 
 class OnnxSession implements ModelSession {
@@ -126,6 +138,7 @@ class OnnxSession implements ModelSession {
   /** Units that came from a probe at a guessed input size: corrected on the first run. */
   private readonly guessed: boolean[];
   private session: ort.InferenceSession | null;
+  changes?: ControlChanges;
 
   constructor(
     session: ort.InferenceSession,
@@ -242,12 +255,15 @@ class OnnxEngine implements Engine {
     return this.a.layers.map((l) => ({ ...l, shape: l.shape.slice() }));
   }
 
-  defaultTaps(): string[] {
-    return this.a.layers.filter((l) => l.defaultTap).map((l) => l.name);
+  defaultTaps(mode?: TapSelection): string[] {
+    const a = this.a;
+    return defaultTapIds(a.plan, mode).map((id) => a.plan.names.get(id)!);
   }
 
   private resolve(tap: string): LayerInfo {
-    const l = this.byName.get(tap) ?? this.a.layers.find((x) => x.id === tap);
+    const a = this.a;
+    const alias = a.plan.aliases.get(tap);
+    const l = this.byName.get(tap) ?? a.layers.find((x) => x.id === tap) ?? (alias !== undefined ? a.layers.find((x) => x.id === alias) : undefined);
     if (l) return l;
     const names = this.a.layers.map((x) => x.name);
     throw new UserError(
@@ -264,10 +280,11 @@ class OnnxEngine implements Engine {
     try {
       built = buildSessionModel(
         a,
-        layers.map((l) => ({ id: l.id, shape: a.shapes.get(l.id) ?? null, kind: l.kind })),
+        layers.map((l) => ({ id: l.id, name: l.name, shape: a.shapes.get(l.id) ?? null, kind: l.kind })),
         options.variant,
         options.unitMode,
         options.includeLogits,
+        options.tokens ?? 'mean',
       );
     } catch (e) {
       if (e instanceof SessionModelError) {
@@ -299,10 +316,11 @@ class OnnxEngine implements Engine {
         'E_ONNX_SESSION',
       );
     }
-    const units = layers.map((l) => unitsOf(a.shapes.get(l.id), l.kind, options.unitMode));
+    const units = layers.map((l) => unitsOf(a.shapes.get(l.id), a.axes.get(l.id) ?? null, options.unitMode));
     const logitsShape = a.logitsName ? a.shapes.get(a.logitsName) : null;
-    const numClasses = options.includeLogits && a.logitsName ? unitsOf(logitsShape ?? null, 'fc', 'channel-position') : null;
+    const numClasses = options.includeLogits && a.logitsName ? unitsOf(logitsShape ?? null, null, 'channel-position') : null;
     const s = new OnnxSession(session, this, a.inputName, built.tapOutputs, built.logitsOutput, units, numClasses);
+    s.changes = built.changes;
     try {
       await s.probe();
     } catch (e) {

@@ -9,7 +9,12 @@
  */
 import { onnx } from 'onnx-proto';
 import { SeededRandom } from '../random';
-import { LayerInfo, LayerKind, ModelVariant, UnitMode } from '../types';
+import type { Recognised } from '../taps/activations';
+import { defaultTapIds, planTaps, sanitizeName, TapPlan } from '../taps/select';
+import { AxisLabel, GraphView, unitAxisOf } from '../taps/view';
+import { ControlChanges, LayerInfo, LayerKind, ModelVariant, TokenUnit, UnitMode } from '../types';
+import { nonlinearity } from '../taps/activations';
+import { buildOnnxView } from './onnxView';
 
 // ---------------------------------------------------------------- small utilities
 
@@ -193,6 +198,14 @@ export interface ModelAnalysis {
   layers: LayerInfo[];
   /** True if the default taps form a plain chain (AlexNet / VGG naming). */
   plainChain: boolean;
+  /** The neutral view tap selection works on. */
+  view: GraphView;
+  /** Default taps per mode, names, aliases (taps/select.ts). */
+  plan: TapPlan;
+  /** Activations (by output tensor) and gates, for the no-nonlinearity control. */
+  recognised: Recognised;
+  /** Axis labels per activation tensor (null: layout unknown). */
+  axes: Map<string, AxisLabel[] | null>;
 }
 
 export class GraphError extends Error {}
@@ -282,6 +295,100 @@ export function nodeInputs(node: onnx.INodeProto): string[] {
 export interface ConstantLookup {
   initializers: Map<string, onnx.ITensorProto>;
   producer: Map<string, GraphNode>;
+  /** Values of shape arithmetic computed from the image's static shape (Shape -> Gather -> Concat ...); null entries unknown. */
+  values?: Map<string, Dim[]>;
+}
+
+/** A constant, or a shape value computed from static shapes (unknown entries null). */
+export function valuesOf(name: string | undefined | null, c: ConstantLookup): Dim[] | null {
+  if (!name) return null;
+  return constValues(name, c) ?? c.values?.get(name) ?? null;
+}
+
+/**
+ * Values of the small integer tensors exporters compute from shapes (torch writes
+ * `x.view(x.size(0), -1)` and `expand(n, -1, -1)` as Shape -> Gather -> Unsqueeze -> Concat,
+ * ConstantOfShape / Equal / Where): evaluated on the static shapes, so that the Reshape /
+ * Expand / Slice behind them get a static shape too. The batch entry stays unknown (null).
+ */
+function evalShapeValues(g: GraphNode, shapeOf: (n: string) => Shape, c: ConstantLookup, opset: number): Dim[] | null {
+  const node = g.node;
+  const inputs = node.input ?? [];
+  const v = (i: number): Dim[] | null => valuesOf(inputs[i], c);
+  const elementwise = (f: (a: number, b: number) => number): Dim[] | null => {
+    const a = v(0);
+    const b = v(1);
+    if (!a || !b) return null;
+    const n = Math.max(a.length, b.length);
+    if (a.length !== n && a.length !== 1) return null;
+    if (b.length !== n && b.length !== 1) return null;
+    return Array.from({ length: n }, (_, i) => {
+      const x = a[a.length === 1 ? 0 : i];
+      const y = b[b.length === 1 ? 0 : i];
+      return x === null || y === null ? null : f(x, y);
+    });
+  };
+  switch (g.op) {
+    case 'Shape': {
+      const s = shapeOf(inputs[0] ?? '');
+      if (!s) return null;
+      const start = attrInt(node, 'start', 0);
+      const endA = attr(node, 'end');
+      const norm = (k: number) => Math.max(0, Math.min(s.length, k < 0 ? k + s.length : k));
+      return s.slice(norm(start), endA ? norm(num(endA.i)) : s.length);
+    }
+    case 'Size': {
+      const s = shapeOf(inputs[0] ?? '');
+      return s ? [product(s)] : null;
+    }
+    case 'Gather': {
+      const data = v(0);
+      const idx = v(1);
+      if (!data || !idx || attrInt(node, 'axis', 0) !== 0) return null;
+      return idx.map((i) => (i === null ? null : data[i < 0 ? i + data.length : i] ?? null));
+    }
+    case 'Unsqueeze': case 'Squeeze': case 'Cast': case 'Identity':
+      return v(0);
+    case 'Concat': {
+      const parts = inputs.map((_, i) => v(i));
+      return parts.some((p) => p === null) ? null : (parts as Dim[][]).flat();
+    }
+    case 'Slice': {
+      const data = v(0);
+      if (!data) return null;
+      const starts = opset >= 10 ? v(1) : attrInts(node, 'starts');
+      const ends = opset >= 10 ? v(2) : attrInts(node, 'ends');
+      if (!starts || !ends || starts[0] === null || ends[0] === null) return null;
+      const clamp = (k: number) => Math.max(0, Math.min(data.length, k < 0 ? k + data.length : k));
+      return data.slice(clamp(starts[0]), clamp(ends[0]));
+    }
+    case 'Add': return elementwise((a, b) => a + b);
+    case 'Sub': return elementwise((a, b) => a - b);
+    case 'Mul': return elementwise((a, b) => a * b);
+    case 'Div': return elementwise((a, b) => Math.trunc(a / b));
+    case 'Equal': return elementwise((a, b) => (a === b ? 1 : 0));
+    case 'ConstantOfShape': {
+      const shape = v(0);
+      const t = attr(node, 'value')?.t;
+      const fill = t ? tensorValues(t)[0] ?? 0 : 0;
+      if (!shape || shape.length !== 1 || shape[0] === null) return null;
+      return new Array<Dim>(shape[0]).fill(fill);
+    }
+    case 'Where': {
+      const cond = v(0);
+      const a = v(1);
+      const b = v(2);
+      if (!cond || !a || !b) return null;
+      const n = Math.max(cond.length, a.length, b.length);
+      const at = (x: Dim[], i: number) => x[x.length === 1 ? 0 : i];
+      return Array.from({ length: n }, (_, i) => {
+        const k = at(cond, i);
+        return k === null ? null : k ? at(a, i) : at(b, i);
+      });
+    }
+    default:
+      return null;
+  }
 }
 
 /** Value of a constant tensor: initializer, Constant node, or through Identity. */
@@ -330,35 +437,8 @@ export function clipBounds(node: onnx.INodeProto, c: ConstantLookup): { min: num
   return { min, max };
 }
 
-/** A Relu, or a Clip whose lower bound is exactly 0 (ReLU6 and other bounded ReLUs). */
-function isReluLike(g: GraphNode, c: ConstantLookup): boolean {
-  if (g.op === 'Relu') return true;
-  if (g.op === 'Clip') return clipBounds(g.node, c).min === 0;
-  return false;
-}
-
-/**
- * Display name from a node name. Scoped names are folded to the module path: torch writes
- * `/features/features.1/conv/conv.0/conv.0.2/Clip` (each scope repeats its parent's prefix),
- * which becomes `features.1.conv.0.2.Clip`; `/layer1/layer1.0/relu_1/Relu` becomes
- * `layer1.0.relu_1.Relu`. Other characters than letters, digits, `_ . -` become `_`.
- */
-export function sanitizeName(s: string): string {
-  const parts = s.split('/').filter((p) => p.length > 0);
-  const path: string[] = [];
-  let prev = '';
-  for (const p of parts) {
-    if (prev && p.startsWith(prev + '.')) path[path.length - 1] = p;
-    else path.push(p);
-    prev = p;
-  }
-  const t = path
-    .join('.')
-    .replace(/[^A-Za-z0-9_.\-]+/g, '_')
-    .replace(/\.{2,}/g, '.')
-    .replace(/^[._]+|[._]+$/g, '');
-  return t || 'layer';
-}
+/** Display name from a node name (taps/select.ts). */
+export { sanitizeName };
 
 // ------------------------------------------------------------------ shape inference
 
@@ -452,8 +532,43 @@ function inferNode(g: GraphNode, shapeOf: (n: string) => Shape, c: ConstantLooku
       const axis = normAxis(attrInt(node, 'axis', 1), x.length);
       return [product(x.slice(0, axis)), product(x.slice(axis))];
     }
+    case 'Expand': {
+      const target = valuesOf(inputs[1], c);
+      return target ? broadcast([x, target]) : null;
+    }
+    case 'Gather': {
+      const axis = normAxis(attrInt(node, 'axis', 0), x.length);
+      const idxShape = constTensor(inputs[1] ?? '', c)?.dims?.map(num) ?? shapeOf(inputs[1] ?? '');
+      if (!idxShape) return null;
+      return [...x.slice(0, axis), ...idxShape, ...x.slice(axis + 1)];
+    }
+    case 'Slice': {
+      if (opset < 10) return null;
+      const starts = valuesOf(inputs[1], c);
+      const ends = valuesOf(inputs[2], c);
+      const axes = inputs[3] ? valuesOf(inputs[3], c) : starts?.map((_, i) => i) ?? null;
+      const steps = inputs[4] ? valuesOf(inputs[4], c) : starts?.map(() => 1) ?? null;
+      if (!starts || !ends || !axes || !steps) return null;
+      const out = x.slice();
+      for (let k = 0; k < axes.length; k++) {
+        const ax = axes[k];
+        if (ax === null) return null;
+        const a = normAxis(ax, x.length);
+        const d = x[a];
+        const st = starts[k];
+        const en = ends[k];
+        const sp = steps[k];
+        if (d === null || st === null || en === null || sp === null || sp <= 0) {
+          out[a] = null;
+          continue;
+        }
+        const clamp = (q: number) => Math.max(0, Math.min(d, q < 0 ? q + d : q));
+        out[a] = Math.max(0, Math.ceil((clamp(en) - clamp(st)) / sp));
+      }
+      return out;
+    }
     case 'Reshape': {
-      const target = constValues(inputs[1], c);
+      const target = valuesOf(inputs[1], c);
       if (!target) return null;
       const allowZero = attrInt(node, 'allowzero', 0) === 1;
       const out: Dim[] = target.map((v, i) => (v === 0 && !allowZero ? (x[i] ?? null) : v === -1 ? -1 : v));
@@ -529,12 +644,35 @@ function inferNode(g: GraphNode, shapeOf: (n: string) => Shape, c: ConstantLooku
 
 // ------------------------------------------------------------------ analysis
 
+/**
+ * Analyse a model, in phases: the image input, node order and tensor maps, which tensors are
+ * activations, static shapes, the neutral view (onnxView.ts) and the tap plan (taps/select.ts),
+ * and the readable layers.
+ */
 export function analyseModel(model: onnx.IModelProto): ModelAnalysis {
   const graph = model.graph;
   if (!graph) throw new GraphError('the file has no graph');
   const opset = defaultOpset(model);
   const initializers = new Map<string, onnx.ITensorProto>();
   for (const t of graph.initializer ?? []) if (t.name) initializers.set(t.name, t);
+  const { inputName, inputDims, realInputs } = imageInput(graph, initializers);
+  const { nodes, producer, consumers } = orderNodes(graph, initializers, realInputs);
+  const lookup: ConstantLookup = { initializers, producer, values: new Map() };
+  const activations = activationTensors(nodes, inputName);
+  const shapes = inferShapes(graph, nodes, inputName, inputDims, activations, lookup, opset);
+  const logitsName = graph.output?.[0]?.name ?? null;
+  const graphOutputs = new Set((graph.output ?? []).map((o) => o.name ?? ''));
+  const { view, recognised, axes } = buildOnnxView({ nodes, inputName, activations, shapes, lookup, consumers, graphOutputs, opset });
+  const plan = planTaps(view);
+  const layers = listLayers(view, plan);
+  return {
+    model, graph, opset, nodes, inputName, inputDims, logitsName, producer, consumers, initializers, activations, shapes, layers,
+    plainChain: plan.plainChain, view, plan, recognised, axes,
+  };
+}
+
+/** The single float32 NCHW image input; a GraphError naming the problem otherwise. */
+function imageInput(graph: onnx.IGraphProto, initializers: Map<string, onnx.ITensorProto>): { inputName: string; inputDims: Dim[]; realInputs: onnx.IValueInfoProto[] } {
   const realInputs = (graph.input ?? []).filter((v) => v.name && !initializers.has(v.name));
   if (realInputs.length === 0) throw new GraphError('the graph has no input (every input is an initializer)');
   const input = realInputs[0];
@@ -560,6 +698,10 @@ export function analyseModel(model: onnx.IModelProto): ModelAnalysis {
       `its input "${inputName}" has shape [${inputDims.map((d) => d ?? '?').join(', ')}], channels last (NHWC); this engine reads channels-first (NCHW) models`,
     );
   }
+  return { inputName, inputDims, realInputs };
+}
+
+function orderNodes(graph: onnx.IGraphProto, initializers: Map<string, onnx.ITensorProto>, realInputs: onnx.IValueInfoProto[]) {
   const available = new Set<string>([...initializers.keys(), ...realInputs.map((v) => v.name!)]);
   const ordered = topoSort(graph, available);
   const nodes: GraphNode[] = ordered.map((node, index) => ({ index, node, op: node.opType ?? '' }));
@@ -573,16 +715,33 @@ export function analyseModel(model: onnx.IModelProto): ModelAnalysis {
       consumers.set(i, list);
     }
   }
-  const lookup: ConstantLookup = { initializers, producer };
+  return { nodes, producer, consumers };
+}
 
-  // Activations: everything computed from the image input, except shape metadata.
+/** Everything computed from the image input, except shape metadata. */
+function activationTensors(nodes: GraphNode[], inputName: string): Set<string> {
   const activations = new Set<string>([inputName]);
   for (const g of nodes) {
     if (SHAPE_OPS.has(g.op)) continue;
     if (nodeInputs(g.node).some((i) => activations.has(i))) for (const o of g.node.output ?? []) if (o) activations.add(o);
   }
+  return activations;
+}
 
-  // Shapes (with batch dim). Stored value_info / outputs fill gaps the inference leaves.
+/**
+ * Static shapes with the batch axis (index 0) unknown. Shape arithmetic on the way (Shape ->
+ * Gather -> Concat -> Reshape) is evaluated into lookup.values; stored value_info / outputs
+ * fill what the inference leaves open.
+ */
+function inferShapes(
+  graph: onnx.IGraphProto,
+  nodes: GraphNode[],
+  inputName: string,
+  inputDims: Dim[],
+  activations: Set<string>,
+  lookup: ConstantLookup,
+  opset: number,
+): Map<string, Shape> {
   const stored = new Map<string, Shape>();
   for (const vi of [...(graph.valueInfo ?? []), ...(graph.output ?? [])]) {
     const s = dimsOf(vi);
@@ -592,123 +751,75 @@ export function analyseModel(model: onnx.IModelProto): ModelAnalysis {
   shapes.set(inputName, [null, ...inputDims.slice(1)]);
   const shapeOf = (n: string): Shape => {
     if (shapes.has(n)) return shapes.get(n)!;
-    const t = initializers.get(n) ?? constTensor(n, lookup);
+    const t = lookup.initializers.get(n) ?? constTensor(n, lookup);
     if (t) return (t.dims ?? []).map(num);
     return stored.get(n) ?? null;
   };
+  const valid = (s: Shape): boolean => s !== null && s.every((d) => d === null || (Number.isInteger(d) && d >= 0));
   for (const g of nodes) {
     const out0 = g.node.output?.[0];
-    if (!out0 || !activations.has(out0)) continue;
+    if (!out0) continue;
+    if (!activations.has(out0)) {
+      // Shape arithmetic: its values, for the Reshape / Expand / Slice that read them.
+      try {
+        const v = evalShapeValues(g, shapeOf, lookup, opset);
+        if (v) lookup.values!.set(out0, v);
+      } catch {
+        /* not evaluable: the consumer's shape stays unknown */
+      }
+      continue;
+    }
+    if (g.op === 'Split') {
+      splitShapes(g, shapeOf, lookup, opset).forEach((s, k) => {
+        const o = g.node.output?.[k];
+        if (o) shapes.set(o, valid(s) ? s : stored.get(o) ?? null);
+      });
+      continue;
+    }
     let s: Shape = null;
     try {
       s = inferNode(g, shapeOf, lookup, opset);
     } catch {
       s = null;
     }
-    if (s === null || s.some((d) => d !== null && !(Number.isInteger(d) && d >= 0))) s = stored.get(out0) ?? null;
+    if (!valid(s)) s = stored.get(out0) ?? null;
     shapes.set(out0, s);
   }
+  return shapes;
+}
 
-  const logitsName = graph.output?.[0]?.name ?? null;
-  const graphOutputs = new Set((graph.output ?? []).map((o) => o.name ?? ''));
+/** Output shapes of a Split (explicit sizes from the input or attribute, else equal parts). */
+function splitShapes(g: GraphNode, shapeOf: (n: string) => Shape, c: ConstantLookup, opset: number): Shape[] {
+  const outs = (g.node.output ?? []).length;
+  const x = shapeOf(g.node.input?.[0] ?? '');
+  if (!x) return new Array<Shape>(outs).fill(null);
+  const axis = normAxis(attrInt(g.node, 'axis', 0), x.length);
+  const sizes = opset >= 13 ? valuesOf(g.node.input?.[1], c) : attrInts(g.node, 'split');
+  const d = x[axis];
+  return Array.from({ length: outs }, (_, k) => {
+    const size = sizes ? sizes[k] ?? null : d === null || d % outs !== 0 ? null : d / outs;
+    const s = x.slice();
+    s[axis] = size;
+    return s;
+  });
+}
 
-  // Default taps (METHOD §2): ReLU-like outputs that follow a Conv / Gemm / MatMul.
-  const tapSource = new Map<string, string>();
-  for (const g of nodes) {
-    const out = g.node.output?.[0];
-    if (!out || !activations.has(out) || graphOutputs.has(out) || !isReluLike(g, lookup)) continue;
-    const src = traceSource(g.node.input?.[0] ?? '', producer, activations);
-    if (src) tapSource.set(out, src);
-  }
-
-  // Plain chain: every default tap is reached from the previous one (the first from the
-  // input) through nodes with exactly one activation input each.
-  const tapList = nodes.map((g) => g.node.output?.[0] ?? '').filter((o) => tapSource.has(o));
-  let plainChain = tapList.length > 0;
-  let prev = inputName;
-  for (const t of tapList) {
-    if (!plainChain) break;
-    plainChain = singlePathBack(t, prev, producer, activations);
-    prev = t;
-  }
-
-  // Layers, in graph order.
+/** Readable layers in graph order: every listed view node, named and flagged by the tap plan. */
+function listLayers(view: GraphView, plan: TapPlan): LayerInfo[] {
+  const defaults = new Set(defaultTapIds(plan));
   const layers: LayerInfo[] = [];
-  const used = new Set<string>();
-  const counters = { conv: 0, fc: 0 };
-  const unique = (base: string): string => {
-    let name = base;
-    for (let k = 2; used.has(name); k++) name = `${base}_${k}`;
-    used.add(name);
-    return name;
-  };
-  // Reserve chain names first so that node names never take them.
-  const chainNames = new Map<string, string>();
-  if (plainChain) {
-    for (const t of tapList) {
-      const kind = tapKind(t, tapSource.get(t)!, shapes.get(t) ?? null);
-      const k = kind === 'conv' ? 'conv' : 'fc';
-      chainNames.set(t, `${k}${++counters[k]}`);
-      used.add(chainNames.get(t)!);
-    }
-  }
-  for (const g of nodes) {
-    if (COPY_OPS.has(g.op) || SHAPE_OPS.has(g.op) || g.op === 'Constant') continue;
-    (g.node.output ?? []).forEach((o, k) => {
-      if (!o || !activations.has(o)) return;
-      if (k > 0 && (g.op === 'MaxPool' || g.op === 'BatchNormalization' || g.op === 'Dropout')) return;
-      const shape = shapes.get(o) ?? null;
-      if (shape && shape.length < 2) return; // scalars / 1-D: nothing per image
-      const isTap = tapSource.has(o);
-      const kind: LayerKind = isTap ? tapKind(o, tapSource.get(o)!, shape) : shape?.length === 4 ? 'conv' : shape?.length === 2 ? 'fc' : 'other';
-      const base = sanitizeName(g.node.name || o) + (k > 0 ? `_out${k}` : '');
-      const name = chainNames.get(o) ?? unique(base);
-      layers.push({ name, id: o, op: g.op, kind, shape: shape ? shape.slice(1) : [], defaultTap: isTap });
+  for (const n of view.nodes) {
+    if (n.kind === 'input' || n.hidden) continue;
+    layers.push({
+      name: plan.names.get(n.id)!,
+      id: n.id,
+      op: n.op,
+      kind: plan.kinds.get(n.id) ?? 'other',
+      shape: n.shape ? n.shape.slice(1) : [],
+      defaultTap: defaults.has(n.id),
     });
   }
-  return {
-    model, graph, opset, nodes, inputName, inputDims, logitsName, producer, consumers, initializers, activations, shapes, layers, plainChain,
-  };
-}
-
-function tapKind(_tensor: string, sourceOp: string, shape: Shape): LayerKind {
-  if (sourceOp === 'Conv') return 'conv';
-  if (sourceOp === 'Gemm') return 'fc';
-  // MatMul: by rank (2-D is a dense layer; higher rank keeps its extra axes -> conv-like).
-  if (shape && shape.length === 4) return 'conv';
-  if (shape && shape.length === 2) return 'fc';
-  return 'fc';
-}
-
-/** Op of the Conv / Gemm / MatMul a ReLU input follows through BN / Add / Identity / Dropout, or null. */
-function traceSource(start: string, producer: Map<string, GraphNode>, activations: Set<string>): string | null {
-  const queue = [start];
-  const seen = new Set<string>();
-  while (queue.length) {
-    const t = queue.shift()!;
-    if (seen.has(t) || !activations.has(t)) continue;
-    seen.add(t);
-    const p = producer.get(t);
-    if (!p) continue;
-    if (WEIGHT_OPS.has(p.op)) return p.op;
-    if (!TAP_PASS_OPS.has(p.op)) continue;
-    if (p.op === 'Add') queue.push(...(p.node.input ?? []).filter((i) => activations.has(i)));
-    else if (p.node.input?.[0]) queue.push(p.node.input[0]);
-  }
-  return null;
-}
-
-function singlePathBack(from: string, to: string, producer: Map<string, GraphNode>, activations: Set<string>): boolean {
-  let t = from;
-  for (let guard = 0; guard < 1_000_000; guard++) {
-    if (t === to) return true;
-    const p = producer.get(t);
-    if (!p) return false;
-    const acts = nodeInputs(p.node).filter((i) => activations.has(i));
-    if (acts.length !== 1) return false;
-    t = acts[0];
-  }
-  return false;
+  return layers;
 }
 
 // ------------------------------------------------------------------ session model
@@ -719,6 +830,10 @@ export interface TapRequest {
   /** Its shape with batch dim, if known. */
   shape: Shape;
   kind: LayerKind;
+  /** Layer name, for errors. */
+  name?: string;
+  /** Axis labels (onnxView.ts); undefined: taken from the analysis. */
+  axes?: AxisLabel[] | null;
 }
 
 export interface SessionModel {
@@ -728,6 +843,8 @@ export interface SessionModel {
   logitsOutput: string | null;
   /** Number of tensors the permutation changed (0 for other variants). */
   permutedTensors: string[];
+  /** What the variant changed, for the report. */
+  changes: ControlChanges;
 }
 
 const newNode = (p: onnx.INodeProto): onnx.NodeProto => new onnx.NodeProto(p);
@@ -747,32 +864,43 @@ function dynamicBatch(vi: onnx.IValueInfoProto): onnx.IValueInfoProto {
 /**
  * Weight-bearing nodes and their weight / bias tensor names, in graph order.
  * MatMul: the constant operand is the weight; its bias is the constant operand of a single
- * Add consumer.
+ * Add consumer. Normalisation layers that remain in the graph (torch.onnx.export folds
+ * BatchNorm into the convolutions in eval mode, so this is rare) have their scale (weights)
+ * or shift (biases) permuted too, as the folded ones are, unless keepNorms.
  */
-function weightTensors(a: ModelAnalysis, target: 'weights' | 'biases'): { node: GraphNode; tensor: string }[] {
-  const out: { node: GraphNode; tensor: string }[] = [];
+function weightTensors(a: ModelAnalysis, target: 'weights' | 'biases', keepNorms: boolean): { node: GraphNode; tensor: string; role: string }[] {
+  const out: { node: GraphNode; tensor: string; role: string }[] = [];
+  const role = target === 'weights' ? 'conv/fc weights' : 'conv/fc biases';
   for (const g of a.nodes) {
-    if (!WEIGHT_OPS.has(g.op)) continue;
     const inputs = g.node.input ?? [];
+    if (NORM_PARAM_OPS.has(g.op) && !keepNorms && inputs.some((i) => a.activations.has(i))) {
+      const t = inputs[target === 'weights' ? 1 : 2];
+      if (t && !a.activations.has(t)) out.push({ node: g, tensor: t, role: target === 'weights' ? 'norm scales' : 'norm shifts' });
+      continue;
+    }
+    if (!WEIGHT_OPS.has(g.op)) continue;
     if (!inputs.some((i) => a.activations.has(i))) continue;
     if (g.op === 'MatMul') {
       const wIdx = inputs.findIndex((i) => !!i && !a.activations.has(i));
       if (wIdx < 0) continue; // activation x activation: no weight
-      if (target === 'weights') out.push({ node: g, tensor: inputs[wIdx] });
+      if (target === 'weights') out.push({ node: g, tensor: inputs[wIdx], role });
       else {
         const cons = a.consumers.get(g.node.output?.[0] ?? '') ?? [];
         if (cons.length === 1 && cons[0].op === 'Add') {
           const b = (cons[0].node.input ?? []).find((i) => !!i && !a.activations.has(i));
-          if (b) out.push({ node: cons[0], tensor: b });
+          if (b) out.push({ node: cons[0], tensor: b, role });
         }
       }
       continue;
     }
     const t = inputs[target === 'weights' ? 1 : 2];
-    if (t) out.push({ node: g, tensor: t });
+    if (t) out.push({ node: g, tensor: t, role });
   }
   return out;
 }
+
+/** Normalisation ops with a learned scale (input 1) and shift (input 2). */
+const NORM_PARAM_OPS = new Set(['BatchNormalization', 'InstanceNormalization', 'LayerNormalization']);
 
 /** Resolve a weight input to the stored tensor it is (initializer or Constant node), through copies / layout ops. */
 function storedSource(name: string, a: ModelAnalysis): { kind: 'initializer' | 'constant'; name: string; node?: GraphNode } | null {
@@ -793,8 +921,8 @@ function storedSource(name: string, a: ModelAnalysis): { kind: 'initializer' | '
 export class SessionModelError extends Error {}
 
 /**
- * Build the edited model for one session: lesion variant, extra outputs for the taps
- * (reduced per channel or flattened), dynamic batch, pruning of what no output needs.
+ * Build the edited model for one session, in phases: the lesion variant, a dynamic batch,
+ * the tap outputs (reduced to units in the graph), the logits, and pruning / encoding.
  */
 export function buildSessionModel(
   a: ModelAnalysis,
@@ -802,92 +930,161 @@ export function buildSessionModel(
   variant: ModelVariant,
   unitMode: UnitMode,
   includeLogits: boolean,
+  tokens: TokenUnit = 'mean',
 ): SessionModel {
-  const graph = a.graph;
-  let nodes: onnx.INodeProto[] = a.nodes.map((g) => g.node);
   const initializers = new Map(a.initializers);
-  const permutedTensors: string[] = [];
-
-  if (variant.kind === 'norelu') {
-    nodes = nodes.map((n) =>
-      n.opType === 'Relu' || n.opType === 'Clip'
-        ? newNode({ name: n.name, opType: 'Identity', input: [n.input?.[0] ?? ''], output: [n.output?.[0] ?? ''] })
-        : n,
-    );
-  } else if (variant.kind === 'permuted') {
-    const rng = new SeededRandom(variant.seed);
-    const done = new Set<string>();
-    const replacedConst = new Map<onnx.INodeProto, onnx.INodeProto>();
-    for (const { node, tensor } of weightTensors(a, variant.target)) {
-      const src = storedSource(tensor, a);
-      if (!src) {
-        throw new SessionModelError(
-          `cannot permute the ${variant.target} of node "${node.node.name || node.op}": its input "${tensor}" is computed (for example dequantised), not a stored tensor`,
-        );
-      }
-      if (done.has(src.name)) continue; // shared tensor: shuffled once
-      done.add(src.name);
-      if (src.kind === 'initializer') {
-        initializers.set(src.name, shuffledTensor(initializers.get(src.name)!, rng));
-      } else {
-        const cn = src.node!.node;
-        const t = constantNodeTensor(cn);
-        if (!t) throw new SessionModelError(`cannot permute Constant node "${cn.name}"`);
-        const shuffled = shuffledTensor(t, rng);
-        replacedConst.set(cn, newNode({ ...cn, attribute: [{ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: shuffled }] }));
-      }
-      permutedTensors.push(src.name);
-    }
-    if (permutedTensors.length === 0) {
-      throw new SessionModelError(`the model has no Conv / Gemm / MatMul ${variant.target} to permute`);
-    }
-    nodes = nodes.map((n) => replacedConst.get(n) ?? n);
-  }
-
-  // Input with a dynamic batch; Reshape targets that pin the old fixed batch copy it instead.
-  const inputVi = (graph.input ?? []).find((v) => v.name === a.inputName)!;
+  const changes: ControlChanges = { replaced: {}, gatesKept: 0, permuted: {} };
+  let nodes: onnx.INodeProto[] = a.nodes.map((g) => g.node);
+  let permutedTensors: string[] = [];
+  if (variant.kind === 'norelu') nodes = withoutNonlinearities(a, nodes, changes);
+  else if (variant.kind === 'permuted') ({ nodes, permutedTensors } = permuteWeights(a, nodes, initializers, variant, changes));
   const fixedBatch = a.inputDims[0];
-  if (fixedBatch !== null) {
-    nodes = nodes.map((n) => {
-      if (n.opType !== 'Reshape' || !a.activations.has(n.input?.[0] ?? '') || attrInt(n, 'allowzero', 0) === 1) return n;
-      const target = constTensor(n.input?.[1] ?? '', a);
-      if (!target) return n;
-      const vals = tensorValues(target);
-      // Only where the data's first axis is the batch and the target pins it to the old size.
-      const inShape = a.shapes.get(n.input?.[0] ?? '');
-      if (vals.length < 2 || vals[0] !== fixedBatch || !inShape || inShape[0] !== null) return n;
-      const name = `${n.input![1]}__sl_batch`;
-      initializers.set(name, { name, dataType: DT.INT64, dims: [vals.length], int64Data: [0, ...vals.slice(1)] });
-      return newNode({ ...n, input: [n.input![0], name] });
-    });
+  if (fixedBatch !== null) nodes = unpinBatch(a, nodes, initializers, fixedBatch);
+  const outs = tapReadouts(a, taps, unitMode, tokens, initializers);
+  const outputs = outs.outputs;
+  const outNames = new Set(outputs.map((o) => o.name ?? ''));
+  let logitsOutput: string | null = null;
+  if (includeLogits && a.logitsName) {
+    logitsOutput = a.logitsName;
+    if (!outNames.has(logitsOutput)) {
+      const vi = (a.graph.output ?? []).find((o) => o.name === logitsOutput)!;
+      outputs.push(fixedBatch !== null ? dynamicBatch(vi) : vi);
+      outNames.add(logitsOutput);
+    }
   }
+  if (outputs.length === 0) throw new SessionModelError('nothing to read: no taps and no logits requested');
+  const bytes = encodePruned(a, [...nodes, ...outs.extra], initializers, outputs, outNames, fixedBatch);
+  return { bytes, tapOutputs: outs.tapOutputs, logitsOutput, permutedTensors, changes };
+}
 
-  // Outputs.
+/** METHOD §8 no-nonlinearity: every recognised activation (any kind, taps/activations.ts) becomes Identity(x). */
+function withoutNonlinearities(a: ModelAnalysis, nodes: onnx.INodeProto[], changes: ControlChanges): onnx.INodeProto[] {
+  const replace = new Map<onnx.INodeProto, onnx.INodeProto>();
+  for (const [out, m] of a.recognised.activations) {
+    const g = a.producer.get(out);
+    if (!g) continue;
+    replace.set(g.node, newNode({ name: g.node.name, opType: 'Identity', input: [m.input], output: [out] }));
+    const label = nonlinearity(m.kind).label;
+    changes.replaced[label] = (changes.replaced[label] ?? 0) + 1;
+  }
+  changes.gatesKept = a.recognised.gates.size;
+  return nodes.map((n) => replace.get(n) ?? n);
+}
+
+/** METHOD §8 permuted weights: every conv / fc weight (or bias) tensor shuffled, one seeded stream in graph order. */
+function permuteWeights(
+  a: ModelAnalysis,
+  nodes: onnx.INodeProto[],
+  initializers: Map<string, onnx.ITensorProto>,
+  variant: Extract<ModelVariant, { kind: 'permuted' }>,
+  changes: ControlChanges,
+): { nodes: onnx.INodeProto[]; permutedTensors: string[] } {
+  const rng = new SeededRandom(variant.seed);
+  const done = new Set<string>();
+  const replacedConst = new Map<onnx.INodeProto, onnx.INodeProto>();
+  const permutedTensors: string[] = [];
+  for (const { node, tensor, role } of weightTensors(a, variant.target, variant.keepNorms === true)) {
+    const src = storedSource(tensor, a);
+    if (!src) {
+      throw new SessionModelError(
+        `cannot permute the ${variant.target} of node "${node.node.name || node.op}": its input "${tensor}" is computed (for example dequantised), not a stored tensor`,
+      );
+    }
+    if (done.has(src.name)) continue; // shared tensor: shuffled once
+    done.add(src.name);
+    if (src.kind === 'initializer') {
+      initializers.set(src.name, shuffledTensor(initializers.get(src.name)!, rng));
+    } else {
+      const cn = src.node!.node;
+      const t = constantNodeTensor(cn);
+      if (!t) throw new SessionModelError(`cannot permute Constant node "${cn.name}"`);
+      const shuffled = shuffledTensor(t, rng);
+      replacedConst.set(cn, newNode({ ...cn, attribute: [{ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: shuffled }] }));
+    }
+    permutedTensors.push(src.name);
+    changes.permuted[role] = (changes.permuted[role] ?? 0) + 1;
+  }
+  if (permutedTensors.length === 0) {
+    throw new SessionModelError(`the model has no Conv / Gemm / MatMul ${variant.target} to permute`);
+  }
+  return { nodes: nodes.map((n) => replacedConst.get(n) ?? n), permutedTensors };
+}
+
+/** Reshape targets that pin the exported batch size copy the batch instead (the input gets a dynamic batch). */
+function unpinBatch(a: ModelAnalysis, nodes: onnx.INodeProto[], initializers: Map<string, onnx.ITensorProto>, fixedBatch: number): onnx.INodeProto[] {
+  return nodes.map((n) => {
+    if (n.opType !== 'Reshape' || !a.activations.has(n.input?.[0] ?? '') || attrInt(n, 'allowzero', 0) === 1) return n;
+    const target = constTensor(n.input?.[1] ?? '', a);
+    if (!target) return n;
+    const vals = tensorValues(target);
+    // Only where the data's first axis is the batch and the target pins it to the old size.
+    const inShape = a.shapes.get(n.input?.[0] ?? '');
+    if (vals.length < 2 || vals[0] !== fixedBatch || !inShape || inShape[0] !== null) return n;
+    const name = `${n.input![1]}__sl_batch`;
+    initializers.set(name, { name, dataType: DT.INT64, dims: [vals.length], int64Data: [0, ...vals.slice(1)] });
+    return newNode({ ...n, input: [n.input![0], name] });
+  });
+}
+
+/**
+ * One output per tap with [batch x units] (METHOD §3): the channel / feature axis found from
+ * the tensor's axis labels (NCHW, NHWC, tokens [N, T, D]); `channel` averages every spatial /
+ * token axis in the graph (ReduceMean; the class token instead with tokens = 'class'),
+ * `channel-position` keeps every element, channel-major. A tensor whose unit axis is unknown is
+ * an error naming the layer, never flattened into made-up units.
+ */
+function tapReadouts(
+  a: ModelAnalysis,
+  taps: TapRequest[],
+  unitMode: UnitMode,
+  tokens: TokenUnit,
+  initializers: Map<string, onnx.ITensorProto>,
+): { extra: onnx.INodeProto[]; outputs: onnx.IValueInfoProto[]; tapOutputs: string[] } {
   const extra: onnx.INodeProto[] = [];
   const outputs: onnx.IValueInfoProto[] = [];
   const outNames = new Set<string>();
   const floatOut = (name: string): onnx.IValueInfoProto => ({ name, type: { tensorType: { elemType: DT.FLOAT } } });
   const tapOutputs: string[] = [];
+  const constInts = (name: string, vals: number[]): string => {
+    initializers.set(name, { name, dataType: DT.INT64, dims: [vals.length], int64Data: vals });
+    return name;
+  };
   for (const t of taps) {
-    const rank = t.shape ? t.shape.length : t.kind === 'conv' ? 4 : null;
+    const axes = t.axes === undefined ? a.axes.get(t.id) ?? null : t.axes;
+    const unit = unitAxisOf(axes);
+    const rank = t.shape ? t.shape.length : axes ? axes.length : null;
     let outName = t.id;
-    if (rank !== 2) {
-      if (unitMode === 'channel' && rank !== null && rank > 2) {
-        outName = `${t.id}__sl_mean`;
+    if (rank !== 2 || (unit && unit.axis !== 1)) {
+      if (!unit) {
+        if (unitMode !== 'channel-position') throw new SessionModelError(unitAxisMessage(t, axes));
+        // channel-position: every element is a unit, whatever the layout; order does not change PSI.
+        outName = `${t.id}__sl_flat`;
+        if (!outNames.has(outName)) extra.push({ name: `${outName}_node`, opType: 'Flatten', input: [t.id], output: [outName], attribute: [intAttr('axis', 1)] });
+      } else if (unitMode === 'channel' && unit.reduce.length > 0) {
+        const useClass = tokens === 'class' && unit.layout === 'tokens';
+        outName = `${t.id}__sl_${useClass ? 'cls' : 'mean'}`;
         if (!outNames.has(outName)) {
-          const axes = Array.from({ length: rank - 2 }, (_, i) => i + 2);
-          if (a.opset >= 18) {
-            const axesName = `${t.id}__sl_axes`;
-            initializers.set(axesName, { name: axesName, dataType: DT.INT64, dims: [axes.length], int64Data: axes });
-            extra.push({ name: `${t.id}__sl_mean_node`, opType: 'ReduceMean', input: [t.id, axesName], output: [outName], attribute: [intAttr('keepdims', 0)] });
+          if (useClass) {
+            const idx = `${t.id}__sl_cls_index`;
+            initializers.set(idx, { name: idx, dataType: DT.INT64, dims: [], int64Data: [0] });
+            extra.push({ name: `${outName}_node`, opType: 'Gather', input: [t.id, idx], output: [outName], attribute: [intAttr('axis', unit.reduce[0])] });
+          } else if (a.opset >= 18) {
+            extra.push({ name: `${outName}_node`, opType: 'ReduceMean', input: [t.id, constInts(`${t.id}__sl_axes`, unit.reduce)], output: [outName], attribute: [intAttr('keepdims', 0)] });
           } else {
-            extra.push({ name: `${t.id}__sl_mean_node`, opType: 'ReduceMean', input: [t.id], output: [outName], attribute: [intsAttr('axes', axes), intAttr('keepdims', 0)] });
+            extra.push({ name: `${outName}_node`, opType: 'ReduceMean', input: [t.id], output: [outName], attribute: [intsAttr('axes', unit.reduce), intAttr('keepdims', 0)] });
           }
         }
       } else {
+        // Every channel x position, channel-major (C, then the other axes), as NCHW flattening.
         outName = `${t.id}__sl_flat`;
         if (!outNames.has(outName)) {
-          extra.push({ name: `${t.id}__sl_flat_node`, opType: 'Flatten', input: [t.id], output: [outName], attribute: [intAttr('axis', 1)] });
+          let src = t.id;
+          if (unit.axis !== 1) {
+            const perm = [0, unit.axis, ...Array.from({ length: (axes ?? []).length }, (_, i) => i).filter((i) => i !== 0 && i !== unit.axis)];
+            src = `${t.id}__sl_cmajor`;
+            extra.push({ name: `${src}_node`, opType: 'Transpose', input: [t.id], output: [src], attribute: [intsAttr('perm', perm)] });
+          }
+          extra.push({ name: `${outName}_node`, opType: 'Flatten', input: [src], output: [outName], attribute: [intAttr('axis', 1)] });
         }
       }
     }
@@ -897,19 +1094,30 @@ export function buildSessionModel(
     }
     tapOutputs.push(outName);
   }
-  let logitsOutput: string | null = null;
-  if (includeLogits && a.logitsName) {
-    logitsOutput = a.logitsName;
-    if (!outNames.has(logitsOutput)) {
-      const vi = (graph.output ?? []).find((o) => o.name === logitsOutput)!;
-      outputs.push(fixedBatch !== null ? dynamicBatch(vi) : vi);
-      outNames.add(logitsOutput);
-    }
-  }
-  if (outputs.length === 0) throw new SessionModelError('nothing to read: no taps and no logits requested');
+  return { extra, outputs, tapOutputs };
+}
 
-  // Prune what no output needs.
-  const all = [...nodes, ...extra];
+/** The error for a tap whose unit axis is unknown: names the layer, its shape and the fixes. */
+export function unitAxisMessage(t: { id: string; name?: string; shape: Shape }, axes: AxisLabel[] | null): string {
+  const shape = t.shape ? `[${t.shape.map((d, i) => (i === 0 ? 'N' : d ?? '?')).join(', ')}]` : '(unknown shape)';
+  const layout = axes ? ` (axes read as ${axes.join(',')})` : '';
+  return (
+    `layer "${t.name ?? t.id}" has shape ${shape}${layout}: which axis holds its channels / features cannot be told from the graph, ` +
+    'so its units would be made up. Choose a block output or another layer in NCHW, NHWC or [N, tokens, features] layout ' +
+    '(list them with "sparsity-lens layers"), or use unit "channel-position" (every element a unit)'
+  );
+}
+
+/** Prune what no output needs, make node names unique, encode. */
+function encodePruned(
+  a: ModelAnalysis,
+  all: onnx.INodeProto[],
+  initializers: Map<string, onnx.ITensorProto>,
+  outputs: onnx.IValueInfoProto[],
+  outNames: Set<string>,
+  fixedBatch: Dim,
+): Uint8Array {
+  const graph = a.graph;
   const needed = new Set<string>(outNames);
   const keep: boolean[] = all.map(() => false);
   for (let i = all.length - 1; i >= 0; i--) {
@@ -930,10 +1138,10 @@ export function buildSessionModel(
       return name === n.name ? n : newNode({ ...n, name });
     });
   const keptInits = [...initializers.values()].filter((t) => needed.has(t.name ?? ''));
+  const inputVi = (graph.input ?? []).find((v) => v.name === a.inputName)!;
   const inputs = (graph.input ?? [])
     .filter((v) => v.name === a.inputName || (needed.has(v.name ?? '') && initializers.has(v.name ?? '')))
     .map((v) => (v.name === a.inputName && fixedBatch !== null ? dynamicBatch(inputVi) : v));
-
   const newGraph = new onnx.GraphProto({
     ...graph,
     node: keptNodes as onnx.NodeProto[],
@@ -943,6 +1151,5 @@ export function buildSessionModel(
     valueInfo: [], // stored shapes may pin the batch to 1; onnxruntime infers them again
   });
   const newModel = new onnx.ModelProto({ ...a.model, graph: newGraph });
-  const bytes = onnx.ModelProto.encode(newModel).finish();
-  return { bytes, tapOutputs, logitsOutput, permutedTensors };
+  return onnx.ModelProto.encode(newModel).finish();
 }

@@ -301,11 +301,14 @@ describe('ONNX engine: permuted weights', () => {
     // And the edited model runs.
     const file = b.save(path.join(tmp, 'shared.onnx'));
     const e = await openOnnxEngine(file);
-    // Not a plain chain (Add of two branches): names come from nodes.
-    const tapLayers = e.layers().filter((l) => l.defaultTap);
+    // Not a plain chain (Add of two branches): names come from nodes; the study's taps by mode
+    // (the default here is `blocks`: stem ReLU, the Add, the last ReLU).
+    assert.deepEqual(e.layers().filter((l) => l.defaultTap).map((l) => l.op), ['Relu', 'Add', 'Relu']);
+    const study = new Set(e.defaultTaps('study'));
+    const tapLayers = e.layers().filter((l) => study.has(l.name));
     assert.deepEqual(tapLayers.map((l) => [l.op, l.kind]), [['Relu', 'conv'], ['Relu', 'conv'], ['Relu', 'fc']]);
     assert.ok(tapLayers.every((l) => !/^(conv|fc)\d+$/.test(l.name)));
-    const s = await session(e, e.defaultTaps(), { variant: { kind: 'permuted', seed: 2, target: 'weights' } });
+    const s = await session(e, e.defaultTaps('study'), { variant: { kind: 'permuted', seed: 2, target: 'weights' } });
     const out = await s.run(new Float32Array(9).fill(1), 1);
     assert.equal(out.taps.length, 3);
     await s.dispose();
@@ -408,10 +411,13 @@ describe('ONNX engine: default taps and names', () => {
     const head = b.gemm(b.flatten(b.gap(noName)), { weight: [1, 0, 0, 1], dims: [2, 2], transB: true, output: 'logits' });
     b.output(head, [1, 2]);
     const e = await openOnnxEngine(b.save(path.join(tmp, 'res.onnx')));
-    assert.deepEqual(e.defaultTaps(), ['stem.relu.Relu', 'block.relu.Relu', 'block.relu.Relu_2', 'tensor_7']);
+    // Scoped names: a layer that ends a module is named by its module path (`stem`, `block.relu`),
+    // others by their node name; the default is `blocks` (stem activation, last activation).
+    assert.deepEqual(e.defaultTaps('study'), ['stem', 'block.relu.Relu', 'block.relu', 'tensor_7']);
+    assert.deepEqual(e.defaultTaps(), ['stem', 'tensor_7']);
     const names = e.layers().map((l) => l.name);
     assert.equal(new Set(names).size, names.length, 'names are unique');
-    const s = await session(e, e.defaultTaps(), { includeLogits: true });
+    const s = await session(e, e.defaultTaps('study'), { includeLogits: true });
     const out = await s.run(new Float32Array(2 * 2 * 16).fill(1), 2);
     // stem = relu(0.5) = 0.5 per channel; c1 = 0.25; c2 = 0.125 / sqrt(1 + 1e-5); sum = 0.625-ish.
     assert.deepEqual(Array.from(out.taps[0]), [0.5, 0.5, 0.5, 0.5]);
