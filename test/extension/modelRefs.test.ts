@@ -178,7 +178,7 @@ describe('model reference helpers', () => {
     const url = 'https://example.org/zoo/tiny.onnx';
     const m = catalog()[0];
     const entries = [
-      await add('torchvision-alexnet-random', { source: 'torchvision', origin: 'alexnet', details: { weights: 'none' } }),
+      await add('torchvision-alexnet-random', { source: 'torchvision', origin: 'alexnet', details: { weights: 'none', seed: 0 } }),
       await add('torchvision-vgg11', { source: 'torchvision', origin: 'vgg11', details: { weights: 'VGG11_Weights.IMAGENET1K_V1' } }),
       await add('my-alexnet', { source: 'torchvision', origin: 'alexnet', details: { weights: 'none' } }),
       await add(catalogCacheId(m.id), { source: 'catalog', origin: m.url, details: { catalogId: m.id } }),
