@@ -11,7 +11,8 @@
 import * as os from 'os';
 import * as path from 'path';
 import type { AnalyzeRequest } from '../core/analyzeTypes';
-import { checkSetting, requirement, SETTINGS, setPath, showValue, type ExtensionSettingName, type SettingSpec, type SettingType, type SettingValue } from '../core/settings';
+import { checkSetting, SETTINGS, setPath, showValue, type ExtensionSettingName, type SettingSpec, type SettingType } from '../core/settings';
+import type { ModelRef } from '../core/models/ref';
 import type { Preprocessing, UnitMode } from '../core/types';
 import { checkModelRef } from './models/refs';
 
@@ -57,8 +58,10 @@ type Triple = [number, number, number];
 
 /** Settings after validation. `null` / `''` / `'model'` mean "not set: take the model's or the preset's value". */
 export interface ExtensionSettings {
-  /** A model reference (src/core/models/resolve.ts): a path, torchvision:<arch>[:random], catalog:<id>, an https URL, cache:<id>. */
+  /** A model reference (src/core/models/ref.ts): a path, torchvision:<arch>[:random], catalog:<id>, an https URL, cache:<id>. */
   model: string;
+  /** `model` parsed, once, by validateSettings (null when not set); what src/extension/models/resolve.ts uses. */
+  modelRef: ModelRef | null;
   preset: 'liu2020';
   imagesPerCategory: number | 'all';
   seed: number;
@@ -147,6 +150,7 @@ export function validateSettings(raw: Partial<Record<string, unknown>>): Setting
   // A model reference (path, torchvision:, catalog:, URL, cache:); a non-string was reported above.
   const m = checkModelRef(settings.model);
   if (!m.ok) bad(source.model, m.problem.replace(/\.$/, ''));
+  settings.modelRef = m.ok ? m.ref : null;
 
   const pre = settings.preprocessing;
   if ((pre.width === null) !== (pre.height === null)) {
@@ -241,12 +245,6 @@ export function restrictedConfigurations(): string[] {
   return EXTENSION_SETTINGS.filter((s) => s.extension.restricted).flatMap((s) => [s.key, ...(s.extension.formerKeys ?? [])]).map(id);
 }
 
-/** "must be …" of a setting, for messages elsewhere. */
-export function settingRequirement(key: string): string {
-  const s = specOfKey(key);
-  return s ? requirement(s) : '';
-}
-
 /** Expands `${workspaceFolder}`, `~` and a path relative to the workspace folder. */
 export function resolveUserPath(value: string, workspaceFolder: string | undefined, home = os.homedir()): string {
   let v = value.trim();
@@ -305,4 +303,3 @@ export function describeSettings(s: ExtensionSettings): string[] {
   ];
 }
 
-export type { SettingValue };

@@ -2,9 +2,9 @@
  * Which model a run (or "Show Layers of Model") uses: the configured `sparsityLens.model`,
  * checked, else the user's choice in the model picker (offering to save it in the settings).
  *
- * The setting's text is parsed once here (checkModelRef); a reference (torchvision:, catalog:,
- * URL, cache:) travels on as its ModelRef — into the worker's ModelResolveSpec and from there to
- * the core's resolveModel — and is not parsed again.
+ * The setting's text is parsed once, when the settings are validated (settings.modelRef); a
+ * reference (torchvision:, catalog:, URL, cache:) travels on as its ModelRef — into the worker's
+ * ModelResolveSpec and from there to the core's resolveModel — and is not parsed again.
  *
  * Workspace trust: in an untrusted workspace VS Code already hides the workspace's values of the
  * restricted settings (package.json capabilities.untrustedWorkspaces.restrictedConfigurations:
@@ -25,7 +25,7 @@ import type { Logger } from '../log';
 import { resolveUserPath, SECTION, type ExtensionSettings } from '../settings';
 import type { ModelResolveSpec } from '../workerProtocol';
 import { DEFAULT_MAX_DOWNLOAD_MB, maxDownloadBytes, modelCacheDir, resolvePythonPath } from './environment';
-import { cacheIdOfRef, checkModelRef, isModelReference, mayFetch } from './refs';
+import { cacheIdOfRef, isModelReference, mayFetch } from './refs';
 import type { ModelSourceContext, PickedModel } from './source';
 import { pickModel } from './sources';
 import { manageTrust, MANAGE_TRUST, untrustedModelMessage } from './trust';
@@ -97,8 +97,7 @@ export async function resolveModel(settings: ExtensionSettings, ctx: ModelContex
     }
     return chooseAndMaybeSave(ctx, true);
   }
-  const parsed = checkModelRef(settings.model);
-  const ref = parsed.ok ? parsed.ref : null;
+  const ref = settings.modelRef;
   if (ref && ref.kind !== 'file') return resolveModelReference(ref, settings.model, ctx);
   const p = resolveUserPath(ref?.kind === 'file' ? ref.path : settings.model, wsPath);
   if (!fs.existsSync(p) || !fs.statSync(p).isFile()) {
