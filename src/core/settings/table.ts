@@ -33,8 +33,7 @@ const CONTROLS = ['permuted', 'norelu', 'none'] as const;
 /** `--controls permuted,norelu | none` as a list, checked (commander does not parse defaults). */
 function controlsOf(o: Readonly<Record<string, unknown>>): string[] {
   const v = o.controls;
-  const list = Array.isArray(v) ? (v as string[]) : commaList(String(v ?? 'permuted,norelu'));
-  return list;
+  return Array.isArray(v) ? (v as string[]) : commaList(String(v ?? 'permuted,norelu'));
 }
 
 /** `--scale 1/255` or `--scale 0.0039`. */
