@@ -28,8 +28,6 @@ export type ModelRef =
   | { kind: 'url'; url: string }
   | { kind: 'cache'; id: string };
 
-export type ModelRefKind = ModelRef['kind'];
-
 /** Parses what follows `<scheme>:`. `text` is the whole reference (trimmed), `written` as given (for messages). */
 type SchemeParser = (rest: string, text: string, written: string) => ModelRef;
 
