@@ -11,7 +11,7 @@ import { analyze } from '../core/analyze';
 import type { AnalyzeRequest, ProgressEvent } from '../core/analyzeTypes';
 import { listModelLayers } from '../core/modelInfo';
 import { mergeRuns } from '../core/merge';
-import { formatClock } from '../core/report/format';
+import { fmt, formatClock } from '../core/report/format';
 import { formatTable } from '../core/report/tables';
 import { CancelledError, UserError } from '../core/types';
 import { TOOL_VERSION } from '../core/version';
@@ -50,10 +50,10 @@ function progressReporter(quiet: boolean) {
           );
           bar.start(e.total, e.done, { rate: '0.0', eta_h: '--:--', pass: e.passLabel ?? '' });
         }
-        bar.update(e.done, { rate: e.imagesPerSecond.toFixed(1), eta_h: formatClock(e.etaSeconds), pass: e.passLabel ?? '' });
+        bar.update(e.done, { rate: fmt(e.imagesPerSecond, 1), eta_h: formatClock(e.etaSeconds), pass: e.passLabel ?? '' });
       } else if (Date.now() - lastLine > 5000 || e.done === e.total) {
         lastLine = Date.now();
-        process.stderr.write(`progress ${e.done}/${e.total} image-passes, ${e.imagesPerSecond.toFixed(1)} img/s, ETA ${formatClock(e.etaSeconds)}\n`);
+        process.stderr.write(`progress ${e.done}/${e.total} image-passes, ${fmt(e.imagesPerSecond, 1)} img/s, ETA ${formatClock(e.etaSeconds)}\n`);
       }
     },
     stop() {
