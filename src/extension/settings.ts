@@ -11,9 +11,9 @@
 import * as os from 'os';
 import * as path from 'path';
 import type { AnalyzeRequest } from '../core/analyzeTypes';
-import { checkSetting, SETTINGS, setPath, showValue, type ExtensionSettingName, type SettingSpec, type SettingType } from '../core/settings';
+import { checkSetting, SETTINGS, setPath, showValue, type ExtensionSettingName, type ExtensionSettingsObject, type SettingSpec, type SettingType } from '../core/settings';
 import type { ModelRef } from '../core/models/ref';
-import type { Preprocessing, UnitMode } from '../core/types';
+import type { Preprocessing } from '../core/types';
 import { checkModelRef } from './models/refs';
 
 export const SECTION = 'sparsityLens';
@@ -54,42 +54,16 @@ export const RANGES: Record<string, readonly [number, number]> = fromTable((s) =
   (s.type.kind === 'integer' || s.type.kind === 'number') && s.type.max !== undefined ? ([s.type.min, s.type.max] as const) : undefined,
 );
 
-type Triple = [number, number, number];
-
-/** Settings after validation. `null` / `''` / `'model'` mean "not set: take the model's or the preset's value". */
-export interface ExtensionSettings {
-  /** A model reference (src/core/models/ref.ts): a path, torchvision:<arch>[:random], catalog:<id>, an https URL, cache:<id>. */
-  model: string;
+/**
+ * Settings after validation, typed from the table (one nested field per entry: `controls.permutations`
+ * → `controls: { permutations }`). `null` / `''` / `'model'` mean "not set: take the model's or
+ * the preset's value"; `model` is a model reference (a path, torchvision:<arch>, catalog:<id>,
+ * an https URL, cache:<id>); `concurrentPasses` "auto" keeps as many passes as fit in half the RAM.
+ */
+export type ExtensionSettings = ExtensionSettingsObject & {
   /** `model` parsed, once, by validateSettings (null when not set); what src/extension/models/resolve.ts uses. */
   modelRef: ModelRef | null;
-  preset: 'liu2020';
-  imagesPerCategory: number | 'all';
-  seed: number;
-  batchSize: number;
-  layers: string[];
-  unit: UnitMode;
-  accuracy: 'auto' | 'model' | 'decoder' | 'none';
-  decoderLayer: string;
-  folds: number;
-  controls: { permutations: number; noNonlinearity: boolean; permuteTarget: 'weights' | 'biases' };
-  /** Passes held in memory at once; 'auto': as many as fit in half the RAM. */
-  concurrentPasses: number | 'auto';
-  referencePSI: number;
-  preprocessing: {
-    resize: 'model' | Preprocessing['resize'];
-    width: number | null;
-    height: number | null;
-    shorterSide: number | null;
-    channelOrder: 'model' | Preprocessing['channelOrder'];
-    scale: number | null;
-    mean: Triple | null;
-    std: Triple | null;
-  };
-  outputFolder: string;
-  pythonPath: string;
-  /** Largest model download (URL, catalog) in MB. */
-  maxDownloadMB: number;
-}
+};
 
 export interface SettingProblem {
   /** Full setting id, e.g. `sparsityLens.folds` (what "Open Settings" searches for). */

@@ -1,7 +1,8 @@
 /** The core's settings: the liu2020 preset and resolveSettings, both derived from the settings table. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkSetting, parseCliText, presetDefaults, resolveSettings, SETTINGS, type ExtensionSettingName } from '../../src/core/settings';
+import { checkSetting, parseCliText, presetDefaults, resolveSettings, SETTINGS, type AnalysisSettingsObject, type ExtensionSettingName, type ExtensionSettingsObject } from '../../src/core/settings';
+import type { AnalysisSettings } from '../../src/core/report/schema';
 import { LIU2020_PREPROCESSING } from '../../src/core/types';
 
 describe('presetDefaults', () => {
@@ -69,6 +70,20 @@ describe('the settings table', () => {
       assert.ok(checkSetting(s, s.default).ok, s.key);
       assert.ok(s.description.length > 20, `${s.key} has a description`);
     }
+  });
+
+  it('the types of the table agree with AnalysisSettings and ExtensionSettings (checked by tsc, npm run typecheck)', () => {
+    type Eq<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+    type Analysis = Omit<AnalysisSettings, 'preprocessing'>;
+    // Every AnalysisSettings field has an entry and no entry lacks a field: add both for a new setting.
+    const sameKeys: Eq<keyof AnalysisSettingsObject, keyof Analysis> = true;
+    // Values the table accepts fit the report schema's types.
+    const fits: AnalysisSettingsObject extends Required<Analysis> ? true : false = true;
+    const controls: Eq<ExtensionSettingsObject['controls'], { permutations: number; noNonlinearity: boolean; permuteTarget: 'weights' | 'biases' }> = true;
+    const passes: Eq<ExtensionSettingsObject['concurrentPasses'], number | 'auto'> = true;
+    const mean: Eq<ExtensionSettingsObject['preprocessing']['mean'], [number, number, number] | null> = true;
+    const resize: Eq<ExtensionSettingsObject['preprocessing']['resize'], 'model' | 'stretch' | 'shorter-crop'> = true;
+    assert.deepEqual([sameKeys, fits, controls, passes, mean, resize], [true, true, true, true, true, true]);
   });
 
   it('setting names are checked against the table at compile time', () => {

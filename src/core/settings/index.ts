@@ -9,7 +9,7 @@ import { LIU2020_PREPROCESSING, UserError } from '../types';
 import { checkSetting, showValue, type SettingSpec } from './spec';
 import { SETTINGS } from './table';
 
-export { SETTINGS, settingSpec, DEFAULT_MAX_DOWNLOAD_MB, type SettingName, type ExtensionSettingName } from './table';
+export { SETTINGS, settingSpec, DEFAULT_MAX_DOWNLOAD_MB, type SettingName, type ExtensionSettingName, type ExtensionSettingsObject, type AnalysisSettingsObject } from './table';
 export * from './spec';
 
 export const PRESETS = ['liu2020'] as const;

@@ -230,3 +230,32 @@ export function parseCliText(s: Pick<SettingSpec, 'type'>, text: string, flag: s
       return text;
   }
 }
+
+// ---- Types derived from table entries (so a new entry needs no hand-written type) ----
+
+/** The TypeScript type of a value of a SettingType. */
+export type ValueOfType<T> = T extends { kind: 'string' }
+  ? string
+  : T extends { kind: 'boolean' }
+    ? boolean
+    : T extends { kind: 'integer'; or: infer W extends string }
+      ? number | W
+      : T extends { kind: 'integer' | 'number' | 'positive' }
+        ? number
+        : T extends { kind: 'enum'; values: readonly (infer V)[] }
+          ? V
+          : T extends { kind: 'names' }
+            ? string[]
+            : T extends { kind: 'triple' }
+              ? [number, number, number]
+              : never;
+
+/** The type of a setting's validated value (`null` included when nullable). */
+export type ValueOf<S> = S extends { type: infer T } ? ValueOfType<T> | (S extends { nullable: true } ? null : never) : never;
+
+type Nest<K extends string, V> = K extends `${infer H}.${infer R}` ? { [P in H]: Nest<R, V> } : { [P in K]: V };
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+type Expand<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]: Expand<T[K]> } : T;
+
+/** The object of validated values of entries `S`, dotted keys nested: `controls.permutations` → `{ controls: { permutations } }`. */
+export type SettingsObject<S> = Expand<UnionToIntersection<S extends { key: infer K extends string } ? Nest<K, ValueOf<S>> : never>>;

@@ -7,9 +7,11 @@
  *   - the `analyze` flags of the CLI, their help, parsers and defaults (src/cli/settingOptions.ts).
  *
  * To add a setting: add one entry here (key, type, default, description, target; `extension: {}`
- * to offer it in VS Code, `cli: { flags, help }` for a CLI flag), add its field to
- * AnalysisSettings (src/core/report/schema.ts) and to ExtensionSettings (src/extension/settings.ts)
- * when it has those, then run `npm run contributes` to regenerate package.json.
+ * to offer it in VS Code, `cli: { flags, help }` for a CLI flag), then run `npm run contributes`
+ * to regenerate package.json. The extension's settings type is derived from the entries; an
+ * analysis setting (target `settings`) also needs its field in AnalysisSettings
+ * (src/core/report/schema.ts: it is saved in the report), and `npm run typecheck` fails until
+ * the two agree (test/core/settings.test.ts).
  *
  * Names: one name per concept, the core's. The extension used other names for three settings;
  * they were renamed to the core's and the old keys stay readable (formerKeys, with a warning in
@@ -23,7 +25,7 @@
  * Order: package.json lists the extension settings in this order; keep related ones together.
  */
 import * as path from 'path';
-import { commaList, type SettingSpec } from './spec';
+import { commaList, type SettingSpec, type SettingsObject } from './spec';
 
 /** The default of maxDownloadMB (2 GiB, the core's download limit). */
 export const DEFAULT_MAX_DOWNLOAD_MB = 2048;
@@ -384,6 +386,10 @@ export const SETTINGS: readonly SettingSpec[] = TABLE;
 export type SettingName = (typeof TABLE)[number]['key'];
 /** Keys of the settings the extension offers as `sparsityLens.<key>` (not counting former names). */
 export type ExtensionSettingName = Extract<(typeof TABLE)[number], { extension: object }>['key'];
+/** The analysis settings (target `settings`) typed from the table; test/core/settings.test.ts checks them against AnalysisSettings. */
+export type AnalysisSettingsObject = SettingsObject<Extract<(typeof TABLE)[number], { target: 'settings' }>>;
+/** The extension's validated settings, typed from the table (src/extension/settings.ts ExtensionSettings). */
+export type ExtensionSettingsObject = SettingsObject<Extract<(typeof TABLE)[number], { extension: object }>>;
 
 /** The spec of `key`; throws for an unknown key (a typo in code, not user input). */
 export function settingSpec(key: SettingName): SettingSpec {
