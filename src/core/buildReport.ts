@@ -15,6 +15,7 @@ import type {
   TrendStat,
 } from './report/schema';
 import { REPORT_SCHEMA, REPORT_SCHEMA_VERSION } from './report/schema';
+import { relativeDepth, stageBlocks } from './report/depth';
 import { CSV_TABLES } from './report/csv';
 import { safeName, type RunState } from './runState';
 import { kendallTauB, pearson, regressionResult, spearman, spread } from './stats';
@@ -57,12 +58,15 @@ function usedCategories(state: RunState, partial: boolean): number[] {
 }
 
 function passResults(state: RunState, used: number[], passCount: number): PassResult[] {
+  const where = stageBlocks(state.taps.map((t) => t.name));
   return state.passes.slice(0, passCount).map((p, pi) => {
     const layers: LayerPsi[] = state.taps.map((t, ti) => {
       const psi = layerPsi(state.means(pi, ti, used), used.length, t.units);
       return {
         name: t.name,
         index: ti + 1,
+        relativeDepth: relativeDepth(ti + 1, state.taps.length),
+        ...where[ti],
         kind: t.kind,
         units: t.units,
         psi,

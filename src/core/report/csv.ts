@@ -22,11 +22,12 @@ export function toCsv(rows: unknown[][]): string {
 
 /** Per-layer summary of every pass, with PSI–accuracy r/p for the trained model. */
 export function summaryCsv(report: SparsityReport): string {
-  const rows: unknown[][] = [['pass', 'layer', 'index', 'kind', 'units', 'median_psi', 'q1', 'q3', 'mean', 'min', 'max', 'r_psi_accuracy', 'p_psi_accuracy']];
+  // relative_depth, stage, block: for laying networks of different depth side by side (empty stage/block: the name does not say).
+  const rows: unknown[][] = [['pass', 'layer', 'index', 'relative_depth', 'stage', 'block', 'kind', 'units', 'median_psi', 'q1', 'q3', 'mean', 'min', 'max', 'r_psi_accuracy', 'p_psi_accuracy']];
   for (const p of report.passes) {
     for (const l of p.layers) {
       const c = p.kind === 'trained' ? report.psiAccuracy?.perLayer.find((x) => x.layer === l.name) : undefined;
-      rows.push([p.id, l.name, l.index, l.kind, l.units, l.summary.median, l.summary.q1, l.summary.q3, l.summary.mean, l.summary.min, l.summary.max, c?.r, c?.p]);
+      rows.push([p.id, l.name, l.index, l.relativeDepth, l.stage, l.block, l.kind, l.units, l.summary.median, l.summary.q1, l.summary.q3, l.summary.mean, l.summary.min, l.summary.max, c?.r, c?.p]);
     }
   }
   return toCsv(rows);

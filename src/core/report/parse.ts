@@ -12,6 +12,7 @@
  * changes: test/core/report/parse.test.ts checks that every older version has its step.
  */
 import { UserError } from '../types';
+import { relativeDepth, stageBlocks } from './depth';
 import { REPORT_SCHEMA, REPORT_SCHEMA_VERSION, type SparsityReport } from './schema';
 
 /** The oldest report schema version this release reads. */
@@ -26,8 +27,21 @@ export type AnyVersionReport = Record<string, unknown> & { schemaVersion: number
  * copy of the object and may change it.
  */
 export const UPGRADES: Readonly<Record<number, (report: AnyVersionReport) => AnyVersionReport>> = {
-  // Example for version 2: 1: (r) => ({ ...r, schemaVersion: 2 /* , newField: derived from r */ }),
+  // 1 → 2: each layer's relativeDepth from its index and the pass's layer count, stage/block
+  // from the layer names: both follow from what version 1 has, exactly as buildReport makes them.
+  1: (r) => ({
+    ...r,
+    schemaVersion: 2,
+    passes: Array.isArray(r.passes) ? r.passes.map((p: unknown) => (isRecord(p) && Array.isArray(p.layers) ? { ...p, layers: withDepth(p.layers) } : p)) : r.passes,
+  }),
 };
+
+function withDepth(layers: unknown[]): unknown[] {
+  const where = stageBlocks(layers.map((l) => (isRecord(l) && typeof l.name === 'string' ? l.name : '')));
+  return layers.map((l, i) =>
+    isRecord(l) && typeof l.index === 'number' ? { ...l, relativeDepth: relativeDepth(l.index, layers.length), ...where[i] } : l,
+  );
+}
 
 /** Runs the steps from the report's version up to `target`, one version at a time. */
 export function upgradeReport(

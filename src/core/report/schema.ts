@@ -8,7 +8,8 @@ import type { LayerKind, ModelFormat, Preprocessing, UnitMode } from '../types';
 export const REPORT_SCHEMA = 'sparsity-lens/report';
 /** Name of the report in a run folder; its presence means the run is complete. */
 export const REPORT_FILE = 'report.sparsity.json';
-export const REPORT_SCHEMA_VERSION = 1;
+/** 2: every layer has relativeDepth, and stage/block where its name says (parse.ts upgrades 1). */
+export const REPORT_SCHEMA_VERSION = 2;
 
 /** Summary of a distribution of category PSIs (METHOD §5: median, with spread). */
 export interface Spread {
@@ -25,6 +26,12 @@ export interface LayerPsi {
   name: string;
   /** 1-based depth index used for the depth trend. */
   index: number;
+  /** (index - 1) / (L - 1) over the pass's L layers, in [0, 1] (0 for a single layer): lays networks of different depth side by side. */
+  relativeDepth: number;
+  /** Stage of the layer's module path (layer3.1 → 3, features.5.2 → 5), when its name says (report/depth.ts). */
+  stage?: number;
+  /** Block within the stage (layer3.1 → 1, features.5.2 → 2), when its name says. */
+  block?: number;
   kind: LayerKind;
   units: number;
   /** One PSI per category, in report.categories order. */
