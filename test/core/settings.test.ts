@@ -27,6 +27,14 @@ describe('presetDefaults', () => {
     });
   });
 
+  it('keeps the key order reports have always had (report.sparsity.json stays the same)', () => {
+    assert.deepEqual(Object.keys(presetDefaults('liu2020')), [
+      'preset', 'imagesPerCategory', 'sampling', 'minImagesPerCategory', 'seed', 'batchSize', 'layers', 'unit', 'preprocessing',
+      'accuracy', 'folds', 'correlation', 'controls', 'regressionGroups', 'concurrentPasses', 'referencePSI',
+    ]);
+    assert.deepEqual(Object.keys(presetDefaults('liu2020').controls), ['permutations', 'permuteTarget', 'noNonlinearity']);
+  });
+
   it('returns fresh lists (a caller editing one does not change the table)', () => {
     presetDefaults('liu2020').regressionGroups.push('x');
     assert.deepEqual(presetDefaults('liu2020').regressionGroups, ['conv', 'fc', 'all']);

@@ -46,9 +46,14 @@ export function presetDefaults(preset: string): AnalysisSettings {
     if (s.default === undefined || (s.unset !== undefined && s.default === s.unset)) continue;
     setPath(out, s.key, copy(s.default));
   }
-  // Preprocessing is resolved with the model's sidecar (core/modelPreprocessing.ts); this is the preset's.
-  out.preprocessing = { ...LIU2020_PREPROCESSING };
-  return out as unknown as AnalysisSettings;
+  // Preprocessing is resolved with the model's sidecar (core/models/preprocessing.ts); this is the
+  // preset's. It goes after `unit`, where reports have always had it (same report.sparsity.json).
+  const ordered: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(out)) {
+    ordered[k] = v;
+    if (k === 'unit') ordered.preprocessing = { ...LIU2020_PREPROCESSING };
+  }
+  return ordered as unknown as AnalysisSettings;
 }
 
 /** Preset defaults overlaid with the request's settings, validated. Preprocessing is resolved elsewhere. */

@@ -196,6 +196,15 @@ const TABLE = [
     description: 'Number of permuted-weight control models (each weight tensor shuffled, biases kept). 0 turns the control off.',
   },
   {
+    key: 'controls.permuteTarget',
+    type: { kind: 'enum', values: ['weights', 'biases'], descriptions: ['Shuffle every weight tensor, keep biases (the study).', 'Shuffle biases instead (option).'] },
+    default: 'weights',
+    target: 'settings',
+    extension: {},
+    cli: { flags: '--permute-biases', help: 'permute biases instead of weights (option of METHOD §8)', value: (o) => (o.permuteBiases ? 'biases' : 'weights') },
+    description: 'What the permuted control shuffles.',
+  },
+  {
     key: 'controls.noNonlinearity',
     type: { kind: 'boolean' },
     default: true,
@@ -216,15 +225,6 @@ const TABLE = [
       value: (o) => controlsOf(o).includes('norelu'),
     },
     description: 'Also run the no-nonlinearity control (every ReLU replaced by identity).',
-  },
-  {
-    key: 'controls.permuteTarget',
-    type: { kind: 'enum', values: ['weights', 'biases'], descriptions: ['Shuffle every weight tensor, keep biases (the study).', 'Shuffle biases instead (option).'] },
-    default: 'weights',
-    target: 'settings',
-    extension: {},
-    cli: { flags: '--permute-biases', help: 'permute biases instead of weights (option of METHOD §8)', value: (o) => (o.permuteBiases ? 'biases' : 'weights') },
-    description: 'What the permuted control shuffles.',
   },
   {
     key: 'regressionGroups',
