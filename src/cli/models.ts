@@ -9,6 +9,7 @@ import {
   defaultCacheDir,
   downloadModel,
   exportTorchvision,
+  listTorchvisionArchs,
   fetchCatalogModel,
   formatBytes,
   ModelCache,
@@ -104,13 +105,28 @@ export function registerModelCommands(program: Command): void {
   cacheDirOption(
     models
       .command('export')
-      .description("Export a torchvision model to ONNX with the user's Python (pretrained weights download on this machine).")
-      .argument('<arch>', 'alexnet, vgg11, vgg16, resnet50, mobilenet_v2, …')
+      .description("Export a torchvision classifier to ONNX with the user's Python (pretrained weights download on this machine).")
+      .argument('[arch]', "any classifier of the user's torchvision: alexnet, vgg11, resnet50, vit_b_16, regnet_x_400mf, … (--list)")
       .option('--weights <w>', 'DEFAULT (pretrained) or none (random)', 'DEFAULT')
+      .option('--seed <n>', 'random weights: torch.manual_seed before building (same seed, same file)', '0')
+      .option('--opset <n>', 'ONNX opset of the export', '17')
+      .option('--list', "list the classification architectures of the Python's torchvision")
       .option('--python <path>', 'Python with torch and torchvision'),
-  ).action(async (arch: string, o: { cacheDir: string; weights: string; python?: string }) => {
-    const w = o.weights.toLowerCase() === 'none' ? 'none' : 'DEFAULT';
-    const e = await exportTorchvision(arch, o.cacheDir, { pythonPath: o.python, weights: w, onOutput: log });
+  ).action(async (arch: string | undefined, o: { cacheDir: string; weights: string; seed: string; opset: string; list?: boolean; python?: string }) => {
+    if (o.list) {
+      const l = await listTorchvisionArchs({ pythonPath: o.python });
+      process.stderr.write(`torchvision ${l.torchvision} (torch ${l.torch}) of ${l.python.display}: ${l.archs.length} classifiers\n`);
+      return void process.stdout.write(l.archs.join('\n') + '\n');
+    }
+    if (!arch) throw new UserError('Name the architecture (e.g. `sparsity-lens models export resnet50`), or list them with --list.');
+    const wl = o.weights.toLowerCase();
+    if (wl !== 'none' && wl !== 'default') throw new UserError(`--weights must be DEFAULT (pretrained) or none (random), not "${o.weights}".`);
+    const seed = Number(o.seed);
+    if (!/^\d+$/.test(o.seed) || !Number.isSafeInteger(seed)) throw new UserError(`--seed must be a whole number from 0, not "${o.seed}".`);
+    if (wl !== 'none' && o.seed !== '0') throw new UserError('--seed is for random weights: add --weights none.');
+    const opset = Number(o.opset);
+    if (!Number.isInteger(opset) || opset < 7) throw new UserError(`--opset must be a whole number (7 or more), not "${o.opset}".`);
+    const e = await exportTorchvision(arch, o.cacheDir, { pythonPath: o.python, weights: wl === 'none' ? 'none' : 'DEFAULT', seed, opset, onOutput: log });
     process.stdout.write(`${e.path}\n`);
   });
 
