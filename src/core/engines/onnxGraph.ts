@@ -295,6 +295,8 @@ export function nodeInputs(node: onnx.INodeProto): string[] {
 export interface ConstantLookup {
   initializers: Map<string, onnx.ITensorProto>;
   producer: Map<string, GraphNode>;
+  /** Batch size the model file fixes for its input (torch.onnx.export writes 1), if any. */
+  fixedBatch?: Dim;
   /** Values of shape arithmetic computed from the image's static shape (Shape -> Gather -> Concat ...); null entries unknown. */
   values?: Map<string, Dim[]>;
 }
@@ -572,6 +574,9 @@ function inferNode(g: GraphNode, shapeOf: (n: string) => Shape, c: ConstantLooku
       if (!target) return null;
       const allowZero = attrInt(node, 'allowzero', 0) === 1;
       const out: Dim[] = target.map((v, i) => (v === 0 && !allowZero ? (x[i] ?? null) : v === -1 ? -1 : v));
+      // The exported batch size written into the target where the input's batch is unknown:
+      // that axis is the batch (the session copies it, see unpinBatch).
+      if (x[0] === null && out.length > 1 && c.fixedBatch != null && out[0] === c.fixedBatch) out[0] = null;
       const inKnown = x.filter((d) => d !== null).reduce<number>((a, d) => a * (d as number), 1);
       const inUnknown = x.filter((d) => d === null).length;
       const outKnown = out.filter((d) => d !== null && d !== -1).reduce<number>((a, d) => a * (d as number), 1);
@@ -657,7 +662,7 @@ export function analyseModel(model: onnx.IModelProto): ModelAnalysis {
   for (const t of graph.initializer ?? []) if (t.name) initializers.set(t.name, t);
   const { inputName, inputDims, realInputs } = imageInput(graph, initializers);
   const { nodes, producer, consumers } = orderNodes(graph, initializers, realInputs);
-  const lookup: ConstantLookup = { initializers, producer, values: new Map() };
+  const lookup: ConstantLookup = { initializers, producer, values: new Map(), fixedBatch: inputDims[0] };
   const activations = activationTensors(nodes, inputName);
   const shapes = inferShapes(graph, nodes, inputName, inputDims, activations, lookup, opset);
   const logitsName = graph.output?.[0]?.name ?? null;
@@ -760,10 +765,15 @@ function inferShapes(
     const out0 = g.node.output?.[0];
     if (!out0) continue;
     if (!activations.has(out0)) {
-      // Shape arithmetic: its values, for the Reshape / Expand / Slice that read them.
+      // Shape arithmetic: its values, for the Reshape / Expand / Slice that read them; and the
+      // shape of constants computed in the graph (ViT's class token, expanded to the batch).
       try {
         const v = evalShapeValues(g, shapeOf, lookup, opset);
         if (v) lookup.values!.set(out0, v);
+        if (!SHAPE_OPS.has(g.op) && g.op !== 'Constant') {
+          const cs = inferNode(g, shapeOf, lookup, opset);
+          if (valid(cs)) shapes.set(out0, cs);
+        }
       } catch {
         /* not evaluable: the consumer's shape stays unknown */
       }

@@ -199,6 +199,14 @@ function inferAxes(g: GraphNode, axesOf: (t: string) => AxisLabel[] | null, shap
     if (!outShape) return null;
     return broadcastLabels(data.map(axesOf), data.map(shapeOf), outShape.length);
   }
+  if (op === 'Concat') {
+    // Labels of the data inputs (a constant such as ViT's class token has none of its own).
+    const data = ins.filter((i) => i && x.activations.has(i));
+    const ls = data.map(axesOf);
+    if (ls.length === 0 || ls.some((l) => !l)) return null;
+    const first = ls[0]!;
+    return ls.every((l) => l!.length === first.length && l!.every((v, i) => v === first[i])) ? first : null;
+  }
   if (!a0) return null;
   switch (op) {
     case 'Gemm':
@@ -249,13 +257,6 @@ function inferAxes(g: GraphNode, axesOf: (t: string) => AxisLabel[] | null, shap
       const idxRank = (idx.dims ?? []).length;
       // A scalar index removes the axis (ViT's class token x[:, 0]); a vector keeps it.
       return idxRank === 0 ? a0.filter((_, i) => i !== ax) : idxRank === 1 ? a0 : null;
-    }
-    case 'Concat': {
-      const data = ins.filter((i) => i && x.activations.has(i));
-      const ls = data.map(axesOf).filter((l): l is AxisLabel[] => !!l);
-      if (ls.length === 0) return null;
-      const first = ls[0];
-      return ls.every((l) => l.length === first.length && l.every((v, i) => v === first[i])) ? first : null;
     }
     default:
       if (op.startsWith('Reduce')) {
