@@ -262,18 +262,30 @@ export function buildAnalyzeRequest(
   return req;
 }
 
-/** Lines for the output channel: the settings a run uses. */
+/**
+ * Lines for the output channel: the settings a run uses, as `key=value` with the setting's own
+ * names (what the user searches for in the Settings editor), every table entry included.
+ */
 export function describeSettings(s: ExtensionSettings): string[] {
-  const p = s.preprocessing;
-  const pre = Object.entries(p)
-    .filter(([, v]) => v !== null && v !== 'model')
-    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('/') : String(v)}`);
-  return [
-    `preset=${s.preset} unit=${s.unit} imagesPerCategory=${s.imagesPerCategory} batchSize=${s.batchSize} seed=${s.seed}`,
-    `layers=${s.layers.length ? s.layers.join(',') : '(model default)'} accuracy=${s.accuracy}` +
-      `${s.decoderLayer ? ` decoderLayer=${s.decoderLayer}` : ''} folds=${s.folds}`,
-    `controls: permuted ${s.controls.permuteTarget} x${s.controls.permutations}, no-ReLU=${s.controls.noNonlinearity}`,
-    `preprocessing: ${pre.length ? pre.join(' ') : '(model / preset)'} referencePSI=${s.referencePSI}`,
-  ];
+  const flat = s as unknown as Record<string, unknown>;
+  const show = (v: unknown): string => (Array.isArray(v) ? (v.length ? v.join(',') : '(model default)') : String(v));
+  const pairs = (target: SettingSpec['target']) =>
+    EXTENSION_SETTINGS.filter((x) => x.target === target)
+      .map((x) => [x, x.key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], flat)] as const)
+      .filter(([x, v]) => v !== null && !(x.unset !== undefined && v === x.unset))
+      .map(([x, v]) => `${target === 'preprocessing' ? x.key.slice('preprocessing.'.length) : x.key}=${show(v)}`);
+  const lines: string[] = [];
+  let line = '';
+  for (const p of pairs('settings')) {
+    if (line && line.length + p.length > 100) {
+      lines.push(line);
+      line = '';
+    }
+    line += (line ? ' ' : '') + p;
+  }
+  if (line) lines.push(line);
+  const pre = pairs('preprocessing');
+  lines.push(`preprocessing: ${pre.length ? pre.join(' ') : '(model / preset)'}`);
+  return lines;
 }
 
