@@ -61,7 +61,7 @@ test('cli: analyze --json prints the report; layers lists default taps', async (
   assert.equal(report.dataset.imagesUsed, 12);
   const t = run(['analyze', path.join(dir, 'data'), '--model', model, '--out', path.join(dir, 'out'), '--controls', 'none', '--accuracy', 'none', '--layers', 'fc1', '--no-html']);
   assert.equal(t.code, 0, t.err);
-  assert.match(t.out, /^layer\s+units\s+median PSI/m);
+  assert.match(t.out, /^layer\s+units\s+depth\s+median PSI/m);
   assert.match(t.out, /^fc1\s+4\s/m);
   assert.match(t.out, /Report: .*report\.sparsity\.json/);
   const l = run(['layers', '--model', model]);
@@ -78,9 +78,11 @@ test('cli: the table has one column per control (permuted models summarised) and
   const report = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'report', 'sample.sparsity.json'), 'utf8'));
   const lines = formatTable(report).split('\n');
   const header = lines[0].trim().split(/\s{2,}/);
-  assert.deepEqual(header, ['layer', 'units', 'median PSI', 'IQR', 'permuted (median of medians)', 'norelu', 'r(PSI,acc)', 'p']);
+  // The sample's names (conv1..fc2) say no stage/block: no such column.
+  assert.deepEqual(header, ['layer', 'units', 'depth', 'median PSI', 'IQR', 'permuted (median of medians)', 'norelu', 'r(PSI,acc)', 'p']);
   const first = lines[2].trim().split(/\s{2,}/);
   assert.equal(first.length, header.length);
   assert.equal(first[0], report.passes[0].layers[0].name);
-  assert.equal(Number(first[4]), Number(report.controls.permutedSpread.median[0].toFixed(4)));
+  assert.equal(first[2], '0.00');
+  assert.equal(Number(first[5]), Number(report.controls.permutedSpread.median[0].toFixed(4)));
 });

@@ -186,9 +186,13 @@ export function formatTable(report: SparsityReport): string {
   const permuted = report.controls?.permutedSpread;
   const controls = report.passes.slice(1).filter((p) => !(permuted && p.kind === 'permuted'));
   const pa = report.psiAccuracy;
+  // Relative depth (and stage/block where the names say) lines up networks of different depth.
+  const where = trained.layers.some((l) => l.stage !== undefined || l.block !== undefined);
   const header = [
     'layer',
     'units',
+    'depth',
+    ...(where ? ['stage/block'] : []),
     'median PSI',
     'IQR',
     ...(permuted ? ['permuted (median of medians)'] : []),
@@ -201,6 +205,8 @@ export function formatTable(report: SparsityReport): string {
     return [
       l.name,
       String(l.units),
+      fmt(l.relativeDepth, 2),
+      ...(where ? [`${l.stage ?? '–'}/${l.block ?? '–'}`] : []),
       fmt(l.summary.median, 4),
       `${fmt(l.summary.q1, 3)}-${fmt(l.summary.q3, 3)}`,
       ...(permuted ? [fmt(permuted.median[i], 4)] : []),

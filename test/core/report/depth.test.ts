@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { relativeDepth, stageBlocks } from '../../../src/core/report/depth';
 import { parseReport } from '../../../src/core/report/parse';
+import { formatTable } from '../../../src/core/report/tables';
 import { REPORT_SCHEMA_VERSION } from '../../../src/core/report/schema';
 
 const FIXTURES = path.join(__dirname, '..', '..', 'fixtures', 'report');
@@ -46,5 +47,15 @@ describe('layer depth', () => {
     for (const p of r.passes) assert.deepEqual(p.layers.map((l) => l.relativeDepth), [0, 0.25, 0.5, 0.75, 1]);
     // Exactly what a version-2 writer gives for the same run.
     assert.deepEqual(r, read('sample.sparsity.json'));
+  });
+
+  it('the CLI table shows the depth, and stage/block when the names say them', () => {
+    const v1 = read('sample-v1.sparsity.json') as { passes: { layers: { name: string }[] }[] };
+    // The same report with module-path names (version 1: the reader derives the depth fields).
+    const names = ['relu', 'layer1.0', 'layer1.1', 'layer2.0', 'layer4.1'];
+    for (const p of v1.passes) p.layers.forEach((l, i) => (l.name = names[i]));
+    const lines = formatTable(parseReport(v1, 'renamed')).split('\n');
+    assert.deepEqual(lines[0].trim().split(/\s{2,}/).slice(0, 4), ['layer', 'units', 'depth', 'stage/block']);
+    assert.deepEqual(lines.slice(2, 7).map((l) => l.trim().split(/\s{2,}/).slice(2, 4)), [['0.00', '–/–'], ['0.25', '1/0'], ['0.50', '1/1'], ['0.75', '2/0'], ['1.00', '4/1']]);
   });
 });
