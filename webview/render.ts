@@ -237,6 +237,7 @@ export class ReportApp {
       dl.append(item);
     };
     fact('Model', `${h.model} (${h.modelFormat})`, { 'data-testid': 'header-model' }, h.modelPath);
+    if (h.weights) fact('Weights', h.weights, { 'data-testid': 'header-weights' });
     fact('Dataset', h.dataset, { 'data-testid': 'header-dataset' }, h.datasetPath);
     fact('Images', h.images, { 'data-testid': 'header-images', 'data-value': String(r.dataset.imagesUsed) });
     fact('Categories', h.categories, { 'data-testid': 'header-categories', 'data-value': String(r.dataset.categoriesUsed) });

@@ -11,6 +11,8 @@ export interface HeaderInfo {
   model: string;
   modelPath: string;
   modelFormat: string;
+  /** `random weights (seed 0)`, `pretrained IMAGENET1K_V1`; absent when the report does not say. */
+  weights?: string;
   dataset: string;
   datasetPath: string;
   images: string;
@@ -29,6 +31,11 @@ export function trainedPass(report: SparsityReport): PassResult | undefined {
   return report.passes.find((p) => p.kind === 'trained') ?? report.passes[0];
 }
 
+/** What the model's weights were, in words. */
+export function weightsText(w: NonNullable<SparsityReport['model']['weights']>): string {
+  return w.kind === 'random' ? `random weights (seed ${w.seed})` : `pretrained ${w.name}`;
+}
+
 export function headerInfo(report: SparsityReport): HeaderInfo {
   const ds = report.dataset;
   const perm = report.passes.filter((p) => p.kind === 'permuted').length;
@@ -40,6 +47,7 @@ export function headerInfo(report: SparsityReport): HeaderInfo {
     model: modelName(report.model.path),
     modelPath: report.model.path,
     modelFormat: report.model.format,
+    ...(report.model.weights ? { weights: weightsText(report.model.weights) } : {}),
     dataset: basename(ds.path),
     datasetPath: ds.path,
     images: ds.imagesFound !== ds.imagesUsed ? `${formatCount(ds.imagesUsed)} of ${formatCount(ds.imagesFound)}` : formatCount(ds.imagesUsed),
@@ -236,6 +244,7 @@ export function formatTable(report: SparsityReport): string {
     out.push(`Trend of r with depth: tau = ${fmt(pa.trend.tau, 3)}, p = ${fmtPExp(pa.trend.p)}`);
     for (const r of pa.regressions) out.push(`Regression accuracy ~ PSI[${r.group}: ${r.layers.join('+')}]: R² = ${fmt(r.r2, 3)}, adj. R² = ${fmt(r.adjR2, 3)}; stepwise: ${r.stepwise.selected.join(', ') || '(none)'}`);
   }
+  if (report.model.weights) out.push(`Model weights: ${weightsText(report.model.weights)}`);
   out.push(`Reference PSI (${report.reference.label}): ${report.reference.psi}`);
   out.push(
     `${report.dataset.categoriesUsed} categories, ${report.dataset.imagesUsed} images, ${report.skipped.length} skipped; ${report.engine.backend}; ${fmt(report.timings.seconds, 1)} s (${fmt(report.timings.imagesPerSecond, 1)} images/s per pass set)`,

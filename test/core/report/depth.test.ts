@@ -57,5 +57,8 @@ describe('layer depth', () => {
     const lines = formatTable(parseReport(v1, 'renamed')).split('\n');
     assert.deepEqual(lines[0].trim().split(/\s{2,}/).slice(0, 4), ['layer', 'units', 'depth', 'stage/block']);
     assert.deepEqual(lines.slice(2, 7).map((l) => l.trim().split(/\s{2,}/).slice(2, 4)), [['0.00', '–/–'], ['0.25', '1/0'], ['0.50', '1/1'], ['0.75', '2/0'], ['1.00', '4/1']]);
+    assert.ok(!lines.some((l) => l.startsWith('Model weights')), 'the sample does not say its weights');
+    const r = parseReport({ ...v1, model: { ...(v1 as { model: object }).model, weights: { kind: 'random', seed: 3 } } }, 'with weights');
+    assert.ok(formatTable(r).split('\n').includes('Model weights: random weights (seed 3)'));
   });
 });
