@@ -11,7 +11,7 @@
 import * as os from 'os';
 import * as path from 'path';
 import type { AnalyzeRequest } from '../core/analyzeTypes';
-import { checkSetting, SETTINGS, setPath, showValue, type ExtensionSettingName, type ExtensionSettingsObject, type SettingSpec, type SettingType } from '../core/settings';
+import { checkSetting, getPath, SETTINGS, setPath, showValue, type ExtensionSettingName, type ExtensionSettingsObject, type SettingSpec, type SettingType } from '../core/settings';
 import type { ModelRef } from '../core/models/ref';
 import type { Preprocessing } from '../core/types';
 import { checkModelRef } from './models/refs';
@@ -246,7 +246,7 @@ export function buildAnalyzeRequest(
   const flat = s as unknown as Record<string, unknown>;
   for (const spec of EXTENSION_SETTINGS) {
     if (spec.target === 'frontEnd') continue;
-    const v = spec.key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], flat);
+    const v = getPath(flat, spec.key);
     if (v === null || (spec.unset !== undefined && v === spec.unset)) continue;
     if (spec.target === 'preprocessing') pre[spec.key.slice('preprocessing.'.length)] = v;
     else setPath(settings, spec.key, Array.isArray(v) ? [...v] : v);
@@ -271,7 +271,7 @@ export function describeSettings(s: ExtensionSettings): string[] {
   const show = (v: unknown): string => (Array.isArray(v) ? (v.length ? v.join(',') : '(model default)') : String(v));
   const pairs = (target: SettingSpec['target']) =>
     EXTENSION_SETTINGS.filter((x) => x.target === target)
-      .map((x) => [x, x.key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], flat)] as const)
+      .map((x) => [x, getPath(flat, x.key)] as const)
       .filter(([x, v]) => v !== null && !(x.unset !== undefined && v === x.unset))
       .map(([x, v]) => `${target === 'preprocessing' ? x.key.slice('preprocessing.'.length) : x.key}=${show(v)}`);
   const lines: string[] = [];

@@ -17,7 +17,8 @@ export const PRESETS = ['liu2020'] as const;
 /** The settings that go into AnalysisSettings (target `settings`). */
 const ANALYSIS_SETTINGS: readonly SettingSpec[] = SETTINGS.filter((s) => s.target === 'settings');
 
-function getPath(o: Record<string, unknown>, key: string): unknown {
+/** The value at `a.b` in `o` (undefined when a part is missing). */
+export function getPath(o: Record<string, unknown>, key: string): unknown {
   return key.split('.').reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), o);
 }
 
