@@ -20,6 +20,7 @@ import { REPORT_FILE } from './report/schema';
 import { writeReport } from './report/writer';
 import { RunState, type PassSpec, type TapSpec } from './runState';
 import { resolveSettings } from './settings';
+import { controlWarning, describeChanges } from './controlChanges';
 import { CancelledError, UserError, type Engine, type ModelSession, type ModelVariant } from './types';
 
 const CHECKPOINT_SECONDS = 30;
@@ -37,9 +38,22 @@ export function passSpecs(permutations: number, noNonlinearity: boolean, seed: n
   return passes;
 }
 
-function variantOf(p: PassSpec, target: 'weights' | 'biases'): ModelVariant {
-  if (p.kind === 'permuted') return { kind: 'permuted', seed: p.seed ?? 0, target };
+function variantOf(p: PassSpec, target: 'weights' | 'biases', keepNorms = false): ModelVariant {
+  if (p.kind === 'permuted') return { kind: 'permuted', seed: p.seed ?? 0, target, ...(keepNorms ? { keepNorms } : {}) };
   return { kind: p.kind };
+}
+
+/**
+ * Records what a control pass changed in the model (issue 10), once per pass, and logs it; a
+ * control that changed nothing is a warning (in the log and in the report, see buildReport).
+ */
+function recordChanges(state: RunState, pass: PassSpec, session: ModelSession, hooks: AnalyzeHooks): void {
+  if (pass.kind === 'trained' || !session.changes) return;
+  const all = (state.meta.controlChanges ??= {});
+  if (all[pass.id]) return;
+  all[pass.id] = session.changes;
+  const w = controlWarning(pass, session.changes);
+  hooks.onLog?.(w ? `Warning: ${w}` : `${pass.label}: ${describeChanges(session.changes)}`);
 }
 
 function checkAborted(signal?: AbortSignal): void {
@@ -68,21 +82,28 @@ async function prepare(request: AnalyzeRequest, engine: Engine, hooks: AnalyzeHo
 
   const scan = scanDataset(request.datasetPath, { ...settings, labelFile: settings.labelFile });
   const layers = engine.layers();
-  const tapNames = settings.layers.length ? settings.layers : engine.defaultTaps();
+  const tapMode = settings.taps && settings.taps !== 'auto' ? settings.taps : undefined;
+  const tapNames = settings.layers.length ? settings.layers : engine.defaultTaps(tapMode);
   if (tapNames.length === 0) {
-    throw new UserError(`Model ${request.modelPath} has no default layers to analyse (no ReLU after a conv or fc layer). Choose layers by name; list them with "sparsity-lens layers --model ${request.modelPath}".`, 'E_LAYERS');
+    throw new UserError(
+      `Model ${request.modelPath} has no default layers to analyse${tapMode ? ` with taps "${tapMode}"` : ''} (no activation after a conv or fc layer, no block). ` +
+        `Choose layers by name, or another taps setting (study, blocks, activations); list them with "sparsity-lens layers --model ${request.modelPath}".`,
+      'E_LAYERS',
+    );
   }
+  // Engines also accept other names of a layer (its node name, a module path it ends).
+  const layerOf = (name: string) => layers.find((l) => l.name === name) ?? engine.resolveLayer?.(name) ?? undefined;
   for (const name of tapNames) {
-    if (!layers.some((l) => l.name === name)) {
+    if (!layerOf(name)) {
       throw new UserError(`Layer "${name}" is not in model ${request.modelPath}. Available: ${layers.map((l) => l.name).join(', ')}.`, 'E_LAYERS');
     }
   }
   settings.layers = tapNames;
   // Tap sizes come from a session (shapes can be dynamic in the file); with logits, so that
   // the number of classes is known. The first pass reuses this session.
-  const probe = await engine.createSession({ taps: tapNames, variant: { kind: 'trained' }, unitMode: settings.unit, includeLogits: true, threads: os.cpus().length });
+  const probe = await engine.createSession({ taps: tapNames, variant: { kind: 'trained' }, unitMode: settings.unit, includeLogits: true, threads: os.cpus().length, tokens: settings.tokens });
   trained.session = probe;
-  const taps: TapSpec[] = tapNames.map((name, i) => ({ name, kind: layers.find((l) => l.name === name)!.kind, units: probe.tapUnits[i] }));
+  const taps: TapSpec[] = tapNames.map((name, i) => ({ name, kind: layerOf(name)!.kind, units: probe.tapUnits[i] }));
   const numClasses = probe.numClasses;
 
   // Class labels: label file / ImageNet synsets (from the scan), else the model's own class list.
@@ -252,15 +273,16 @@ async function openGroupSessions(state: RunState, group: number[], engine: Engin
       continue;
     }
     hooks.onProgress?.({ phase: 'load', passLabel: p.label, done: 0, total: 0, imagesPerSecond: 0, etaSeconds: null, message: `Preparing ${p.label} model` });
-    sessions.push(
-      await engine.createSession({
-        taps: tapNames,
-        variant: variantOf(p, s.controls.permuteTarget),
-        unitMode: s.unit,
-        includeLogits: p.kind === 'trained' && state.meta.modelAccuracy === true,
-        threads,
-      }),
-    );
+    const session = await engine.createSession({
+      taps: tapNames,
+      variant: variantOf(p, s.controls.permuteTarget, s.controls.keepNorms === true),
+      unitMode: s.unit,
+      includeLogits: p.kind === 'trained' && state.meta.modelAccuracy === true,
+      threads,
+      tokens: s.tokens,
+    });
+    sessions.push(session);
+    recordChanges(state, p, session, hooks);
     checkAborted(hooks.signal);
   }
 }

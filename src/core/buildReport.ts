@@ -2,6 +2,7 @@
  * The statistics stage: from a run's accumulators to a SparsityReport (METHOD §4–9).
  * Pure computation plus the decoder; file writing lives in report/writer.ts.
  */
+import { controlWarning } from './controlChanges';
 import type { AnalyzeHooks } from './analyzeTypes';
 import { layerPsi } from './psi';
 import type {
@@ -78,10 +79,22 @@ function passResults(state: RunState, used: number[], passCount: number): PassRe
       id: p.id,
       kind: p.kind,
       ...(p.kind === 'permuted' ? { seed: p.seed, permuteTarget: state.meta.settings.controls.permuteTarget } : {}),
+      ...(state.meta.controlChanges?.[p.id] ? { changes: state.meta.controlChanges[p.id] } : {}),
       layers,
       depthTrend: depthTrend(layers),
     };
   });
+}
+
+/** Warnings for the report: controls that changed nothing (analyze.ts logs them as they happen). */
+function warningsOf(state: RunState): string[] {
+  const out: string[] = [];
+  for (const p of state.passes) {
+    const c = state.meta.controlChanges?.[p.id];
+    const w = c ? controlWarning(p, c) : null;
+    if (w) out.push(w);
+  }
+  return out;
 }
 
 async function accuracyResult(state: RunState, used: number[], hooks?: AnalyzeHooks): Promise<AccuracyResult | undefined> {
@@ -262,6 +275,7 @@ export async function buildReport(state: RunState, options: BuildOptions): Promi
     ...(passes.length > 1 ? { controls: controlComparison(passes) } : {}),
     reference: { psi: s.referencePSI, label: 'Macaque extrastriate cortex (as cited by Liu et al. 2020)' },
     skipped: state.skipped,
+    ...(warningsOf(state).length ? { warnings: warningsOf(state) } : {}),
     timings: {
       startedAt: state.meta.startedAt,
       finishedAt: now,

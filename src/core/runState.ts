@@ -12,7 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { writeFileAtomic } from './fsAtomic';
 import type { AnalysisSettings, ModelWeights, PassKind, SkippedFile } from './report/schema';
-import type { LayerKind, ModelFormat } from './types';
+import type { ControlChanges, LayerKind, ModelFormat } from './types';
 import type { ClassLabel } from './labels';
 import { UserError } from './types';
 
@@ -62,6 +62,8 @@ export interface RunMeta {
   modelAccuracy: boolean;
   /** Passes held in memory and run together on each decoded batch (see analyze.ts passGroups). */
   passGroupSize: number;
+  /** Pass id -> what that control changed in the model (issue 10), recorded when its session is made. */
+  controlChanges?: Record<string, ControlChanges>;
 }
 
 export class RunState {

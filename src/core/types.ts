@@ -129,6 +129,8 @@ export interface Engine {
   layers(): LayerInfo[];
   /** Names of the default taps, in graph order: of `mode`, or of the model's default mode (study on a plain chain, else blocks). */
   defaultTaps(mode?: TapSelection): string[];
+  /** A layer by any name the engine accepts for it (display name, id, node name, a module path it ends), or null. */
+  resolveLayer?(name: string): LayerInfo | null;
   createSession(options: SessionOptions): Promise<ModelSession>;
   dispose(): Promise<void>;
 }

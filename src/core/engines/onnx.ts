@@ -260,6 +260,12 @@ class OnnxEngine implements Engine {
     return defaultTapIds(a.plan, mode).map((id) => a.plan.names.get(id)!);
   }
 
+  resolveLayer(name: string): LayerInfo | null {
+    const a = this.a;
+    const alias = a.plan.aliases.get(name);
+    return this.byName.get(name) ?? a.layers.find((x) => x.id === name) ?? (alias !== undefined ? a.layers.find((x) => x.id === alias) ?? null : null);
+  }
+
   private resolve(tap: string): LayerInfo {
     const a = this.a;
     const alias = a.plan.aliases.get(tap);

@@ -3,7 +3,7 @@
  * the CLI, the extension panel, the standalone report.html and exported files.
  * Bump REPORT_SCHEMA_VERSION on any incompatible change; readers check it.
  */
-import type { LayerKind, ModelFormat, Preprocessing, UnitMode } from '../types';
+import type { ControlChanges, LayerKind, ModelFormat, Preprocessing, TapSelection, TokenUnit, UnitMode } from '../types';
 
 export const REPORT_SCHEMA = 'sparsity-lens/report';
 /** Name of the report in a run folder; its presence means the run is complete. */
@@ -59,6 +59,8 @@ export interface PassResult {
   seed?: number;
   /** What a permuted pass shuffled. */
   permuteTarget?: 'weights' | 'biases';
+  /** What this control changed in the model: activations replaced by kind, tensors permuted by role (issue 10). */
+  changes?: ControlChanges;
   layers: LayerPsi[];
   depthTrend: TrendStat;
 }
@@ -164,7 +166,17 @@ export interface AnalysisSettings {
   decoderLayer?: string;
   folds: number;
   correlation: 'pearson' | 'spearman';
-  controls: { permutations: number; permuteTarget: 'weights' | 'biases'; noNonlinearity: boolean };
+  controls: {
+    permutations: number;
+    permuteTarget: 'weights' | 'biases';
+    noNonlinearity: boolean;
+    /** Leave remaining normalisation scales / shifts unpermuted (issue 10; absent in older reports: false). */
+    keepNorms?: boolean;
+  };
+  /** Default layers when `layers` is empty (issue 10; absent in older reports: the study's). */
+  taps?: 'auto' | TapSelection;
+  /** Unit of token layers [N, T, D] (absent in older reports: mean). */
+  tokens?: TokenUnit;
   regressionGroups: string[];
   /** Passes held in memory and run together on each decoded image ('auto': as many as fit in half the RAM). */
   concurrentPasses: number | 'auto';
@@ -223,6 +235,8 @@ export interface SparsityReport {
   controls?: ControlComparison;
   reference: { psi: number; label: string };
   skipped: SkippedFile[];
+  /** Things the reader must know to trust the numbers (e.g. a control that changed nothing); absent: none. */
+  warnings?: string[];
   timings: {
     startedAt: string;
     finishedAt: string;

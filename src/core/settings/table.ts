@@ -137,6 +137,31 @@ const TABLE = [
     description: 'What a unit of a convolutional layer is.',
   },
   {
+    key: 'taps',
+    type: {
+      kind: 'enum',
+      values: ['auto', 'study', 'blocks', 'activations'],
+      descriptions: [
+        'study on a plain chain (AlexNet, VGG), blocks otherwise.',
+        "Every ReLU after a conv or fc layer, named conv1…, fc1… on a plain chain (the study's layers).",
+        "The stem's activation, every block's output (residual, inverted residual, MBConv, CNBlock, Inception, Fire, dense block, transformer encoder block), the last activation before global pooling; named by PyTorch module path (layer1.0).",
+        'Every nonlinearity output (ReLU, ReLU6, LeakyReLU, PReLU, ELU, SiLU, HardSwish, GELU, Mish, Tanh, …); squeeze-excitation gates excluded.',
+      ],
+    },
+    default: 'auto',
+    target: 'settings',
+    cli: { flags: '--taps <mode>', help: 'default layers when --layers is not given: auto | study | blocks | activations' },
+    description: 'Which layers are analysed when `layers` is empty. The classifier output is never one.',
+  },
+  {
+    key: 'tokens',
+    type: { kind: 'enum', values: ['mean', 'class'], descriptions: ['A unit of a token layer [N, T, D] is a feature averaged over tokens.', "A unit is a feature of the class token (ViT's token 0)."] },
+    default: 'mean',
+    target: 'settings',
+    cli: { flags: '--tokens <unit>', help: 'unit of a token layer [N,T,D]: mean (over tokens) or class (token 0)' },
+    description: 'What a unit of a transformer token layer is.',
+  },
+  {
     key: 'accuracy',
     type: {
       kind: 'enum',
@@ -225,6 +250,14 @@ const TABLE = [
       value: (o) => controlsOf(o).includes('norelu'),
     },
     description: 'Also run the no-nonlinearity control (every ReLU replaced by identity).',
+  },
+  {
+    key: 'controls.keepNorms',
+    type: { kind: 'boolean' },
+    default: false,
+    target: 'settings',
+    cli: { flags: '--keep-norms', help: 'permuted control: leave remaining BatchNorm / LayerNorm scales unpermuted', value: (o) => o.keepNorms === true },
+    description: 'Permuted control: keep the scale and shift of normalisation layers that remain in the graph unpermuted (torch.onnx.export folds BatchNorm into the convolutions, whose weights are permuted either way).',
   },
   {
     key: 'regressionGroups',
