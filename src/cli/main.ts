@@ -16,6 +16,7 @@ import { formatTable } from '../core/report/tables';
 import { CancelledError, UserError } from '../core/types';
 import { TOOL_VERSION } from '../core/version';
 import { registerModelCommands, resolveModelArgument } from './models';
+import { registerClusterCommands } from './cluster';
 import { addSettingOptions, settingsFromOptions } from './settingOptions';
 import { resolveSettings } from '../core/settings';
 
@@ -183,6 +184,7 @@ export function buildProgram(): Command {
     });
 
   registerModelCommands(program);
+  registerClusterCommands(program);
   return program;
 }
 

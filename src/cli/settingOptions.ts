@@ -39,9 +39,10 @@ function optionOf(s: CliSetting): Option | undefined {
   return o;
 }
 
-/** Adds every setting flag of the table to `cmd` (in table order). */
-export function addSettingOptions(cmd: Command): Command {
+/** Adds every setting flag of the table to `cmd` (in table order), but the settings in `except` (`submit` sets the shard itself). */
+export function addSettingOptions(cmd: Command, except: readonly string[] = []): Command {
   for (const s of CLI_SETTINGS) {
+    if (except.includes(s.key)) continue;
     const o = optionOf(s);
     if (o) cmd.addOption(o);
   }

@@ -26,6 +26,7 @@
  */
 import * as path from 'path';
 import { commaList, type SettingSpec, type SettingsObject } from './spec';
+import { resolveShardSpec } from '../cluster/shard';
 
 /** The default of maxDownloadMB (2 GiB, the core's download limit). */
 export const DEFAULT_MAX_DOWNLOAD_MB = 2048;
@@ -300,7 +301,8 @@ const TABLE = [
     type: { kind: 'string' },
     default: undefined,
     target: 'settings',
-    cli: { flags: '--shard <i/n>', help: 'analyse every n-th category from the i-th (merge shards with `merge`)' },
+    // `auto` (and `auto/N`) become i/n here, from the job array's environment (core/cluster/shard.ts).
+    cli: { flags: '--shard <i/n|auto>', help: 'analyse every n-th category from the i-th (merge shards with `merge`); auto: from SLURM_ARRAY_TASK_ID, or auto/N with JOB_COMPLETION_INDEX', parse: (text, flag) => resolveShardSpec(text, process.env, flag) },
     description: '`i/n`: analyse every n-th category from the i-th; `merge` joins the shards.',
   },
   {
