@@ -247,6 +247,27 @@ export class OnnxBuilder {
     return this.node('AveragePool', [x], { kernel_shape: [kernel, kernel], strides: [stride, stride], pads: [pad, pad, pad, pad] }, { name });
   }
 
+  transpose(x: string, perm: number[], name?: string): string {
+    return this.node('Transpose', [x], { perm }, { name });
+  }
+
+  /** SiLU as torch.onnx.export writes nn.SiLU at opset 14: Sigmoid(x) * x, nodes `<scope>/Sigmoid`, `<scope>/Mul`. */
+  silu(x: string, scope = ''): string {
+    const s = this.node('Sigmoid', [x], {}, { name: scope ? `${scope}/Sigmoid` : undefined });
+    return this.node('Mul', [x, s], {}, { name: scope ? `${scope}/Mul` : undefined });
+  }
+
+  /** GELU in torch's Erf form: x * 0.5 * (1 + erf(x / sqrt 2)), nodes named under `<scope>/`. */
+  geluErf(x: string, scope = ''): string {
+    const n = (op: string) => (scope ? `${scope}/${op}` : undefined);
+    const c = (v: number) => this.initializer(this.fresh('gelu_const'), [], [v]);
+    const d = this.node('Div', [x, c(Math.SQRT2)], {}, { name: n('Div') });
+    const e = this.node('Erf', [d], {}, { name: n('Erf') });
+    const a = this.node('Add', [e, c(1)], {}, { name: n('Add') });
+    const m = this.node('Mul', [x, a], {}, { name: n('Mul') });
+    return this.node('Mul', [m, c(0.5)], {}, { name: n('Mul_1') });
+  }
+
   /** The model; fromObject makes every nested message a class instance (as decode would). */
   build(): onnx.ModelProto {
     return onnx.ModelProto.fromObject({

@@ -124,6 +124,8 @@ export function unitAxisOf(axes: AxisLabel[] | null): { axis: number; layout: Un
   const axis = unitIdx[0];
   const others = axes.map((l, i) => ({ l, i })).filter(({ i }) => i !== 0 && i !== axis);
   if (others.some(({ l }) => l !== 'S' && l !== '1')) return null;
+  // Flat features (channels and positions merged) are units only when nothing is left to average.
+  if (axes[axis] === 'F' && others.some(({ l }) => l === 'S')) return null;
   const reduce = others.map(({ i }) => i);
   const spatial = others.filter(({ l }) => l === 'S').length;
   let layout: UnitLayout;
