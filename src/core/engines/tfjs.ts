@@ -21,7 +21,9 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import { loadTf, Tf } from '../tfBackend';
 import { SeededRandom } from '../random';
+import { ActivationKind, kerasActivationKind, nonlinearity, OpGraph, OpNode, recogniseActivations } from '../taps/activations';
 import {
+  ControlChanges,
   Engine,
   LayerInfo,
   LayerKind,
@@ -208,8 +210,30 @@ function dedupeNames(metas: TapMeta[]): TapMeta[] {
   return metas;
 }
 
-/** Deep-copied topology with every ReLU made linear (METHOD §8, no nonlinearity). */
-export function stripReluFromLayersTopology(topology: unknown): unknown {
+/**
+ * Kinds the no-nonlinearity control replaces in Keras models: every registry kind
+ * (taps/activations.ts) except sigmoid / hard sigmoid, which in Keras are gates (squeeze-
+ * excitation) or the output activation of a binary classifier, not a hidden nonlinearity.
+ */
+function kerasReplaced(name: string | null): ActivationKind | null {
+  const k = kerasActivationKind(name);
+  return k && k !== 'sigmoid' && k !== 'hardSigmoid' ? k : null;
+}
+
+/** Keras layer classes that are nothing but an activation. */
+const ACTIVATION_LAYERS = new Set(['ReLU', 'LeakyReLU', 'PReLU', 'ELU', 'ThresholdedReLU']);
+
+/**
+ * Deep-copied topology with every nonlinearity made linear (METHOD §8, no nonlinearity): ReLU,
+ * LeakyReLU, PReLU, ELU layers become linear Activation layers, and every layer's `activation`
+ * of a registry kind becomes `linear`. `changes`, when given, counts what was replaced by kind.
+ */
+export function stripReluFromLayersTopology(topology: unknown, changes?: ControlChanges): unknown {
+  const count = (k: ActivationKind): void => {
+    if (!changes) return;
+    const label = nonlinearity(k).label;
+    changes.replaced[label] = (changes.replaced[label] ?? 0) + 1;
+  };
   const walk = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(walk);
     if (v == null || typeof v !== 'object') return v;
@@ -218,13 +242,15 @@ export function stripReluFromLayersTopology(topology: unknown): unknown {
     for (const [k, x] of Object.entries(o)) out[k] = walk(x);
     if (typeof out.class_name === 'string' && out.config && typeof out.config === 'object') {
       const cfg = out.config as Record<string, unknown>;
-      if (out.class_name === 'ReLU') {
+      if (ACTIVATION_LAYERS.has(out.class_name)) {
+        count(kerasActivationKind(out.class_name) ?? 'relu');
         out.class_name = 'Activation';
         const lin: Record<string, unknown> = { name: cfg.name, trainable: cfg.trainable ?? true, activation: 'linear' };
         if (cfg.dtype !== undefined) lin.dtype = cfg.dtype;
         out.config = lin;
         if ('registered_name' in out) out.registered_name = 'Activation';
-      } else if (RELU_ACTIVATIONS.has(activationName(cfg) ?? '')) {
+      } else if (kerasReplaced(activationName(cfg))) {
+        count(kerasReplaced(activationName(cfg))!);
         cfg.activation = 'linear';
       }
     }
@@ -377,20 +403,71 @@ function describeGraphModel(json: TfjsModelJson, outputNames: Set<string>): TapM
   return dedupeNames(metas);
 }
 
-/** Deep-copied graph with Relu/Relu6 → Identity and fused ReLU activations removed. */
-export function stripReluFromGraph(json: TfjsModelJson): TfjsModelJson {
+/** Activations TF.js can fuse into _FusedConv2D / _FusedMatMul, by registry kind. */
+const FUSED_ACTIVATIONS: Record<string, ActivationKind> = { Relu: 'relu', Relu6: 'relu6', Elu: 'elu', LeakyRelu: 'leakyRelu', Prelu: 'prelu', Sigmoid: 'sigmoid' };
+
+/**
+ * Deep-copied graph with every nonlinearity the registry recognises (taps/activations.ts:
+ * Relu, Relu6, Elu, Selu, LeakyRelu, Prelu, Tanh, SiLU = Sigmoid·x, GELU's Erf form, ...) made
+ * Identity of its input, and fused activations removed from fused conv / matmul nodes.
+ * Gating sigmoids (squeeze-excitation) stay. `changes`, when given, counts what was replaced.
+ */
+export function stripReluFromGraph(json: TfjsModelJson, changes?: ControlChanges): TfjsModelJson {
   const copy = JSON.parse(JSON.stringify(json)) as TfjsModelJson;
-  for (const n of graphNodes(copy)) {
-    if (GRAPH_RELU_OPS.has(n.op)) {
+  const nodes = graphNodes(copy);
+  const g = indexGraph(nodes);
+  const ops: OpNode[] = nodes.map((n) => ({ name: n.name, op: n.op, inputs: (n.input ?? []).map((r) => inputName(r) ?? r), outputs: [n.name] }));
+  const byName = new Map(ops.map((o) => [o.name, o] as const));
+  const opGraph: OpGraph = {
+    producer: (t) => byName.get(t),
+    consumers: (t) => (g.consumers.get(t) ?? []).map((c) => byName.get(c)!).filter((c) => !!c),
+    constScalar: (t) => {
+      const n = g.byName.get(t);
+      if (!n || n.op !== 'Const') return null;
+      const v = constScalarOf(n, copy);
+      return v;
+    },
+    isData: (t) => {
+      const n = g.byName.get(t);
+      return !!n && !GRAPH_SKIP_LIST.has(n.op);
+    },
+  };
+  const rec = recogniseActivations(ops, opGraph);
+  const count = (k: ActivationKind): void => {
+    if (!changes) return;
+    const label = nonlinearity(k).label;
+    changes.replaced[label] = (changes.replaced[label] ?? 0) + 1;
+  };
+  for (const n of nodes) {
+    const m = rec.activations.get(n.name);
+    if (m) {
+      // Identity of x: keep the node's name (readers refer to it), read the pattern's input.
+      const ctrl = (n.input ?? []).filter((r) => r.startsWith('^'));
       n.op = 'Identity';
+      n.input = [(n.input ?? []).find((r) => (inputName(r) ?? r) === m.input) ?? m.input, ...ctrl];
+      n.attr = n.attr?.T ? { T: n.attr.T } : {};
+      count(m.kind);
     } else if (GRAPH_FUSED_CONV_OPS.has(n.op) || GRAPH_FUSED_MATMUL_OPS.has(n.op)) {
-      const ops = fusedOps(n);
-      if (ops.some((o) => GRAPH_RELU_OPS.has(o))) {
-        n.attr!.fused_ops!.list!.s = ops.filter((o) => !GRAPH_RELU_OPS.has(o)).map(b64encode);
+      const fops = fusedOps(n);
+      const act = fops.find((o) => FUSED_ACTIVATIONS[o]);
+      if (act) {
+        n.attr!.fused_ops!.list!.s = fops.filter((o) => !FUSED_ACTIVATIONS[o]).map(b64encode);
+        count(FUSED_ACTIVATIONS[act]);
       }
     }
   }
+  if (changes) changes.gatesKept = rec.gates.size;
   return copy;
+}
+
+/** The value of a scalar Const node of a GraphModel (stored in attr.value.tensor), else null. */
+function constScalarOf(n: GraphNodeDef, _json: TfjsModelJson): number | null {
+  const t = (n.attr?.value as { tensor?: { floatVal?: number[]; intVal?: number[]; tensorShape?: { dim?: unknown[] } } } | undefined)?.tensor;
+  if (!t) return null;
+  const dims = t.tensorShape?.dim ?? [];
+  if (dims.length > 0) return null;
+  const v = t.floatVal?.[0] ?? t.intVal?.[0];
+  return typeof v === 'number' ? v : null;
 }
 
 /** Names of the Const nodes holding conv/matmul kernels or biases, in graph order. */
@@ -523,21 +600,23 @@ class TfjsEngine implements Engine {
     return this.metas.filter((m) => m.defaultTap).map((m) => m.name);
   }
 
-  private variantArtifacts(variant: ModelVariant): ModelArtifacts {
+  private variantArtifacts(variant: ModelVariant, changes: ControlChanges): ModelArtifacts {
     const tf = this.tf;
     const fresh = (): ModelArtifacts => ({ ...this.artifacts, weightData: (this.artifacts.weightData as ArrayBuffer).slice(0) });
     if (variant.kind === 'trained') return fresh();
     if (variant.kind === 'norelu') {
       if (this.format === 'tfjs-layers') {
-        return { ...fresh(), modelTopology: stripReluFromLayersTopology(this.artifacts.modelTopology) as ModelArtifacts['modelTopology'] };
+        return { ...fresh(), modelTopology: stripReluFromLayersTopology(this.artifacts.modelTopology, changes) as ModelArtifacts['modelTopology'] };
       }
-      const stripped = stripReluFromGraph(this.json);
+      const stripped = stripReluFromGraph(this.json, changes);
       return { ...fresh(), modelTopology: stripped.modelTopology as unknown as ModelArtifacts['modelTopology'] };
     }
     if (variant.kind === 'permuted') {
       if (!Number.isFinite(variant.seed)) throw new UserError(`Permutation seed must be a number, got ${variant.seed}.`, 'E_SETTINGS');
       if (this.format === 'tfjs-graph') {
-        return permuteArtifacts(tf, fresh(), graphPermutationTargets(this.json, variant.target), variant.seed);
+        const targets = graphPermutationTargets(this.json, variant.target);
+        changes.permuted[variant.target === 'weights' ? 'conv/fc weights' : 'conv/fc biases'] = targets.length;
+        return permuteArtifacts(tf, fresh(), targets, variant.seed);
       }
       return fresh(); // LayersModel: shuffled with setWeights after loading (see createSession)
     }
@@ -559,7 +638,8 @@ class TfjsEngine implements Engine {
       return m;
     });
     if (taps.length === 0 && !options.includeLogits) throw new UserError('No layers selected to read.', 'E_LAYER');
-    const artifacts = this.variantArtifacts(options.variant);
+    const changes: ControlChanges = { replaced: {}, gatesKept: 0, permuted: {} };
+    const artifacts = this.variantArtifacts(options.variant, changes);
     if (this.format === 'tfjs-layers') {
       const model = await tf.loadLayersModel(memoryHandler(artifacts));
       if (options.variant.kind === 'permuted') {
@@ -572,12 +652,17 @@ class TfjsEngine implements Engine {
           });
           v.write(shuffled);
           shuffled.dispose();
+          changes.permuted[options.variant.target === 'weights' ? 'conv/fc weights' : 'conv/fc biases'] =
+            (changes.permuted[options.variant.target === 'weights' ? 'conv/fc weights' : 'conv/fc biases'] ?? 0) + 1;
         }
       }
-      return new LayersSession(tf, model, taps, options, this.numOutputs, this.inputShape);
+      const ls = new LayersSession(tf, model, taps, options, this.numOutputs, this.inputShape);
+      ls.changes = changes;
+      return ls;
     }
     const model = await tf.loadGraphModel(memoryHandler(artifacts));
     const session = new GraphSession(tf, model, taps, options, this.inputShape, this.inputSize);
+    session.changes = changes;
     await session.init();
     return session;
   }
@@ -626,6 +711,7 @@ async function readOutputs(ts: Tensor[]): Promise<Float32Array[]> {
 
 class LayersSession implements ModelSession {
   readonly tapUnits: number[];
+  changes?: ControlChanges;
   readonly numClasses: number | null;
   private readonly sub: LayersModel;
 
@@ -677,6 +763,7 @@ class LayersSession implements ModelSession {
 
 class GraphSession implements ModelSession {
   tapUnits: number[] = [];
+  changes?: ControlChanges;
   numClasses: number | null = null;
   private readonly outputNames: string[];
   private readonly inputName: string;
