@@ -1,0 +1,48 @@
+/**
+ * Helpers of the cluster tests: folders that compute nodes could read (not under the temp
+ * folder, which `submit` refuses), and the comparison of a merged report with an unsharded one.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import assert from 'node:assert/strict';
+
+const ROOT = path.join(__dirname, '..', '..');
+const made: string[] = [];
+
+/** A new empty folder under the checkout's test-output/ (git-ignored), removed when the process exits (SPARSITY_LENS_KEEP_TEMP=1 keeps it). */
+export function sharedTestDir(prefix: string): string {
+  const parent = path.join(ROOT, 'test-output');
+  fs.mkdirSync(parent, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(parent, prefix));
+  if (made.length === 0 && process.env.SPARSITY_LENS_KEEP_TEMP !== '1') {
+    process.on('exit', () => {
+      for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+    });
+  }
+  made.push(dir);
+  return dir;
+}
+
+/** What legitimately differs between two runs of one analysis: when, how fast, which files were written. */
+const VOLATILE = ['createdAt', 'timings', 'files'];
+
+/**
+ * Asserts that two report folders hold the same results: every report field but VOLATILE deep-equal
+ * (numbers bit for bit), and every per-layer response .npy byte for byte.
+ */
+export function assertSameResults(reportDirA: string, reportDirB: string): void {
+  const read = (d: string) => JSON.parse(fs.readFileSync(path.join(d, 'report.sparsity.json'), 'utf8')) as Record<string, unknown>;
+  const a = read(reportDirA);
+  const b = read(reportDirB);
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    if (VOLATILE.includes(k)) continue;
+    assert.deepEqual(a[k], b[k], `report field "${k}" differs between ${reportDirA} and ${reportDirB}`);
+  }
+  const responses = (r: Record<string, unknown>) => (r.files as { responses?: Record<string, string> }).responses ?? {};
+  const ra = responses(a);
+  assert.deepEqual(Object.keys(ra).sort(), Object.keys(responses(b)).sort(), 'same response files');
+  assert.ok(Object.keys(ra).length > 0, 'the reports list response files');
+  for (const rel of Object.values(ra)) {
+    assert.ok(fs.readFileSync(path.join(reportDirA, rel)).equals(fs.readFileSync(path.join(reportDirB, rel))), `${rel} differs`);
+  }
+}
