@@ -55,7 +55,7 @@ function sha256(text: string): string {
 }
 
 /** Fallbacks for the VS Code theme variables the UI reads, light and dark (prefers-color-scheme). */
-const STANDALONE_THEME_CSS = `
+export const STANDALONE_THEME_CSS = `
 :root { color-scheme: light dark;
   --vscode-font-family: system-ui, -apple-system, "Segoe UI", Ubuntu, sans-serif; --vscode-font-size: 13px;
   --vscode-editor-foreground: #3b3b3b; --vscode-foreground: #3b3b3b; --vscode-editor-background: #ffffff;
