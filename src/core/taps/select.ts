@@ -143,7 +143,8 @@ export function planTaps(v: GraphView): TapPlan {
   const studyKinds = new Map<string, LayerKind>();
   const study: string[] = [];
   for (const n of v.nodes) {
-    if (n.kind !== 'activation' || n.hidden || !n.activation || !STUDY_KINDS.has(n.activation) || n.isOutput) continue;
+    // Never the classifier output (SqueezeNet's class-score map ReLU); AlexNet / VGG end in a Gemm, unchanged.
+    if (n.kind !== 'activation' || n.hidden || !n.activation || !STUDY_KINDS.has(n.activation) || n.isOutput || classifier.has(n.id)) continue;
     const src = studySource(n, ix);
     if (!src) continue;
     study.push(n.id);

@@ -269,3 +269,26 @@ describe('taps: unit axis that cannot be told', () => {
     await e.dispose();
   });
 });
+
+describe('taps: class-score map (SqueezeNet-like)', () => {
+  it('Fire modules are blocks; the final conv + ReLU that the logits only pool is never a tap', async () => {
+    const b = new OnnxBuilder({ opset: 13 });
+    const x = b.input('input', [1, 2, 2, 2]);
+    const stem = b.relu(conv1(b, x, '/features/features.0/Conv', eye(2), 2, 2), '/features/features.1/Relu');
+    const f = '/features/features.3';
+    const sq = b.relu(conv1(b, stem, `${f}/squeeze/Conv`, eye(2), 2, 2), `${f}/squeeze_activation/Relu`);
+    const e1 = b.relu(conv1(b, sq, `${f}/expand1x1/Conv`, eye(2), 2, 2), `${f}/expand1x1_activation/Relu`);
+    const e3 = b.relu(conv1(b, sq, `${f}/expand3x3/Conv`, eye(2, 2), 2, 2), `${f}/expand3x3_activation/Relu`);
+    const fire = b.node('Concat', [e1, e3], { axis: 1 }, { name: `${f}/Concat` });
+    const score = b.relu(conv1(b, fire, '/classifier/classifier.1/Conv', new Array(12).fill(0.25), 3, 4), '/classifier/classifier.2/Relu');
+    const logits = b.flatten(b.gap(score, '/classifier/classifier.3/GlobalAveragePool'), 1, '/Flatten');
+    b.output(logits, [1, 3]);
+    const e = await open(b, 'squeezenet');
+    assert.deepEqual(e.defaultTaps(), ['features.1', 'features.3']);
+    for (const mode of ['study', 'activations'] as const) assert.ok(!e.defaultTaps(mode).includes('classifier.2'), mode);
+    const r = await run(e, e.defaultTaps(), image([1, 2], 4));
+    assert.deepEqual(r.units, [2, 4]);
+    close(r.taps[1], [1, 2, 2, 4], 'fire');
+    await e.dispose();
+  });
+});
