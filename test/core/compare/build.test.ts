@@ -41,16 +41,20 @@ function synth(opts: { categories: string[]; layers: { name: string; values: num
     units: 16,
     psi: l.values,
     summary: spread(l.values),
+    indices: { psi: { axis: 'category', values: l.values, summary: spread(l.values), shifted: false } },
   }));
   const trend = (ls: LayerPsi[]) => {
     const k = kendallTauB(ls.flatMap((l) => l.psi.map(() => l.index)), ls.flatMap((l) => l.psi));
     return { tau: k.tau, p: k.p, n: k.n };
   };
-  const trained: PassResult = { id: 'trained', kind: 'trained', layers, depthTrend: trend(layers) };
+  const trained: PassResult = { id: 'trained', kind: 'trained', layers, depthTrend: trend(layers), trends: { psi: trend(layers) } };
   const passes: PassResult[] = [trained];
   if (opts.controls) {
-    const nl = layers.map((l) => ({ ...l, psi: l.psi.map((v) => v / 2), summary: spread(l.psi.map((v) => v / 2)) }));
-    passes.push({ id: 'norelu', kind: 'norelu', layers: nl, depthTrend: trend(nl) });
+    const nl: LayerPsi[] = layers.map((l) => {
+      const v = l.psi.map((x) => x / 2);
+      return { ...l, psi: v, summary: spread(v), indices: { psi: { axis: 'category', values: v, summary: spread(v), shifted: false } } };
+    });
+    passes.push({ id: 'norelu', kind: 'norelu', layers: nl, depthTrend: trend(nl), trends: { psi: trend(nl) } });
   }
   return {
     ...base,
