@@ -8,6 +8,7 @@
  * empty cell, never `NaN`, so spreadsheet and pandas readers see a gap, not a number.
  */
 import type { SparsityReport } from './schema';
+import { diagnosticsCsv, hasDiagnostics, indexSummaryCsv, indicesCsv } from './indexCsv';
 
 /** One CSV cell: RFC 4180 quoting when the text holds a quote, comma or line break. */
 export function csvCell(v: unknown): string {
@@ -55,13 +56,18 @@ export const CSV_TABLES = {
   psi: { file: 'psi.csv', label: 'PSI per category', description: 'categories × layers of the trained model, with images and accuracy', build: psiCsv },
   summary: { file: 'summary.csv', label: 'Per-layer summary', description: 'median, quartiles, min/max per layer and pass; PSI–accuracy r', build: summaryCsv },
   controls: { file: 'psi_controls.csv', label: 'Controls (long format)', description: 'pass, category, layer, PSI', build: controlsCsv },
+  // Sparseness indices (issue 11; report/indexCsv.ts).
+  indices: { file: 'indices.csv', label: 'Every index (long format)', description: 'pass, layer, index, axis, category or unit, value', build: (r: SparsityReport) => toCsv(indicesCsv(r)) },
+  indexSummary: { file: 'index_summary.csv', label: 'Index summary', description: 'per pass, layer and index: median, quartiles, mean, min/max, shifted, r with accuracy, depth trend', build: (r: SparsityReport) => toCsv(indexSummaryCsv(r)) },
+  diagnostics: { file: 'diagnostics.csv', label: 'Layer diagnostics', description: 'per pass and layer: dead units, mean response, participation ratio', build: (r: SparsityReport) => toCsv(diagnosticsCsv(r)) },
 } as const;
 
 export type CsvTable = keyof typeof CSV_TABLES;
 
 /** The CSV tables this report has: controls only when it has control passes. */
 export function csvTables(report: SparsityReport): CsvTable[] {
-  return report.passes.length > 1 ? ['psi', 'summary', 'controls'] : ['psi', 'summary'];
+  const base: CsvTable[] = report.passes.length > 1 ? ['psi', 'summary', 'controls'] : ['psi', 'summary'];
+  return [...base, 'indices', 'indexSummary', ...(hasDiagnostics(report) ? (['diagnostics'] as const) : [])];
 }
 
 export function csvFor(report: SparsityReport, table: CsvTable): string {

@@ -13,6 +13,7 @@
  */
 import { UserError } from '../types';
 import { relativeDepth, stageBlocks } from './depth';
+import { withPsiIndex } from './upgradeIndices';
 import { REPORT_SCHEMA, REPORT_SCHEMA_VERSION, type SparsityReport } from './schema';
 
 /** The oldest report schema version this release reads. */
@@ -28,12 +29,14 @@ export type AnyVersionReport = Record<string, unknown> & { schemaVersion: number
  */
 export const UPGRADES: Readonly<Record<number, (report: AnyVersionReport) => AnyVersionReport>> = {
   // 1 → 2: each layer's relativeDepth from its index and the pass's layer count, stage/block
-  // from the layer names: both follow from what version 1 has, exactly as buildReport makes them.
-  1: (r) => ({
-    ...r,
-    schemaVersion: 2,
-    passes: Array.isArray(r.passes) ? r.passes.map((p: unknown) => (isRecord(p) && Array.isArray(p.layers) ? { ...p, layers: withDepth(p.layers) } : p)) : r.passes,
-  }),
+  // from the layer names: both follow from what version 1 has, exactly as buildReport makes them;
+  // the sparseness indices (issue 11): version 1 has psi only, in the new shape (upgradeIndices.ts).
+  1: (r) =>
+    withPsiIndex({
+      ...r,
+      schemaVersion: 2,
+      passes: Array.isArray(r.passes) ? r.passes.map((p: unknown) => (isRecord(p) && Array.isArray(p.layers) ? { ...p, layers: withDepth(p.layers) } : p)) : r.passes,
+    }),
 };
 
 function withDepth(layers: unknown[]): unknown[] {

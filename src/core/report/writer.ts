@@ -7,7 +7,7 @@ import * as path from 'path';
 import { writeFileAtomic } from '../fsAtomic';
 import { encodeNpy } from '../npy';
 import type { RunState } from '../runState';
-import { CSV_TABLES } from './csv';
+import { CSV_TABLES, csvTables } from './csv';
 import { REPORT_FILE, type SparsityReport } from './schema';
 
 /** The standalone page's name in a run folder. */
@@ -35,6 +35,8 @@ export async function writeReport(report: SparsityReport, state: RunState, runDi
   writeFileAtomic(path.join(runDir, report.files.summaryCsv), CSV_TABLES.summary.build(report));
   writeFileAtomic(path.join(runDir, report.files.psiCsv), CSV_TABLES.psi.build(report));
   if (report.passes.length > 1) writeFileAtomic(path.join(runDir, CSV_TABLES.controls.file), CSV_TABLES.controls.build(report));
+  // The index tables (issue 11): whichever of them csvTables says this report has.
+  for (const t of csvTables(report)) if (t === 'indices' || t === 'indexSummary' || t === 'diagnostics') writeFileAtomic(path.join(runDir, CSV_TABLES[t].file), CSV_TABLES[t].build(report));
   if (options.html !== false) {
     const html = await renderHtml(report);
     if (html) {

@@ -26,6 +26,7 @@
  */
 import * as path from 'path';
 import { commaList, type SettingSpec, type SettingsObject } from './spec';
+import { INDEX_IDS } from '../measures/registry';
 import { resolveShardSpec } from '../cluster/shard';
 
 /** The default of maxDownloadMB (2 GiB, the core's download limit). */
@@ -286,6 +287,21 @@ const TABLE = [
     extension: {},
     cli: { flags: '--reference-psi <v>', help: 'reference PSI line (macaque extrastriate: 0.36)' },
     description: 'Reference PSI drawn as a line in the charts (macaque extrastriate cortex ≈ 0.36).',
+  },
+  {
+    key: 'indices',
+    type: { kind: 'names', item: 'index' },
+    default: INDEX_IDS,
+    hint: `(${INDEX_IDS.join(', ')})`,
+    // An unknown id would silently give no values: refused with the list instead.
+    check: (v) => {
+      const bad = (v as string[]).filter((x) => !INDEX_IDS.includes(x));
+      return bad.length ? `names unknown index ${bad.map((x) => `"${x}"`).join(', ')}; known: ${INDEX_IDS.join(', ')}` : undefined;
+    },
+    target: 'settings',
+    extension: {},
+    cli: { flags: '--indices <a,b,...>', help: `sparseness indices to compute and show in the table (default: all computed, psi shown): ${INDEX_IDS.join(',')}` },
+    description: `Sparseness indices the report computes besides \`psi\` (always computed, the study's): ${INDEX_IDS.map((x) => `\`${x}\``).join(', ')} (docs/METHOD-NOTES.md). All are cheap; \`active\` is counted during the run.`,
   },
   {
     key: 'labelFile',

@@ -10,9 +10,10 @@ const report: SparsityReport = JSON.parse(fs.readFileSync(path.join(__dirname, '
 
 describe('report CSV', () => {
   it('offers the controls table only when the report has control passes', () => {
-    assert.deepEqual(csvTables(report), ['psi', 'summary', 'controls']);
-    assert.deepEqual(csvTables({ ...report, passes: report.passes.slice(0, 1) }), ['psi', 'summary']);
-    assert.deepEqual(Object.values(CSV_TABLES).map((t) => t.file), ['psi.csv', 'summary.csv', 'psi_controls.csv']);
+    // The sample has psi only and no diagnostics (as an upgraded version-1 report): no diagnostics table.
+    assert.deepEqual(csvTables(report), ['psi', 'summary', 'controls', 'indices', 'indexSummary']);
+    assert.deepEqual(csvTables({ ...report, passes: report.passes.slice(0, 1) }), ['psi', 'summary', 'indices', 'indexSummary']);
+    assert.deepEqual(Object.values(CSV_TABLES).map((t) => t.file), ['psi.csv', 'summary.csv', 'psi_controls.csv', 'indices.csv', 'index_summary.csv', 'diagnostics.csv']);
   });
 
   it('psi.csv: one row per category, one column per trained layer, raw numbers; a non-finite PSI is an empty cell', () => {
