@@ -18,6 +18,7 @@ import { TOOL_VERSION } from '../core/version';
 import { registerModelCommands, resolveModelArgument } from './models';
 import { registerClusterCommands } from './cluster';
 import { addSettingOptions, settingsFromOptions } from './settingOptions';
+import { checkResumeFlags } from './resumeFlags';
 import { resolveSettings } from '../core/settings';
 
 const EXIT_USER = 2;
@@ -64,7 +65,7 @@ function progressReporter(quiet: boolean) {
   };
 }
 
-async function runAnalyze(folder: string | undefined, o: Record<string, unknown>): Promise<void> {
+async function runAnalyze(folder: string | undefined, o: Record<string, unknown>, cmd: Command): Promise<void> {
   const progress = progressReporter(o.quiet === true);
   const controller = new AbortController();
   const onSigint = () => {
@@ -77,7 +78,9 @@ async function runAnalyze(folder: string | undefined, o: Record<string, unknown>
   try {
     let request: AnalyzeRequest;
     if (o.resume) {
-      request = { datasetPath: '', modelPath: '', outputRoot: '', resumeRunDir: String(o.resume), html: o.html !== false };
+      // Flags that contradict the checkpoint are refused, not ignored (issue 14).
+      for (const note of checkResumeFlags(cmd, folder, String(o.resume))) process.stderr.write(`Note: ${note}\n`);
+      request = { datasetPath: '', modelPath: '', outputRoot: '', resumeRunDir: String(o.resume), html: o.html !== false, restartChanged: o.restartChanged === true };
     } else {
       if (!folder) throw new UserError('Missing <folder>: pass the image folder (one sub-folder per category), or --resume <run folder>.');
       if (!o.model) throw new UserError('Missing --model: pass an .onnx file, a TF.js model.json, torchvision:<arch>, catalog:<id> or an https URL.');
@@ -111,6 +114,9 @@ async function runAnalyze(folder: string | undefined, o: Record<string, unknown>
       onLog: o.verbose ? (l) => process.stderr.write(l + '\n') : undefined,
     });
     progress.stop();
+    // Warnings go to stderr whatever the output format: left-out statistics, replaced images.
+    for (const w of result.report.warnings ?? []) process.stderr.write(`Warning: ${w}\n`);
+    if (result.report.skipped.length && o.quiet !== true) process.stderr.write(`Skipped ${result.report.skipped.length} file(s), listed in the report${o.verbose ? '' : ' (-v lists them here)'}.\n`);
     if (o.json) process.stdout.write(JSON.stringify(result.report, null, 1) + '\n');
     else process.stdout.write(`${formatTable(result.report)}\nReport: ${result.reportPath}\n`);
   } finally {
@@ -143,12 +149,13 @@ export function buildProgram(): Command {
     .option('--refresh-model', 'fetch/export the model again even when cached')
     .option('--max-download-mb <n>', 'refuse model downloads larger than this', positiveInt('--max-download-mb'))
     .option('--resume <runDir>', 'continue a killed run from its checkpoint')
+    .option('--restart-changed', 'with --resume: recompute the categories whose images changed since the run started (else resume refuses)')
     .option('--no-checkpoint', 'do not write checkpoints')
     .option('--no-html', 'do not write report.html')
     .option('--json', 'print the report JSON on stdout instead of the table')
     .option('-q, --quiet', 'no progress output')
     .option('-v, --verbose', 'log settings, backend and skipped files to stderr')
-    .action((folder: string | undefined, o: Record<string, unknown>) => runAnalyze(folder, o));
+    .action((folder: string | undefined, o: Record<string, unknown>, cmd: Command) => runAnalyze(folder, o, cmd));
 
   program
     .command('layers')

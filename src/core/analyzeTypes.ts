@@ -26,6 +26,8 @@ export interface AnalyzeRequest {
   checkpointSeconds?: number;
   /** Resume the run in this existing run folder (from its checkpoint). */
   resumeRunDir?: string;
+  /** On resume, when images changed since the run started: recompute the changed categories instead of refusing (datasetListing.ts). */
+  restartChanged?: boolean;
   /** Also write the standalone report.html (needs dist/reportStandalone.js; default true when found). */
   html?: boolean;
 }

@@ -8,9 +8,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
+import type { SkippedFile } from './report/schema';
 
 /** Why a file was not used. The report lists it with a sentence that starts with this word. */
-export type SkipKind = 'empty' | 'unreadable' | 'not-an-image' | 'unsupported' | 'truncated' | 'corrupt' | 'too-large' | 'duplicate' | 'broken-link';
+export type SkipKind = NonNullable<SkippedFile['kind']>;
 
 /** Formats told apart by signature. `decodable` ones the bundled libvips reads. */
 export type SniffedFormat = 'jpeg' | 'png' | 'gif' | 'webp' | 'tiff' | 'avif' | 'heic' | 'bmp' | 'jp2' | 'jxl' | 'ico' | 'psd' | 'pnm' | 'svg' | 'unknown';

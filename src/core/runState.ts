@@ -62,6 +62,8 @@ export interface RunMeta {
   modelAccuracy: boolean;
   /** Passes held in memory and run together on each decoded batch (see analyze.ts passGroups). */
   passGroupSize: number;
+  /** About the images used (files replaced by the next readable, short categories; selectImages.ts), for the report's warnings. */
+  dataWarnings?: string[];
   /** Pass id -> what that control changed in the model (issue 10), recorded when its session is made. */
   controlChanges?: Record<string, ControlChanges>;
 }

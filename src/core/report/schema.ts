@@ -150,6 +150,8 @@ export interface ControlComparison {
 export interface SkippedFile {
   file: string;
   reason: string;
+  /** What kind of problem (src/core/imageFormat.ts); absent in reports written before it existed. */
+  kind?: 'empty' | 'unreadable' | 'not-an-image' | 'unsupported' | 'truncated' | 'corrupt' | 'too-large' | 'duplicate' | 'broken-link';
 }
 
 export interface AnalysisSettings {
