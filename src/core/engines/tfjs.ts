@@ -21,6 +21,8 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import { loadTf, Tf } from '../tfBackend';
 import { SeededRandom } from '../random';
+import { defaultTapIds, planTaps, TapPlan } from '../taps/select';
+import type { AxisLabel, GraphView, NodeKind, ViewNode } from '../taps/view';
 import { ActivationKind, kerasActivationKind, nonlinearity, OpGraph, OpNode, recogniseActivations } from '../taps/activations';
 import {
   ControlChanges,
@@ -32,6 +34,7 @@ import {
   ModelVariant,
   SessionOptions,
   SessionOutput,
+  TapSelection,
   UserError,
 } from '../types';
 import { detectModelKind, loadArtifacts, memoryHandler, readModelJson, TfjsModelJson, TfjsModelKind } from './tfjsIo';
@@ -150,50 +153,103 @@ function sourceKind(layer: Layer, depth = 0): { kind: LayerKind; channelsFirst: 
   return null;
 }
 
-function describeLayersModel(model: LayersModel): TapMeta[] {
-  const outputLayers = new Set<Layer>((model as unknown as { outputLayers: Layer[] }).outputLayers ?? []);
-  const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
-  const chain =
-    model.getClassName() === 'Sequential' ||
-    layers.every((l) => inboundLayers(l).length <= 1 && outboundCount(l) <= 1);
-  const metas: TapMeta[] = [];
-  let nConv = 0;
-  let nFc = 0;
+/** Neutral node kind of a Keras layer class (taps/view.ts). */
+function kerasKind(cls: string): NodeKind {
+  if (CONV_LAYERS.has(cls)) return 'conv';
+  if (DENSE_LAYERS.has(cls)) return 'fc';
+  if (cls === 'BatchNormalization' || cls === 'LayerNormalization') return 'norm';
+  if (cls === 'Add') return 'add';
+  if (cls === 'Concatenate') return 'concat';
+  if (cls === 'Multiply') return 'mul';
+  if (/^Global(Average|Max)Pooling/.test(cls)) return 'globalPool';
+  if (/Pooling[123]D$/.test(cls)) return 'pool';
+  if (['Flatten', 'Reshape', 'Permute'].includes(cls)) return 'reshape';
+  if (['Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'GaussianNoise', 'AlphaDropout'].includes(cls)) return 'copy';
+  return 'other';
+}
+
+/** Axis labels of a Keras output (batch-less shape), channels last unless channelsFirst. */
+function kerasAxes(shape: (number | null)[], channelsFirst: boolean): AxisLabel[] {
+  const rank = shape.length + 1;
+  if (rank === 2) return ['N', 'C'];
+  const spatial = Array.from({ length: rank - 2 }, (): AxisLabel => 'S');
+  return channelsFirst ? ['N', 'C', ...spatial] : ['N', ...spatial, 'C'];
+}
+
+/**
+ * The neutral view of a LayersModel (taps/view.ts): one node per layer, named by the layer.
+ * A conv / dense layer with a fused activation becomes a hidden weight node followed by the
+ * activation node that carries the layer's name, so the shared study rule sees "activation
+ * after conv / fc" exactly as for a separate ReLU layer.
+ */
+function layersView(model: LayersModel, layers: Layer[], outputLayers: Set<Layer>): GraphView {
+  const nodes: ViewNode[] = [];
+  // Input layers: a Sequential does not list its InputLayer, so take what the layers read that is not a layer.
+  const own = new Set(layers.map((l) => l.name));
+  const inputs: string[] = [];
+  for (const l of layers) for (const i of inboundLayers(l)) if (!own.has(i.name) && !inputs.includes(i.name)) inputs.push(i.name);
+  for (const name of inputs) {
+    nodes.push({ id: name, index: nodes.length, kind: 'input', op: 'InputLayer', inputs: [], scope: [], rawName: name, shape: null, axes: null, isOutput: false, hidden: true });
+  }
   for (const layer of layers) {
     const cls = layer.getClassName();
     const config = layerConfig(layer);
     const shape = layerOutputShape(layer);
+    const channelsFirst = config.dataFormat === 'channelsFirst';
+    const base = { scope: [], rawName: layer.name, shape: [null, ...shape], axes: kerasAxes(shape, channelsFirst), isOutput: outputLayers.has(layer) };
+    const ins = inboundLayers(layer).map((l) => l.name);
+    let kind = kerasKind(cls);
+    let activation = ACTIVATION_LAYER_CLASSES.has(cls) ? kerasActivationKind(cls) : cls === 'Activation' ? kerasActivationKind(activationName(config)) : null;
+    if (activation) kind = 'activation';
+    const fused = (kind === 'conv' || kind === 'fc') ? kerasActivationKind(activationName(config)) : null;
+    if (fused) {
+      const pre = `${layer.name}\u0000pre`;
+      nodes.push({ ...base, id: pre, index: nodes.length, kind, op: cls, inputs: ins, hidden: true, isOutput: false });
+      nodes.push({ ...base, id: layer.name, index: nodes.length, kind: 'activation', activation: fused, op: cls, inputs: [pre] });
+      continue;
+    }
+    nodes.push({ ...base, id: layer.name, index: nodes.length, kind, ...(activation ? { activation } : {}), op: cls, inputs: ins });
+    activation = null;
+  }
+  return { nodes, inputId: inputs[0] ?? '', scoped: false };
+}
+
+/** Keras layer classes that are only an activation (their kind comes from the class name). */
+const ACTIVATION_LAYER_CLASSES = new Set(['ReLU', 'LeakyReLU', 'PReLU', 'ELU', 'Softmax', 'ThresholdedReLU']);
+
+function describeLayersModel(model: LayersModel): { metas: TapMeta[]; plan: TapPlan } {
+  const outputLayers = new Set<Layer>((model as unknown as { outputLayers: Layer[] }).outputLayers ?? []);
+  const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
+  // Default taps, the study's names and kinds: once, in taps/select.ts.
+  const plan = planTaps(layersView(model, layers, outputLayers));
+  const defaults = new Set(defaultTapIds(plan));
+  const study = new Set(plan.taps.study);
+  const metas: TapMeta[] = [];
+  for (const layer of layers) {
+    const cls = layer.getClassName();
+    const config = layerConfig(layer);
+    const shape = layerOutputShape(layer);
+    const isStudy = study.has(layer.name);
     let kind: LayerKind = CONV_LAYERS.has(cls) ? 'conv' : DENSE_LAYERS.has(cls) ? 'fc' : 'other';
     let channelsFirst = config.dataFormat === 'channelsFirst';
-    let isTap = false;
-    if ((kind === 'conv' || kind === 'fc') && RELU_ACTIVATIONS.has(activationName(config) ?? '')) {
-      isTap = true;
-    } else if (isReluLayer(cls, config)) {
+    if (isStudy && kind === 'other') {
+      kind = plan.kinds.get(layer.name) ?? 'other';
       const ins = inboundLayers(layer);
       const src = ins.length === 1 ? sourceKind(ins[0]) : null;
-      if (src) {
-        isTap = true;
-        kind = src.kind;
-        channelsFirst = src.channelsFirst;
-      }
+      if (src) channelsFirst = src.channelsFirst;
     }
-    if (outputLayers.has(layer)) isTap = false;
     const rank = shape.length + 1;
     metas.push({
-      name: layer.name,
+      name: plan.plainChain && isStudy ? plan.names.get(layer.name)! : layer.name,
       id: layer.name,
       op: cls === 'Activation' ? `Activation(${activationName(config)})` : cls,
       kind,
       shape,
-      defaultTap: isTap,
+      defaultTap: defaults.has(layer.name),
       channelAxis: channelsFirst && rank > 2 ? 1 : rank - 1,
     });
-    if (isTap && chain) {
-      if (kind === 'conv') metas[metas.length - 1].name = `conv${++nConv}`;
-      else metas[metas.length - 1].name = `fc${++nFc}`;
-    }
   }
-  return dedupeNames(metas);
+  return { metas: dedupeNames(metas), plan };
 }
 
 /** Non-tap names that collide with a study name get a `layer:` prefix. */
@@ -584,6 +640,8 @@ class TfjsEngine implements Engine {
     /** Model input shape including batch, in the model's layout. */
     private readonly inputShape: (number | null)[],
     private readonly numOutputs: number | null,
+    /** LayersModel: the shared tap plan (taps/select.ts); null for GraphModel. */
+    private readonly plan: TapPlan | null = null,
   ) {
     const s = inputShape;
     const channelsFirst = s.length === 4 && (s[1] === 1 || s[1] === 3) && s[3] !== 1 && s[3] !== 3;
@@ -596,8 +654,11 @@ class TfjsEngine implements Engine {
     return this.metas.map(({ channelAxis: _c, ...info }) => ({ ...info, shape: [...info.shape] }));
   }
 
-  defaultTaps(): string[] {
-    return this.metas.filter((m) => m.defaultTap).map((m) => m.name);
+  defaultTaps(mode?: TapSelection): string[] {
+    // LayersModel: the shared selection (taps/select.ts); GraphModel: its own study rule (below).
+    if (!this.plan || !mode) return this.metas.filter((m) => m.defaultTap).map((m) => m.name);
+    const byId = new Map(this.metas.map((m) => [m.id, m.name] as const));
+    return defaultTapIds(this.plan, mode).map((id) => byId.get(id)!).filter((n) => n !== undefined);
   }
 
   private variantArtifacts(variant: ModelVariant, changes: ControlChanges): ModelArtifacts {
@@ -846,11 +907,11 @@ export async function openTfjsEngine(modelJsonPath: string): Promise<Engine> {
       throw new UserError(`Cannot load the TF.js LayersModel ${modelJsonPath}: ${(e as Error).message}`, 'E_MODEL_FORMAT');
     }
     try {
-      const metas = describeLayersModel(model);
+      const { metas, plan } = describeLayersModel(model);
       const inShape = (model.inputs[0].shape ?? []).map((d) => (d == null || d < 0 ? null : d));
       const outShape = model.outputs[0].shape ?? [];
       const numOut = product(outShape.slice(1).map((d) => (d == null || d < 0 ? null : d)));
-      return new TfjsEngine(tf, runtime, 'tfjs-layers', modelJsonPath, json, artifacts, metas, inShape, numOut);
+      return new TfjsEngine(tf, runtime, 'tfjs-layers', modelJsonPath, json, artifacts, metas, inShape, numOut, plan);
     } finally {
       model.dispose();
     }

@@ -230,13 +230,16 @@ describe('tfjs engine: LayersModel', () => {
     const m = tf.model({ inputs: input, outputs: out });
     const file = await save(m, 'branchy');
     const e = await openTfjsEngine(file);
-    assert.deepEqual(e.defaultTaps(), ['reluA', 'actB', 'actD']);
+    // The study's taps by mode; the default on a non-chain is `blocks` (issue 10): the stem ReLU,
+    // the Add boundary, the last activation before global pooling.
+    assert.deepEqual(e.defaultTaps('study'), ['reluA', 'actB', 'actD']);
+    assert.deepEqual(e.defaultTaps(), ['reluA', 'sum', 'reluAfterAdd']);
     const info = Object.fromEntries(e.layers().map((l) => [l.name, l]));
     assert.equal(info.reluA.kind, 'conv');
     assert.equal(info.actB.kind, 'conv');
     assert.equal(info.actD.kind, 'fc');
     assert.equal(info.actD.op, 'Activation(relu6)');
-    assert.equal(info.reluAfterAdd.defaultTap, false);
+    assert.ok(!e.defaultTaps('study').includes('reluAfterAdd'), 'a ReLU after a residual Add of two ReLUs is not a study tap');
     assert.equal(info.convA.defaultTap, false);
     // no-ReLU: the ReLU layer output equals the conv output
     const img = Float32Array.from({ length: 18 * 2 }, (_, i) => ((i % 7) - 3) / 2);
