@@ -23,7 +23,7 @@ import { loadTf, Tf } from '../tfBackend';
 import { SeededRandom } from '../random';
 import { defaultTapIds, planTaps, TapPlan } from '../taps/select';
 import type { AxisLabel, GraphView, NodeKind, ViewNode } from '../taps/view';
-import { ActivationKind, kerasActivationKind, nonlinearity, OpGraph, OpNode, recogniseActivations } from '../taps/activations';
+import { ActivationKind, kerasActivationKind, nonlinearity, OpGraph, OpNode, recogniseActivations, Recognised } from '../taps/activations';
 import {
   ControlChanges,
   Engine,
@@ -421,42 +421,82 @@ function graphSourceKind(g: GraphIndex, n: GraphNodeDef, depth = 0): { kind: Lay
   return null;
 }
 
-function describeGraphModel(json: TfjsModelJson, outputNames: Set<string>): TapMeta[] {
+/**
+ * The neutral view of a GraphModel (taps/view.ts): one node per compute node; a fused conv /
+ * matmul with an activation becomes a hidden weight node plus the activation node with its name.
+ */
+function graphView(nodes: GraphNodeDef[], g: GraphIndex, outputNames: Set<string>): GraphView {
+  const rec = recogniseGraphActivations(nodes);
+  const view: ViewNode[] = [];
+  let inputId = '';
+  for (const n of nodes) {
+    if (n.op === 'Placeholder' || n.op === 'PlaceholderWithDefault') {
+      if (!inputId) inputId = n.name;
+      view.push({ id: n.name, index: view.length, kind: 'input', op: n.op, inputs: [], scope: [], rawName: n.name, shape: null, axes: null, isOutput: false, hidden: true });
+      continue;
+    }
+    if (GRAPH_SKIP_LIST.has(n.op) || n.op === 'Const') continue;
+    const ins = dataInputs(g, n).map((x) => x.name);
+    const base = { scope: [], rawName: n.name, shape: null, axes: null, isOutput: outputNames.has(n.name) || (g.consumers.get(n.name) ?? []).length === 0 };
+    const conv = GRAPH_CONV_OPS.has(n.op) || GRAPH_FUSED_CONV_OPS.has(n.op);
+    const mm = GRAPH_MATMUL_OPS.has(n.op) || GRAPH_FUSED_MATMUL_OPS.has(n.op);
+    const fusedAct = GRAPH_FUSED_CONV_OPS.has(n.op) || GRAPH_FUSED_MATMUL_OPS.has(n.op) ? fusedOps(n).find((o) => FUSED_ACTIVATIONS[o]) : undefined;
+    if (fusedAct) {
+      const pre = `${n.name}\u0000pre`;
+      view.push({ ...base, id: pre, index: view.length, kind: conv ? 'conv' : 'fc', op: n.op, inputs: ins, hidden: true, isOutput: false });
+      view.push({ ...base, id: n.name, index: view.length, kind: 'activation', activation: FUSED_ACTIVATIONS[fusedAct], op: n.op, inputs: [pre] });
+      continue;
+    }
+    const m = rec.activations.get(n.name);
+    let kind: NodeKind = 'other';
+    if (m) kind = 'activation';
+    else if (rec.gates.has(n.name)) kind = 'gate';
+    else if (conv) kind = 'conv';
+    else if (mm) kind = 'fc';
+    else if (n.op === 'BiasAdd' || n.op === 'Add' || n.op === 'AddV2' || n.op === 'AddN') kind = 'add';
+    else if (n.op.startsWith('FusedBatchNorm')) kind = 'norm';
+    else if (n.op === 'Identity') kind = 'copy';
+    else if (n.op === 'ConcatV2' || n.op === 'Concat') kind = 'concat';
+    else if (n.op === 'Mul') kind = 'mul';
+    else if (n.op === 'MaxPool' || n.op === 'AvgPool') kind = 'pool';
+    else if (n.op === 'Mean') kind = 'globalPool';
+    else if (['Reshape', 'Transpose', 'Squeeze', 'ExpandDims'].includes(n.op)) kind = 'reshape';
+    view.push({ ...base, id: n.name, index: view.length, kind, ...(m ? { activation: m.kind } : {}), op: n.op, inputs: ins });
+  }
+  return { nodes: view, inputId, scoped: false };
+}
+
+function describeGraphModel(json: TfjsModelJson, outputNames: Set<string>): { metas: TapMeta[]; plan: TapPlan } {
   const nodes = graphNodes(json);
   const g = indexGraph(nodes);
   const compute = nodes.filter((n) => !GRAPH_SKIP_LIST.has(n.op));
-  const dataConsumers = (n: GraphNodeDef): number => (g.consumers.get(n.name) ?? []).length;
-  const chain = compute.every((n) => dataInputs(g, n).length <= 1 && dataConsumers(n) <= 1);
+  // Default taps, the study's names and kinds: once, in taps/select.ts.
+  const plan = planTaps(graphView(nodes, g, outputNames));
+  const defaults = new Set(defaultTapIds(plan));
+  const study = new Set(plan.taps.study);
   const metas: TapMeta[] = [];
-  let nConv = 0;
-  let nFc = 0;
   for (const n of compute) {
     let kind: LayerKind = 'other';
     let channelsFirst = false;
-    let isTap = false;
-    if (GRAPH_RELU_OPS.has(n.op)) {
+    const isTap = defaults.has(n.name);
+    if (study.has(n.name) && !(GRAPH_FUSED_CONV_OPS.has(n.op) || GRAPH_FUSED_MATMUL_OPS.has(n.op))) {
       const ins = dataInputs(g, n);
       const src = ins.length === 1 ? graphSourceKind(g, ins[0]) : null;
-      if (src) {
-        isTap = true;
-        kind = src.kind;
-        channelsFirst = src.channelsFirst;
-      }
+      kind = plan.kinds.get(n.name) ?? src?.kind ?? 'other';
+      channelsFirst = src?.channelsFirst ?? false;
     } else if (GRAPH_FUSED_CONV_OPS.has(n.op) || GRAPH_FUSED_MATMUL_OPS.has(n.op)) {
       kind = GRAPH_FUSED_CONV_OPS.has(n.op) ? 'conv' : 'fc';
       channelsFirst = kind === 'conv' && dataFormatOf(n).startsWith('NC');
-      isTap = fusedOps(n).some((o) => GRAPH_RELU_OPS.has(o));
     } else if (GRAPH_CONV_OPS.has(n.op)) {
       kind = 'conv';
       channelsFirst = dataFormatOf(n).startsWith('NC');
     } else if (GRAPH_MATMUL_OPS.has(n.op)) {
       kind = 'fc';
     }
-    if (outputNames.has(n.name) || dataConsumers(n) === 0) isTap = false;
-    metas.push({ name: n.name, id: n.name, op: n.op, kind, shape: [], defaultTap: isTap, channelAxis: channelsFirst ? 1 : -1 });
-    if (isTap && chain) metas[metas.length - 1].name = kind === 'conv' ? `conv${++nConv}` : `fc${++nFc}`;
+    const name = plan.plainChain && study.has(n.name) ? plan.names.get(n.name)! : n.name;
+    metas.push({ name, id: n.name, op: n.op, kind, shape: [], defaultTap: isTap, channelAxis: channelsFirst ? 1 : -1 });
   }
-  return dedupeNames(metas);
+  return { metas: dedupeNames(metas), plan };
 }
 
 /** Activations TF.js can fuse into _FusedConv2D / _FusedMatMul, by registry kind. */
@@ -471,24 +511,7 @@ const FUSED_ACTIVATIONS: Record<string, ActivationKind> = { Relu: 'relu', Relu6:
 export function stripReluFromGraph(json: TfjsModelJson, changes?: ControlChanges): TfjsModelJson {
   const copy = JSON.parse(JSON.stringify(json)) as TfjsModelJson;
   const nodes = graphNodes(copy);
-  const g = indexGraph(nodes);
-  const ops: OpNode[] = nodes.map((n) => ({ name: n.name, op: n.op, inputs: (n.input ?? []).map((r) => inputName(r) ?? r), outputs: [n.name] }));
-  const byName = new Map(ops.map((o) => [o.name, o] as const));
-  const opGraph: OpGraph = {
-    producer: (t) => byName.get(t),
-    consumers: (t) => (g.consumers.get(t) ?? []).map((c) => byName.get(c)!).filter((c) => !!c),
-    constScalar: (t) => {
-      const n = g.byName.get(t);
-      if (!n || n.op !== 'Const') return null;
-      const v = constScalarOf(n, copy);
-      return v;
-    },
-    isData: (t) => {
-      const n = g.byName.get(t);
-      return !!n && !GRAPH_SKIP_LIST.has(n.op);
-    },
-  };
-  const rec = recogniseActivations(ops, opGraph);
+  const rec = recogniseGraphActivations(nodes);
   const count = (k: ActivationKind): void => {
     if (!changes) return;
     const label = nonlinearity(k).label;
@@ -516,8 +539,28 @@ export function stripReluFromGraph(json: TfjsModelJson, changes?: ControlChanges
   return copy;
 }
 
+/** The activation registry's matchers (taps/activations.ts) over a GraphModel's nodes. */
+function recogniseGraphActivations(nodes: GraphNodeDef[]): Recognised {
+  const g = indexGraph(nodes);
+  const ops: OpNode[] = nodes.map((n) => ({ name: n.name, op: n.op, inputs: (n.input ?? []).filter((r) => !r.startsWith('^')).map((r) => inputName(r) ?? r), outputs: [n.name] }));
+  const byName = new Map(ops.map((o) => [o.name, o] as const));
+  const opGraph: OpGraph = {
+    producer: (t) => byName.get(t),
+    consumers: (t) => (g.consumers.get(t) ?? []).map((c) => byName.get(c)!).filter((c) => !!c),
+    constScalar: (t) => {
+      const n = g.byName.get(t);
+      return n && n.op === 'Const' ? constScalarOf(n) : null;
+    },
+    isData: (t) => {
+      const n = g.byName.get(t);
+      return !!n && !GRAPH_SKIP_LIST.has(n.op) && n.op !== 'Const';
+    },
+  };
+  return recogniseActivations(ops, opGraph);
+}
+
 /** The value of a scalar Const node of a GraphModel (stored in attr.value.tensor), else null. */
-function constScalarOf(n: GraphNodeDef, _json: TfjsModelJson): number | null {
+function constScalarOf(n: GraphNodeDef): number | null {
   const t = (n.attr?.value as { tensor?: { floatVal?: number[]; intVal?: number[]; tensorShape?: { dim?: unknown[] } } } | undefined)?.tensor;
   if (!t) return null;
   const dims = t.tensorShape?.dim ?? [];
@@ -640,7 +683,7 @@ class TfjsEngine implements Engine {
     /** Model input shape including batch, in the model's layout. */
     private readonly inputShape: (number | null)[],
     private readonly numOutputs: number | null,
-    /** LayersModel: the shared tap plan (taps/select.ts); null for GraphModel. */
+    /** The shared tap plan (taps/select.ts). */
     private readonly plan: TapPlan | null = null,
   ) {
     const s = inputShape;
@@ -655,7 +698,6 @@ class TfjsEngine implements Engine {
   }
 
   defaultTaps(mode?: TapSelection): string[] {
-    // LayersModel: the shared selection (taps/select.ts); GraphModel: its own study rule (below).
     if (!this.plan || !mode) return this.metas.filter((m) => m.defaultTap).map((m) => m.name);
     const byId = new Map(this.metas.map((m) => [m.id, m.name] as const));
     return defaultTapIds(this.plan, mode).map((id) => byId.get(id)!).filter((n) => n !== undefined);
@@ -927,9 +969,9 @@ export async function openTfjsEngine(modelJsonPath: string): Promise<Engine> {
       throw new UserError(`${modelJsonPath} has ${model.inputs.length} inputs; one image input is expected.`, 'E_MODEL_FORMAT');
     }
     const outputNames = new Set(model.outputs.map((o) => inputName(o.name) ?? o.name));
-    const metas = describeGraphModel(json, outputNames);
+    const { metas, plan } = describeGraphModel(json, outputNames);
     const inShape = (model.inputs[0].shape ?? []).map((d) => (d == null || d < 0 ? null : d));
-    const engine = new TfjsEngine(tf, runtime, 'tfjs-graph', modelJsonPath, json, artifacts, metas, inShape, null);
+    const engine = new TfjsEngine(tf, runtime, 'tfjs-graph', modelJsonPath, json, artifacts, metas, inShape, null, plan);
     await fillGraphShapes(tf, model, metas, inShape, engine.inputSize);
     return engine;
   } finally {
