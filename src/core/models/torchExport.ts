@@ -255,13 +255,6 @@ export function torchvisionCacheId(arch: string, weights: TorchWeights, seed = 0
   return seed === 0 ? `${base}-random` : `${base}-random-seed${seed}`;
 }
 
-/** What a cached export's weights were, from its details; null when unknown (older entries). */
-export function exportedWeights(details: CacheEntry['details'] | undefined): ModelWeights | null {
-  if (!details || typeof details.weights !== 'string') return null;
-  if (details.weights === 'none') return typeof details.seed === 'number' ? { kind: 'random', seed: details.seed } : null;
-  return { kind: 'pretrained', name: String(details.weights).replace(/^.*\./, ''), enum: String(details.weights) };
-}
-
 /** True for a seed torch.manual_seed takes and JSON keeps exact. */
 export function isValidSeed(seed: number): boolean {
   return Number.isSafeInteger(seed) && seed >= 0;

@@ -50,7 +50,7 @@ describe('layer depth', () => {
   });
 
   it('the CLI table shows the depth, and stage/block when the names say them', () => {
-    const v1 = read('sample-v1.sparsity.json') as { passes: { layers: { name: string }[] }[] };
+    const v1 = read('sample-v1.sparsity.json') as { passes: { layers: { name: string }[] }[]; model: object };
     // The same report with module-path names (version 1: the reader derives the depth fields).
     const names = ['relu', 'layer1.0', 'layer1.1', 'layer2.0', 'layer4.1'];
     for (const p of v1.passes) p.layers.forEach((l, i) => (l.name = names[i]));
@@ -58,7 +58,7 @@ describe('layer depth', () => {
     assert.deepEqual(lines[0].trim().split(/\s{2,}/).slice(0, 4), ['layer', 'units', 'depth', 'stage/block']);
     assert.deepEqual(lines.slice(2, 7).map((l) => l.trim().split(/\s{2,}/).slice(2, 4)), [['0.00', '–/–'], ['0.25', '1/0'], ['0.50', '1/1'], ['0.75', '2/0'], ['1.00', '4/1']]);
     assert.ok(!lines.some((l) => l.startsWith('Model weights')), 'the sample does not say its weights');
-    const r = parseReport({ ...v1, model: { ...(v1 as { model: object }).model, weights: { kind: 'random', seed: 3 } } }, 'with weights');
+    const r = parseReport({ ...v1, model: { ...v1.model, weights: { kind: 'random', seed: 3 } } }, 'with weights');
     assert.ok(formatTable(r).split('\n').includes('Model weights: random weights (seed 3)'));
   });
 });
