@@ -54,11 +54,27 @@ print(json.dumps(missing))`;
   return `${PYTHON} cannot import ${names.map((m) => `${m} (${PYTHON_MODULES[m]}: ${missing[m]})`).join(', ')}`;
 }
 
+/** The SLURM daemons and client commands scripts/slurm-local.sh starts and test/integration/slurm.test.ts uses. */
+const SLURM_COMMANDS = ['munged', 'slurmctld', 'slurmd', 'sbatch', 'squeue', 'scancel', 'scontrol', 'sinfo'];
+
+function slurmProblem(): string | undefined {
+  // `command -v` through sh: the daemons are in /usr/sbin, which a non-login PATH may lack.
+  const r = spawnSync('sh', ['-c', `PATH="$PATH:/usr/sbin:/sbin"; for c in ${SLURM_COMMANDS.join(' ')}; do command -v "$c" >/dev/null || echo "$c"; done`], { encoding: 'utf8' });
+  const missing = r.stdout.split('\n').filter(Boolean);
+  if (r.error) return `sh cannot be run (${r.error.message})`;
+  return missing.length ? `${missing.join(', ')} not found` : undefined;
+}
+
 const PREREQUISITES: Prerequisite[] = [
   {
     name: `Debian's Python with numpy, scipy, statsmodels, scikit-learn, PyTorch and torchvision`,
     problem: pythonModulesProblem,
     install: APT_INSTALL,
+  },
+  {
+    name: 'SLURM (slurm-wlm) and munge, for the cluster test (scripts/slurm-local.sh starts a single-node cluster; needs root)',
+    problem: slurmProblem,
+    install: 'apt-get update && apt-get install -y slurm-wlm munge',
   },
 ];
 
