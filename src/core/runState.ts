@@ -71,6 +71,13 @@ export interface RunMeta {
 export class RunState {
   /** pass index → tap index → Float64Array [categories x units] of summed responses. */
   readonly sums: Float64Array[][];
+  /**
+   * pass index → tap index → Float64Array [categories]: per category, the number of units with a
+   * response > 0 summed over its images (the `active` index, issue 11). Whole numbers, so sums
+   * are exact in any order (checkpoint, resume, shard merge); undefined for a state saved before
+   * this existed (its earlier images were not counted: no `active` rather than a wrong one).
+   */
+  active: Float64Array[][] | undefined;
   /** Group of passes being run (analyze.ts passGroups); earlier groups are complete. */
   passGroup = 0;
   /** Position in the flattened (category-major) image list within the current pass group: everything before it is done. */
@@ -94,6 +101,7 @@ export class RunState {
     readonly decoderTap: number,
   ) {
     this.sums = passes.map(() => taps.map((t) => new Float64Array(categories.length * t.units)));
+    this.active = passes.map(() => taps.map(() => new Float64Array(categories.length)));
     const units = decoderTap >= 0 ? taps[decoderTap].units : 0;
     this.features = new Float32Array(units * 64);
     this.featureLabels = new Int32Array(64);
@@ -136,6 +144,15 @@ export class RunState {
       for (let k = 0; k < u; k++) out[row * u + k] = sums[c * u + k] / n;
     });
     return out;
+  }
+
+  /** Per category (the given ones): mean over its images of the fraction of units > 0; undefined when not counted. */
+  activeFraction(pass: number, tap: number, categoryIdx: number[]): Float64Array | undefined {
+    const counts = this.active?.[pass][tap];
+    if (!counts) return undefined;
+    const u = this.taps[tap].units;
+    // Σ_images (k_i / u) / n = Σ k_i / (n u): one rounding of exact integer sums.
+    return Float64Array.from(categoryIdx, (c) => counts[c] / (this.categories[c].images * u));
   }
 
   /** Feature rows known to be on disk per state folder: later checkpoints only append. */
@@ -183,6 +200,12 @@ export class RunState {
         const a = this.sums[pi][ti];
         writeFileAtomic(path.join(dir, name), new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
         binaries[name] = a.byteLength;
+        const act = this.active?.[pi][ti];
+        if (act) {
+          const an = activeFile(p.id, t.name);
+          writeFileAtomic(path.join(dir, an), new Uint8Array(act.buffer, act.byteOffset, act.byteLength));
+          binaries[an] = act.byteLength;
+        }
       }),
     );
     this.saveFeatures(dir);
@@ -227,6 +250,18 @@ export class RunState {
         s.sums[pi][ti] = new Float64Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
       }),
     );
+    // Active-unit counts: absent in states saved before they existed (then no `active` index).
+    const hasActive = s.passes.every((p) => s.taps.every((t) => j.binaries[activeFile(p.id, t.name)] !== undefined));
+    if (!hasActive) s.active = undefined;
+    else
+      s.passes.forEach((p, pi) =>
+        s.taps.forEach((t, ti) => {
+          const name = activeFile(p.id, t.name);
+          const buf = fs.readFileSync(path.join(dir, name));
+          if (buf.byteLength !== j.binaries[name]) throw new UserError(`Run state file ${path.join(dir, name)} is truncated.`, 'E_STATE');
+          s.active![pi][ti] = new Float64Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+        }),
+      );
     const units = s.decoderUnits();
     const fbuf = fs.readFileSync(path.join(dir, 'features.f32'));
     const lbuf = fs.readFileSync(path.join(dir, 'featureLabels.i32'));
@@ -287,6 +322,9 @@ export class RunState {
         all.forEach((x, row) => merged.sums[pi][ti].set(states[x.si].sums[pi][ti].subarray(x.ci * t.units, (x.ci + 1) * t.units), row * t.units));
       }),
     );
+    // Active counts side by side as the sums; if any shard lacks them, the merge has none.
+    if (states.some((s) => !s.active)) merged.active = undefined;
+    else merged.active!.forEach((perTap, pi) => perTap.forEach((a, ti) => all.forEach((x, row) => (a[row] = states[x.si].active![pi][ti][x.ci]))));
     // Decoder features: category by category in the merged order, rows within a category in
     // their original order, so a merged run equals the unsharded run row for row.
     for (const [row, x] of all.entries()) {
@@ -304,6 +342,11 @@ export class RunState {
     merged.elapsedBefore = states.reduce((a, s) => a + s.elapsedBefore, 0);
     return merged;
   }
+}
+
+/** The state file of one pass and tap's active-unit counts. */
+function activeFile(pass: string, tap: string): string {
+  return `${pass}.${safeName(tap)}.active.f64`;
 }
 
 /** A tap name as a file-name part. */

@@ -8,7 +8,8 @@ import type { ControlChanges, LayerKind, ModelFormat, Preprocessing, TapSelectio
 export const REPORT_SCHEMA = 'sparsity-lens/report';
 /** Name of the report in a run folder; its presence means the run is complete. */
 export const REPORT_FILE = 'report.sparsity.json';
-/** 2: every layer has relativeDepth, and stage/block where its name says (parse.ts upgrades 1). */
+/** 2: every layer has relativeDepth, and stage/block where its name says; every layer its indices by id and
+ *  diagnostics, every pass a trend per index, indexAccuracy, controls.byIndex, settings.indices (parse.ts upgrades 1). */
 export const REPORT_SCHEMA_VERSION = 2;
 
 /** Summary of a distribution of category PSIs (METHOD §5: median, with spread). */
@@ -19,6 +20,29 @@ export interface Spread {
   mean: number;
   min: number;
   max: number;
+}
+
+/** What a sparseness index gives one value for (src/core/measures/types.ts). */
+export type IndexAxis = 'category' | 'unit';
+
+/** One sparseness index of one layer (issue 11; ids in src/core/measures/registry.ts). */
+export interface LayerIndex {
+  axis: IndexAxis;
+  /** One value per category (report.categories order) or per unit (unit order). */
+  values: number[];
+  summary: Spread;
+  /** The layer had negative responses and the `raw` normalisation shifted them by the layer minimum. */
+  shifted: boolean;
+}
+
+/** What else changes from layer to layer (src/core/measures/diagnostics.ts). */
+export interface LayerDiagnostics {
+  /** Fraction of units whose category mean is 0 in every category. */
+  deadFraction: number;
+  /** Mean of the category-mean responses over categories and units. */
+  meanResponse: number;
+  /** (Σλ)² / Σλ² of the units' covariance across categories (null in JSON when no unit varies). */
+  participationRatio: number;
 }
 
 export interface LayerPsi {
@@ -37,6 +61,10 @@ export interface LayerPsi {
   /** One PSI per category, in report.categories order. */
   psi: number[];
   summary: Spread;
+  /** Every computed index by id; `psi` always (the same values as `psi`/`summary`). Version-1 reports are upgraded to `psi` only. */
+  indices: Record<string, LayerIndex>;
+  /** Per-layer diagnostics; absent in reports upgraded from version 1 (they need the responses). */
+  diagnostics?: LayerDiagnostics;
   /** File (relative to the run folder) holding category-mean responses, float32 [categories x units]. */
   responsesFile?: string;
 }
@@ -63,6 +91,8 @@ export interface PassResult {
   changes?: ControlChanges;
   layers: LayerPsi[];
   depthTrend: TrendStat;
+  /** Depth trend of every index in the layers' `indices` (pooled values vs layer index); `psi` equals depthTrend. */
+  trends: Record<string, TrendStat>;
 }
 
 export interface CategoryInfo {
@@ -134,6 +164,22 @@ export interface PsiAccuracyResult {
   regressions: RegressionResult[];
 }
 
+/** One per-category index against accuracy (as PsiAccuracyResult without the regressions). */
+export interface IndexAccuracy {
+  method: 'pearson' | 'spearman';
+  perLayer: CorrelationStat[];
+  /** Kendall tau of per-layer r against layer index. */
+  trend: TrendStat;
+}
+
+/** The control comparison of one index (ControlComparison's fields, for any index). */
+export interface IndexControls {
+  medians: Record<string, number[]>;
+  trends: Record<string, TrendStat>;
+  riseSurvives: Record<string, boolean>;
+  permutedSpread?: { median: number[]; min: number[]; max: number[] };
+}
+
 /** Trained vs each control, per layer (METHOD §8). */
 export interface ControlComparison {
   layers: string[];
@@ -145,6 +191,8 @@ export interface ControlComparison {
   riseSurvives: Record<string, boolean>;
   /** For N permuted passes: per-layer median over permutations of the median PSI, and min/max. */
   permutedSpread?: { median: number[]; min: number[]; max: number[] };
+  /** The same comparison for every index by id (`psi`: the fields above). */
+  byIndex: Record<string, IndexControls>;
 }
 
 export interface SkippedFile {
@@ -183,6 +231,8 @@ export interface AnalysisSettings {
   /** Passes held in memory and run together on each decoded image ('auto': as many as fit in half the RAM). */
   concurrentPasses: number | 'auto';
   referencePSI: number;
+  /** Sparseness indices computed besides `psi` (always computed), by id (src/core/measures/registry.ts). */
+  indices: string[];
   labelFile?: string;
   /** `i/n` when this run is one shard of a category split. */
   shard?: string;
@@ -234,6 +284,8 @@ export interface SparsityReport {
   passes: PassResult[];
   accuracy?: AccuracyResult;
   psiAccuracy?: PsiAccuracyResult;
+  /** Every per-category index against accuracy, by id (`psi`: psiAccuracy without its regressions). */
+  indexAccuracy?: Record<string, IndexAccuracy>;
   controls?: ControlComparison;
   reference: { psi: number; label: string };
   skipped: SkippedFile[];

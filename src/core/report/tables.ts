@@ -188,7 +188,11 @@ export function categoryCsv(report: SparsityReport): string {
 // ---------------------------------------------------------------- CLI text table
 
 /** The per-layer table and statistics the CLI prints at the end of a run (plain text, aligned columns). */
-export function formatTable(report: SparsityReport): string {
+/**
+ * The CLI's text table. `options.indices` (the CLI's --indices, when given): the chosen indices'
+ * medians by layer follow the PSI table (indexMedianLines); without it only PSI, as always.
+ */
+export function formatTable(report: SparsityReport, options: { indices?: readonly string[] } = {}): string {
   const trained = report.passes[0];
   // Permuted models are summarised in one column; every other control gets its own.
   const permuted = report.controls?.permutedSpread;
@@ -245,9 +249,38 @@ export function formatTable(report: SparsityReport): string {
     for (const r of pa.regressions) out.push(`Regression accuracy ~ PSI[${r.group}: ${r.layers.join('+')}]: R² = ${fmt(r.r2, 3)}, adj. R² = ${fmt(r.adjR2, 3)}; stepwise: ${r.stepwise.selected.join(', ') || '(none)'}`);
   }
   if (report.model.weights) out.push(`Model weights: ${weightsText(report.model.weights)}`);
+  if (options.indices) out.push(...indexMedianLines(report, options.indices));
   out.push(`Reference PSI (${report.reference.label}): ${report.reference.psi}`);
   out.push(
     `${report.dataset.categoriesUsed} categories, ${report.dataset.imagesUsed} images, ${report.skipped.length} skipped; ${report.engine.backend}; ${fmt(report.timings.seconds, 1)} s (${fmt(report.timings.imagesPerSecond, 1)} images/s per pass set)`,
   );
   return out.join('\n');
+}
+
+/**
+ * Median by layer of each chosen index (trained model), one column per index, `*` where the
+ * layer was shifted (raw normalisation of negative responses), then each index's depth trend.
+ * Empty when only psi is chosen (the main table shows it). An index the report lacks is named, not left out silently.
+ */
+export function indexMedianLines(report: SparsityReport, ids: readonly string[]): string[] {
+  if (ids.length === 0 || (ids.length === 1 && ids[0] === 'psi')) return [];
+  const trained = report.passes[0];
+  const have = ids.filter((id) => trained.layers.every((l) => l.indices?.[id]));
+  const lacking = ids.filter((id) => !have.includes(id));
+  const out: string[] = [''];
+  if (have.length) {
+    const header = ['layer', ...have.map((id) => `median ${id}`)];
+    const rows = trained.layers.map((l) => [l.name, ...have.map((id) => `${fmt(l.indices[id].summary.median, 4)}${l.indices[id].shifted ? '*' : ''}`)]);
+    const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+    const line = (r: string[]) => r.map((v, c) => v.padEnd(widths[c])).join('  ');
+    out.push(line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line));
+    if (rows.some((r) => r.some((v) => v.endsWith('*')))) out.push('* negative responses: raw indices computed on responses shifted by the layer minimum');
+    for (const id of have) {
+      const t = trained.trends?.[id];
+      const r = report.indexAccuracy?.[id];
+      out.push(`Depth trend of ${id}: tau = ${fmt(t?.tau, 3)}, p = ${fmtPExp(t?.p)}${r ? `; trend of r(${id}, accuracy): tau = ${fmt(r.trend.tau, 3)}` : ''}`);
+    }
+  }
+  if (lacking.length) out.push(`Not in this report: ${lacking.join(', ')}`);
+  return out;
 }
