@@ -191,7 +191,22 @@ class OnnxSession implements ModelSession {
       }
       h = w = side;
     }
-    const out = await this.rawRun(input, batch, h, w);
+    let out: ort.InferenceSession.OnnxValueMapType;
+    try {
+      out = await this.rawRun(input, batch, h, w);
+    } catch (e) {
+      const fixed = this.engine.fixedBatch;
+      if (batch > 1 && fixed !== null && fixed !== batch) {
+        // Exporters with a fixed batch also write that size into computed shapes (ViT's class
+        // token expand, attention reshapes), which only the exported batch size can run.
+        throw new UserError(
+          `${this.engine.modelPath} was exported with batch size ${fixed} fixed inside the graph, and a batch of ${batch} images fails ` +
+            `(${(e as Error).message.split('\n')[0]}). Re-export with a dynamic batch (torch.onnx.export(..., dynamic_axes={'<input>': {0: 'batch'}})) or use batch size ${fixed}.`,
+          'E_ONNX_BATCH',
+        );
+      }
+      throw e;
+    }
     const taps = this.tapOutputs.map((o, i) => {
       const data = toFloat32(out[o]);
       const per = data.length / batch;
@@ -234,13 +249,16 @@ class OnnxEngine implements Engine {
   readonly inputSize: { width: number; height: number } | null;
   /** Channels of the image input (3 if the model leaves it open). */
   readonly channels: number;
+  /** Batch size the file fixes for its input, or null if dynamic. */
+  readonly fixedBatch: number | null;
   private analysis: ModelAnalysis | null;
   private readonly byName = new Map<string, LayerInfo>();
   private readonly sessions = new Set<OnnxSession>();
 
-  constructor(private readonly modelPath: string, analysis: ModelAnalysis, private readonly threads: number) {
+  constructor(readonly modelPath: string, analysis: ModelAnalysis, private readonly threads: number) {
     this.analysis = analysis;
-    const [, c, h, w] = analysis.inputDims;
+    const [b, c, h, w] = analysis.inputDims;
+    this.fixedBatch = b;
     this.channels = c ?? 3;
     this.inputSize = h !== null && w !== null ? { width: w, height: h } : null;
     for (const l of analysis.layers) this.byName.set(l.name, l);
