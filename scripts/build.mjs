@@ -7,6 +7,8 @@
  *   dist/cli.js              the `sparsity-lens` command line (src/cli/main.ts), CommonJS, node
  *   dist/webview.js          report panel UI (webview/main.ts), browser IIFE
  *   dist/reportStandalone.js standalone report.html renderer (webview/standalone.ts), browser IIFE
+ *   dist/comparisonWebview.js comparison panel UI (webview/compareMain.ts), browser IIFE
+ *   dist/comparisonStandalone.js standalone comparison.html renderer (webview/compareStandalone.ts)
  *   dist/report.css          copy of media/report.css (inlined into the standalone report.html)
  *   dist/*.wasm              @tensorflow/tfjs-backend-wasm binaries (the backend is bundled,
  *                            its .wasm files are loaded at run time from beside the bundle)
@@ -51,6 +53,8 @@ const entries = [
   { name: 'cli', src: 'src/cli/main.ts', out: 'cli.js', ...node, hashbang: true },
   { name: 'webview', src: 'webview/main.ts', out: 'webview.js', ...browser },
   { name: 'standalone', src: 'webview/standalone.ts', out: 'reportStandalone.js', ...browser, sourcemap: false },
+  { name: 'comparison-webview', src: 'webview/compareMain.ts', out: 'comparisonWebview.js', ...browser },
+  { name: 'comparison-standalone', src: 'webview/compareStandalone.ts', out: 'comparisonStandalone.js', ...browser, sourcemap: false },
 ];
 
 function copyWasm() {

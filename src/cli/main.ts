@@ -17,6 +17,7 @@ import { CancelledError, UserError } from '../core/types';
 import { TOOL_VERSION } from '../core/version';
 import { registerModelCommands, resolveModelArgument } from './models';
 import { registerClusterCommands } from './cluster';
+import { registerCompareCommand } from './compare';
 import { addSettingOptions, settingsFromOptions } from './settingOptions';
 import { checkResumeFlags } from './resumeFlags';
 import { resolveSettings } from '../core/settings';
@@ -192,6 +193,7 @@ export function buildProgram(): Command {
 
   registerModelCommands(program);
   registerClusterCommands(program);
+  registerCompareCommand(program);
   return program;
 }
 

@@ -5,6 +5,7 @@
  * one decode (once per pass group when memory forces groups; see passGroups). State is
  * checkpointed so a killed run resumes to the same result.
  */
+import { runFolderBase } from './runName';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -451,11 +452,12 @@ function scoreLogits(state: RunState, logits: Float32Array, classes: number, cat
   }
 }
 
-function runFolderName(datasetPath: string): string {
+/** `<dataset>-<model>-<time>` (core/runName.ts): a list of run folders says what each run is. */
+function runFolderName(datasetPath: string, modelPath: string, modelSource?: string): string {
   const d = new Date();
   const p = (n: number) => String(n).padStart(2, '0');
   const stamp = `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
-  return `${path.basename(path.resolve(datasetPath)).replace(/[^A-Za-z0-9_.-]+/g, '_')}-${stamp}`;
+  return `${runFolderBase(datasetPath, modelPath, modelSource)}-${stamp}`;
 }
 
 /**
@@ -486,7 +488,7 @@ export async function analyze(request: AnalyzeRequest, hooks: AnalyzeHooks = {})
     if (!state) {
       state = await prepare(request, engine, hooks, trained);
       if (!fs.existsSync(path.resolve(request.outputRoot))) createdRoot = path.resolve(request.outputRoot);
-      runDir = createUniqueDir(path.resolve(request.outputRoot), runFolderName(request.datasetPath));
+      runDir = createUniqueDir(path.resolve(request.outputRoot), runFolderName(request.datasetPath, request.modelPath, request.modelSource));
       createdDir = runDir;
       if (request.checkpoint !== false) state.save(path.join(runDir, 'state'));
     }

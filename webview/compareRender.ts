@@ -1,0 +1,241 @@
+/**
+ * The comparison UI (issue 12), shared by the VS Code comparison panel (webview/compareMain.ts)
+ * and the standalone comparison.html (webview/compareStandalone.ts). Same rules as the report
+ * UI (render.ts): DOM through textContent/attributes only, vega-embed with the SVG renderer in
+ * CSP-safe mode (AST + interpreter, no eval), charts re-drawn on theme change.
+ */
+import embed, { type Result } from 'vega-embed';
+import { expressionInterpreter } from 'vega-interpreter';
+import type { Comparison } from '../src/core/compare/schema';
+import { differencesTable, pairedTables, trendTable } from '../src/core/compare/tables';
+import type { StatsTable } from '../src/core/report/tables';
+import type { ChartExportFormat } from '../src/shared/protocol';
+import type { ComparisonChartId, ComparisonExportFormat } from '../src/shared/compareProtocol';
+import { depthSpec, pairedDiffSpec, pairedScatterSpec } from './compareSpecs';
+import type { VlSpec } from './specs';
+import { readTheme, vegaConfig, type ChartTheme } from './theme';
+import * as ui from './toolkit';
+
+export interface ComparisonHost {
+  formats: ComparisonExportFormat[];
+  exportComparison(format: ComparisonExportFormat, c: Comparison): void;
+  exportChart(chart: ComparisonChartId, format: ChartExportFormat, data: string): void;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+const FORMAT_LABEL: Record<ComparisonExportFormat, string> = { json: 'Export JSON', csv: 'Export CSV', html: 'Export HTML' };
+
+interface ChartDef {
+  id: ComparisonChartId;
+  spec: (t: ChartTheme) => VlSpec;
+}
+
+export class ComparisonApp {
+  private comparison: Comparison | null = null;
+  private theme: ChartTheme;
+  private views = new Map<ComparisonChartId, Result>();
+  private charts: ChartDef[] = [];
+  private passes: 'trained' | 'all' = 'trained';
+  private readonly mainEl: HTMLElement;
+  private readonly toastEl: HTMLElement;
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly host: ComparisonHost,
+  ) {
+    this.root.classList.add('sl-app');
+    this.mainEl = el('main', { class: 'sl-main', 'data-testid': 'comparison' });
+    this.toastEl = el('div', { class: 'sl-toast', role: 'status', 'aria-live': 'polite', 'data-testid': 'toast' });
+    this.toastEl.hidden = true;
+    this.root.replaceChildren(this.mainEl, this.toastEl);
+    this.theme = readTheme();
+    new MutationObserver(() => {
+      const t = readTheme();
+      if (JSON.stringify(t) !== JSON.stringify(this.theme)) {
+        this.theme = t;
+        void this.renderCharts();
+      }
+    }).observe(document.body, { attributes: true, attributeFilter: ['class', 'style'] });
+  }
+
+  showComparison(c: Comparison): void {
+    this.comparison = c;
+    this.render();
+  }
+
+  showEmpty(message: string): void {
+    this.comparison = null;
+    this.disposeCharts();
+    this.mainEl.replaceChildren(el('p', { class: 'sl-empty', 'data-testid': 'empty' }, message));
+  }
+
+  showToast(ok: boolean, message: string): void {
+    this.toastEl.textContent = message;
+    this.toastEl.classList.toggle('sl-error', !ok);
+    this.toastEl.hidden = false;
+    window.setTimeout(() => {
+      if (this.toastEl.textContent === message) this.toastEl.hidden = true;
+    }, 5000);
+  }
+
+  private render(): void {
+    const c = this.comparison;
+    if (!c) return;
+    this.disposeCharts();
+    const parts: HTMLElement[] = [this.renderHeader(c)];
+    if (c.differences.length) parts.push(this.card('differences', 'Settings that differ', this.table(differencesTable(c), 'differences-table'), 'These runs differ in settings marked "changes the numbers": part of any difference below may come from them.'));
+    this.charts = [{ id: 'compare-depth', spec: (t) => depthSpec(c, t, this.passes) }];
+    const depth = this.card('depth', `${c.index.label} by relative depth`, this.chartBox('compare-depth'), 'One line per run (median over categories), band: interquartile range; the tooltip has the bootstrap 95% interval of the median.');
+    if (c.runs.some((r) => r.passes.length > 1)) {
+      depth.querySelector('h2')!.after(
+        ui.dropdown(
+          [
+            ['trained', 'Trained models'],
+            ['all', 'Trained models and controls'],
+          ],
+          this.passes,
+          {
+            label: 'Passes',
+            testId: 'passes-select',
+            onChange: (v) => {
+              this.passes = v === 'all' ? 'all' : 'trained';
+              void this.renderCharts(['compare-depth']);
+            },
+          },
+        ),
+      );
+    }
+    parts.push(depth);
+    parts.push(this.card('trends', 'Depth trends', this.table(trendTable(c), 'trend-table')));
+    const tables = pairedTables(c);
+    c.paired.forEach((p, i) => {
+      const diff: ComparisonChartId = `compare-paired-diff-${i}`;
+      const scatter: ComparisonChartId = `compare-paired-scatter-${i}`;
+      this.charts.push({ id: diff, spec: (t) => pairedDiffSpec(c, i, t) }, { id: scatter, spec: (t) => pairedScatterSpec(c, i, t) });
+      const body = el('div', { class: 'sl-tables' });
+      body.append(this.chartBox(diff), this.chartBox(scatter), this.table(tables[i], `paired-table-${i}`));
+      parts.push(this.card(`paired-${i}`, `Paired: run ${p.a} vs run ${p.b}`, body, `${p.categories.length} categories in both; per layer the Wilcoxon signed-rank test of the per-category values (scipy's p); right: the last analysed layers, category by category.`));
+    });
+    for (const [id, why] of Object.entries(c.unpaired)) parts.push(this.card(`unpaired-${id}`, `Run ${id}: not paired`, el('p', {}, why)));
+    this.mainEl.replaceChildren(...parts);
+    void this.renderCharts();
+  }
+
+  private renderHeader(c: Comparison): HTMLElement {
+    const h = el('header', { class: 'sl-card sl-header', 'data-testid': 'comparison-header' });
+    h.append(el('h1', {}, `Comparison of ${c.runs.length} runs: ${c.index.label}`));
+    const list = el('ul', { 'data-testid': 'runs' });
+    for (const r of c.runs) {
+      const li = el('li', { 'data-run': r.id });
+      li.append(el('strong', {}, `${r.id}: `), document.createTextNode(`${r.label} — ${r.categories.length} categories, ${r.dataset.images} images`));
+      li.append(el('div', { class: 'sl-muted' }, r.reportFile));
+      list.append(li);
+    }
+    h.append(list);
+    h.append(el('p', { class: 'sl-muted' }, `Bootstrap: ${c.bootstrap.resamples} resamples of the categories, seed ${c.bootstrap.seed}, percentile ${Math.round(c.bootstrap.level * 100)}% interval. Created ${c.createdAt}.`));
+    const tools = el('div', { class: 'sl-tools' });
+    for (const f of this.host.formats) tools.append(ui.button(FORMAT_LABEL[f], { testId: `export-${f}`, title: `${FORMAT_LABEL[f]} of the comparison`, onClick: () => this.host.exportComparison(f, c) }));
+    h.append(tools);
+    return h;
+  }
+
+  private card(id: string, title: string, body: HTMLElement, note?: string): HTMLElement {
+    const sec = el('section', { class: 'sl-card', 'aria-labelledby': `h-${id}`, 'data-testid': `card-${id}` });
+    sec.append(el('h2', { id: `h-${id}` }, title));
+    if (note) sec.append(el('p', { class: 'sl-note' }, note));
+    sec.append(body);
+    return sec;
+  }
+
+  private chartBox(id: ComparisonChartId): HTMLElement {
+    const box = el('div', { class: 'sl-chart-card' });
+    const target = el('div', { class: 'sl-chart', 'data-chart': id, 'data-testid': `chart-${id}` });
+    const tools = el('div', { class: 'sl-tools' });
+    for (const f of ['svg', 'png'] as const) tools.append(ui.button(f.toUpperCase(), { testId: `export-${id}-${f}`, title: `Save this chart as ${f.toUpperCase()}`, onClick: () => void this.exportChart(id, f) }));
+    box.append(target, tools);
+    return box;
+  }
+
+  private table(t: StatsTable, testId: string): HTMLElement {
+    const table = el('table', { class: 'sl-table', 'data-testid': testId });
+    table.append(el('caption', {}, t.caption));
+    const thead = el('thead');
+    const tr = el('tr');
+    for (const c of t.columns) tr.append(el('th', { scope: 'col' }, c));
+    thead.append(tr);
+    const tbody = el('tbody');
+    for (const row of t.rows) {
+      const r = el('tr');
+      row.forEach((cell, i) => r.append(el(i === 0 ? 'th' : 'td', i === 0 ? { scope: 'row' } : {}, cell)));
+      tbody.append(r);
+    }
+    table.append(thead, tbody);
+    return table;
+  }
+
+  private async renderCharts(only?: ComparisonChartId[]): Promise<void> {
+    const c = this.comparison;
+    if (!c) return;
+    const config = vegaConfig(this.theme);
+    for (const def of this.charts) {
+      if (only && !only.includes(def.id)) continue;
+      const container = this.mainEl.querySelector<HTMLElement>(`[data-chart="${def.id}"]`);
+      if (!container) continue;
+      try {
+        const target = el('div', { class: 'sl-chart-inner' });
+        const result = await embed(target, def.spec(this.theme), {
+          renderer: 'svg',
+          mode: 'vega-lite',
+          actions: false,
+          ast: true,
+          expr: expressionInterpreter,
+          defaultStyle: false,
+          tooltip: { disableDefaultStyle: true },
+          config,
+          downloadFileName: def.id,
+        });
+        if (this.comparison !== c) {
+          result.finalize();
+          return;
+        }
+        this.views.get(def.id)?.finalize();
+        this.views.set(def.id, result);
+        container.replaceChildren(target);
+        container.dataset.rendered = 'true';
+      } catch (e) {
+        container.replaceChildren(el('p', { class: 'sl-error' }, `Could not draw this chart: ${(e as Error).message}`));
+        this.host.log('error', `chart ${def.id}: ${(e as Error).stack ?? String(e)}`);
+      }
+    }
+    this.root.dataset.chartsRendered = String(Date.now());
+  }
+
+  private disposeCharts(): void {
+    for (const v of this.views.values()) v.finalize();
+    this.views.clear();
+  }
+
+  private async exportChart(id: ComparisonChartId, format: ChartExportFormat): Promise<void> {
+    const v = this.views.get(id);
+    if (!v) return this.showToast(false, 'The chart is not drawn yet.');
+    try {
+      const view = v.view as unknown as { background(c?: string): unknown };
+      view.background(this.theme.background);
+      try {
+        const data = format === 'svg' ? await v.view.toSVG() : await v.view.toImageURL('png', 2);
+        this.host.exportChart(id, format, data);
+      } finally {
+        view.background('transparent');
+      }
+    } catch (e) {
+      this.showToast(false, `Export failed: ${(e as Error).message}`);
+    }
+  }
+}

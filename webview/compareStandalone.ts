@@ -1,0 +1,55 @@
+/**
+ * Renderer of the standalone comparison.html (bundled to dist/comparisonStandalone.js, inlined
+ * by src/core/compare/io.ts). Reads the comparison from
+ * <script type="application/json" id="sparsity-comparison">; exports become downloads.
+ */
+import { comparisonCsv } from '../src/core/compare/csv';
+import { parseComparisonJson } from '../src/core/compare/parse';
+import { ComparisonApp } from './compareRender';
+import { registerToolkit } from './toolkit';
+
+function download(name: string, data: Blob | string): void {
+  const a = document.createElement('a');
+  const url = typeof data === 'string' ? data : URL.createObjectURL(data);
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  if (typeof data !== 'string') setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function start(): void {
+  const dataEl = document.getElementById('sparsity-comparison');
+  const root = document.getElementById('root') ?? document.body.appendChild(document.createElement('div'));
+  if (!dataEl?.textContent) {
+    root.textContent = 'This page holds no comparison data.';
+    return;
+  }
+  let c;
+  try {
+    c = parseComparisonJson(dataEl.textContent, 'The comparison embedded in this page');
+  } catch (e) {
+    root.textContent = (e as Error).message;
+    return;
+  }
+  registerToolkit();
+  const app = new ComparisonApp(root, {
+    formats: ['json', 'csv'],
+    exportComparison(format, cmp) {
+      if (format === 'json') download('comparison.sparsity.json', new Blob([JSON.stringify(cmp, null, 1)], { type: 'application/json' }));
+      else if (format === 'csv') download('comparison.csv', new Blob([comparisonCsv(cmp)], { type: 'text/csv' }));
+    },
+    exportChart(chart, format, data) {
+      if (format === 'svg') download(`${chart}.svg`, new Blob([data], { type: 'image/svg+xml' }));
+      else download(`${chart}.png`, data);
+    },
+    log(level, message) {
+      if (level === 'error') console.error(message);
+    },
+  });
+  app.showComparison(c);
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+else start();
