@@ -10,7 +10,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { ProgressEvent } from '../core/analyzeTypes';
 import { SCHEDULERS } from '../core/cluster';
 import type { ClusterResources } from '../core/cluster/layout';
-import { clusterStatus, type ClusterStatus } from '../core/cluster/status';
+import { clusterStatus, formatClusterStatus } from '../core/cluster/status';
 import { resubmitRun, submitRun, type SubmitResult } from '../core/cluster/submit';
 import { runMergeTask, runShardTask } from '../core/cluster/task';
 import { fmt, formatClock } from '../core/report/format';
@@ -72,26 +72,6 @@ function printSubmitted(r: SubmitResult): void {
   }
   out.push(...r.hints.map((h) => `  ${h}`));
   process.stdout.write(out.join('\n') + '\n');
-}
-
-export function formatStatus(s: ClusterStatus): string {
-  const lines = [`${s.runDir}: ${s.plan.shards} shards on ${s.plan.scheduler}, model ${s.plan.model.path}`];
-  for (const x of s.shards) {
-    let detail = '';
-    if (x.state === 'running' || (x.state !== 'done' && x.progress && x.progress.done > 0)) {
-      detail = x.progress ? ` ${fmt((100 * x.progress.done) / Math.max(1, x.progress.total), 0)}% (${x.progress.done}/${x.progress.total} image-passes at the checkpoint of ${x.progress.at.toISOString().slice(11, 19)})` : ' (no checkpoint yet)';
-    }
-    if (x.reason) detail += ` ${x.state === 'queued' ? `(${x.reason})` : `: ${x.reason}`}`;
-    if (x.state === 'failed' && x.log) detail += `; log ${x.log}`;
-    if (x.state === 'done' && x.runDir) detail += ` ${x.runDir}`;
-    lines.push(`  shard ${String(x.shard).padStart(String(s.plan.shards).length)}  ${x.state.padEnd(7)}${detail}`);
-  }
-  const m = s.merge;
-  lines.push(`  merge    ${m.state.padEnd(7)}${m.reason ? ` (${m.reason})` : ''}${m.state === 'done' && m.runDir ? ` ${path.join(m.runDir, 'report.sparsity.json')}` : ''}${m.state === 'failed' && m.log ? `; log ${m.log}` : ''}`);
-  if (s.note) lines.push(`  (${s.note})`);
-  const rerun = s.shards.filter((x) => x.state === 'failed' || x.state === 'missing');
-  if (rerun.length || m.state === 'failed') lines.push(`Rerun what failed (each shard resumes from its checkpoint): sparsity-lens submit --resume ${s.runDir}`);
-  return lines.join('\n');
 }
 
 export function registerClusterCommands(program: Command): void {
@@ -172,7 +152,7 @@ export function registerClusterCommands(program: Command): void {
     .action((runDir: string, o: { json?: boolean }) => {
       const s = clusterStatus(path.resolve(runDir));
       if (o.json) process.stdout.write(JSON.stringify({ ...s, plan: undefined, shardsTotal: s.plan.shards }, null, 1) + '\n');
-      else process.stdout.write(formatStatus(s) + '\n');
+      else process.stdout.write(formatClusterStatus(s) + '\n');
     });
 
   program
@@ -181,18 +161,11 @@ export function registerClusterCommands(program: Command): void {
     .argument('<run>', 'cluster run folder')
     .argument('<shard>', 'shard number, 1..N (SLURM_ARRAY_TASK_ID)', positiveInt('<shard>'))
     .action(async (runDir: string, shard: number) => {
-      const controller = new AbortController();
-      // scancel / preemption send SIGTERM: stop after the batch; the last checkpoint stays for --resume.
-      const onSignal = () => controller.abort();
-      process.on('SIGTERM', onSignal);
-      process.on('SIGINT', onSignal);
-      try {
-        const r = await runShardTask(path.resolve(runDir), shard, { signal: controller.signal, onLog: log, onProgress: progressLines(`shard ${shard}`) });
-        process.stdout.write(`Shard ${shard} ${r.alreadyDone ? 'was already done' : 'done'}: ${r.result.reportPath}\n`);
-      } finally {
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
-      }
+      // No SIGTERM handler on purpose: scancel, a time limit or preemption ends the process at
+      // once and the last checkpoint stays for the next task (a cancelled analyze() would remove
+      // a new run's folder, checkpoint included).
+      const r = await runShardTask(path.resolve(runDir), shard, { onLog: log, onProgress: progressLines(`shard ${shard}`) });
+      process.stdout.write(`Shard ${shard} ${r.alreadyDone ? 'was already done' : 'done'}: ${r.result.reportPath}\n`);
     });
 
   program

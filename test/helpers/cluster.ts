@@ -26,9 +26,16 @@ export function sharedTestDir(prefix: string): string {
 /** What legitimately differs between two runs of one analysis: when, how fast, which files were written. */
 const VOLATILE = ['createdAt', 'timings', 'files'];
 
+/** `v` without durations (`trainSeconds` and the like, at any depth): time, not results. */
+function withoutDurations(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutDurations);
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.entries(v).filter(([k]) => !/Seconds$/.test(k)).map(([k, x]) => [k, withoutDurations(x)]));
+}
+
 /**
- * Asserts that two report folders hold the same results: every report field but VOLATILE deep-equal
- * (numbers bit for bit), and every per-layer response .npy byte for byte.
+ * Asserts that two report folders hold the same results: every report field but VOLATILE and durations
+ * deep-equal (numbers bit for bit), and every per-layer response .npy byte for byte.
  */
 export function assertSameResults(reportDirA: string, reportDirB: string): void {
   const read = (d: string) => JSON.parse(fs.readFileSync(path.join(d, 'report.sparsity.json'), 'utf8')) as Record<string, unknown>;
@@ -36,7 +43,7 @@ export function assertSameResults(reportDirA: string, reportDirB: string): void 
   const b = read(reportDirB);
   for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
     if (VOLATILE.includes(k)) continue;
-    assert.deepEqual(a[k], b[k], `report field "${k}" differs between ${reportDirA} and ${reportDirB}`);
+    assert.deepEqual(withoutDurations(a[k]), withoutDurations(b[k]), `report field "${k}" differs between ${reportDirA} and ${reportDirB}`);
   }
   const responses = (r: Record<string, unknown>) => (r.files as { responses?: Record<string, string> }).responses ?? {};
   const ra = responses(a);

@@ -5,6 +5,8 @@
  * never submitted; `submit --resume` reruns exactly those.
  */
 import * as fs from 'fs';
+import * as path from 'path';
+import { fmt } from '../report/format';
 import { checkpointProgress, hasReport, loadPlan, mergedRunDir, shardRunDir, type CheckpointProgress, type ClusterPlan, type Submission } from './layout';
 import { schedulerNamed } from './index';
 import type { CommandRunner } from './scheduler';
@@ -81,4 +83,38 @@ export function clusterStatus(runDir: string, run?: CommandRunner): ClusterStatu
     merge.reason = 'the merge job ended without a report';
   }
   return { runDir, plan, shards, merge, complete: merge.state === 'done', note: view.note };
+}
+
+/** The status as text lines (the CLI's `status`, the extension's status bar tooltip). */
+export function formatClusterStatus(s: ClusterStatus): string {
+  const lines = [`${s.runDir}: ${s.plan.shards} shards on ${s.plan.scheduler}, model ${s.plan.model.path}`];
+  for (const x of s.shards) {
+    let detail = '';
+    if (x.state === 'running' || (x.state !== 'done' && x.progress && x.progress.done > 0)) {
+      detail = x.progress ? ` ${fmt((100 * x.progress.done) / Math.max(1, x.progress.total), 0)}% (${x.progress.done}/${x.progress.total} image-passes at the checkpoint of ${x.progress.at.toISOString().slice(11, 19)})` : ' (no checkpoint yet)';
+    }
+    if (x.reason) detail += ` ${x.state === 'queued' ? `(${x.reason})` : `: ${x.reason}`}`;
+    if (x.state === 'failed' && x.log) detail += `; log ${x.log}`;
+    if (x.state === 'done' && x.runDir) detail += ` ${x.runDir}`;
+    lines.push(`  shard ${String(x.shard).padStart(String(s.plan.shards).length)}  ${x.state.padEnd(7)}${detail}`);
+  }
+  const m = s.merge;
+  lines.push(`  merge    ${m.state.padEnd(7)}${m.reason ? ` (${m.reason})` : ''}${m.state === 'done' && m.runDir ? ` ${path.join(m.runDir, 'report.sparsity.json')}` : ''}${m.state === 'failed' && m.log ? `; log ${m.log}` : ''}`);
+  if (s.note) lines.push(`  (${s.note})`);
+  const rerun = s.shards.filter((x) => x.state === 'failed' || x.state === 'missing');
+  if (rerun.length || m.state === 'failed') lines.push(`Rerun what failed (each shard resumes from its checkpoint): sparsity-lens submit --resume ${s.runDir}`);
+  return lines.join('\n');
+}
+
+/** One line for a status bar: `2/8 shards done, 3 running (41%)`, `merging`, `merged`, `1 failed`. */
+export function summarizeClusterStatus(s: ClusterStatus): string {
+  if (s.complete) return 'merged';
+  const count = (st: ShardStateName) => s.shards.filter((x) => x.state === st).length;
+  const total = s.shards.reduce((a, x) => a + (x.state === 'done' ? 1 : x.progress ? x.progress.done / Math.max(1, x.progress.total) : 0), 0);
+  const parts = [`${count('done')}/${s.plan.shards} shards done`];
+  if (count('running')) parts.push(`${count('running')} running`);
+  if (count('queued')) parts.push(`${count('queued')} queued`);
+  if (count('failed')) parts.push(`${count('failed')} failed`);
+  if (count('done') === s.plan.shards) return s.merge.state === 'failed' ? 'merge failed' : 'merging';
+  return `${parts.join(', ')} (${fmt((100 * total) / s.plan.shards, 0)}%)`;
 }
