@@ -7,7 +7,7 @@
 import { Option, type Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
-import { SETTINGS, type SettingSpec } from '../core/settings';
+import { resolveSettings, SETTINGS, type SettingSpec } from '../core/settings';
 import { UserError } from '../core/types';
 import { settingsFromOptions } from './settingOptions';
 
@@ -59,18 +59,27 @@ export function checkResumeFlags(cmd: Command, folder: string | undefined, runDi
   for (const k of Object.keys(o)) if (!given.has(k)) defaultsOnly[k] = o[k];
   const fromAll = settingsFromOptions(o);
   const fromDefaults = settingsFromOptions(defaultsOnly);
+  const presetValues = resolveSettings({});
   for (const s of SETTINGS as readonly SettingSpec[]) {
     if (!s.cli || (s.target !== 'settings' && s.target !== 'preprocessing')) continue;
     const attr = s.cli.flags ? new Option(s.cli.flags).attributeName() : undefined;
     const pick = (r: ReturnType<typeof settingsFromOptions>) => (s.target === 'preprocessing' ? r.preprocessing?.[s.key.slice('preprocessing.'.length) as keyof NonNullable<typeof r.preprocessing>] : getPath(r.settings as Record<string, unknown>, s.key));
-    const v = pick(fromAll);
+    // Left to the preset (--controls permuted without --permutations): the preset's value.
+    const raw = pick(fromAll);
+    const v = raw ?? getPath(presetValues as unknown as Record<string, unknown>, s.key);
     // Given: its own flag was typed, or flags typed change it (--controls none sets permutations to 0).
-    const isGiven = (attr !== undefined && given.has(attr)) || !same(v, pick(fromDefaults));
+    // Flags a derived setting reads (--controls for controls.permutations), found by watching value().
+    const reads = new Set<string>();
+    if (s.cli.value) s.cli.value(new Proxy(o, { get: (t, k) => (reads.add(String(k)), t[String(k)]) }));
+    const isGiven = (attr !== undefined && given.has(attr)) || [...reads].some((k) => given.has(k)) || !same(raw, pick(fromDefaults));
     if (!isGiven || v === undefined) continue;
     const runValue = getPath(meta.settings, s.key);
     if (!same(v, runValue)) {
-      const flag = s.cli.flags ? (new Option(s.cli.flags).long ?? s.cli.flags) : `(${s.key})`;
-      conflicts.push(`${flag} ${show(attr !== undefined && given.has(attr) ? o[attr] : v)} (the run's ${s.key}: ${show(runValue)})`);
+      const kebab = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      // Name what was typed: the setting's own flag, else the flags it is derived from.
+      const typed = attr !== undefined && given.has(attr) ? [attr] : [...reads].filter((k) => given.has(k));
+      const flags = typed.length ? typed.map((k) => `${kebab(k)} ${show(o[k])}`).join(' ') : `(${s.key}) ${show(v)}`;
+      conflicts.push(`${flags} (the run's ${s.key}: ${show(runValue)})`);
     }
   }
   for (const k of given) {

@@ -10,7 +10,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { AnalyzeHooks, AnalyzeRequest, AnalyzeResult, ProgressEvent } from './analyzeTypes';
-import { scanDataset } from './dataset';
+import { scanDataset, type ScanResult } from './dataset';
+import { checkDatasetUnchanged } from './resumeCheck';
+import { listingOf, writeListing, type DatasetListing } from './datasetListing';
+import { outputFolderError } from './fsAtomic';
+import { selectReadable, type Selection } from './selectImages';
+import type { AnalysisSettings } from './report/schema';
+import type { Preprocessing } from './types';
 import { decodeImage, ImageDecodeError, packBatch, type DecodedImage } from './decode';
 import { openEngine } from './engines';
 import { createUniqueDir } from './fsAtomic';
@@ -70,7 +76,7 @@ interface SessionHandOver {
  * Builds a fresh run state: settings, dataset, model, taps, passes. The trained session it
  * opens to learn the tap sizes is left in `trained` for the first pass to use.
  */
-async function prepare(request: AnalyzeRequest, engine: Engine, hooks: AnalyzeHooks, trained: SessionHandOver): Promise<RunState> {
+async function prepare(request: AnalyzeRequest, engine: Engine, hooks: AnalyzeHooks, trained: SessionHandOver, extras: { listing?: DatasetListing } = {}): Promise<RunState> {
   const settings = resolveSettings(request.settings);
   const { preprocessing, labels: modelClasses, sources, warnings, weights: modelWeights } = resolveModelPreprocessing(request.modelPath, settings.preset, request.preprocessing);
   for (const w of warnings) hooks.onLog?.(w);
@@ -81,7 +87,8 @@ async function prepare(request: AnalyzeRequest, engine: Engine, hooks: AnalyzeHo
   settings.preprocessing = preprocessing;
   hooks.onLog?.(`Preprocessing from ${sources.join(' < ')}: ${JSON.stringify(preprocessing)}`);
 
-  const scan = scanDataset(request.datasetPath, { ...settings, labelFile: settings.labelFile });
+  // The output folder is never a category (`analyze .` from inside the dataset; issue 14).
+  const scan = scanDataset(request.datasetPath, { ...settings, labelFile: settings.labelFile, excludeDirs: [request.outputRoot] });
   const layers = engine.layers();
   const tapMode = settings.taps && settings.taps !== 'auto' ? settings.taps : undefined;
   const tapNames = settings.layers.length ? settings.layers : engine.defaultTaps(tapMode);
@@ -106,6 +113,7 @@ async function prepare(request: AnalyzeRequest, engine: Engine, hooks: AnalyzeHo
   trained.session = probe;
   const taps: TapSpec[] = tapNames.map((name, i) => ({ name, kind: layerOf(name)!.kind, units: probe.tapUnits[i] }));
   const numClasses = probe.numClasses;
+  const selection = await selectImages(scan, settings, preprocessing, hooks);
 
   // Class labels: label file / ImageNet synsets (from the scan), else the model's own class list.
   const categories = scan.categories.map((c) => {
@@ -134,7 +142,7 @@ async function prepare(request: AnalyzeRequest, engine: Engine, hooks: AnalyzeHo
   if (passGroupSize < passes.length) {
     hooks.onLog?.(`Running ${passes.length} passes in groups of ${passGroupSize} to bound memory (each image is decoded once per group); set concurrentPasses to change this.`);
   }
-  return new RunState(
+  const state = new RunState(
     {
       datasetPath: path.resolve(request.datasetPath),
       categoriesFound: scan.categoriesFound,
@@ -158,6 +166,23 @@ async function prepare(request: AnalyzeRequest, engine: Engine, hooks: AnalyzeHo
     taps,
     decoderTap,
   );
+  // Files the scan or the N-readable selection could not use are listed from the start.
+  state.skipped.push(...scan.skipped, ...selection.skipped);
+  if (selection.warnings.length) state.meta.dataWarnings = selection.warnings;
+  extras.listing = listingOf(scan);
+  return state;
+}
+
+/** With imagesPerCategory N: each category's first N readable files (selectImages.ts), in place. */
+async function selectImages(scan: ScanResult, settings: AnalysisSettings, pre: Preprocessing, hooks: AnalyzeHooks): Promise<Selection> {
+  const n = settings.imagesPerCategory;
+  if (n === 'all') return { files: scan.categories.map((c) => c.files), skipped: [], warnings: [] };
+  hooks.onProgress?.({ phase: 'scan', done: 0, total: 0, imagesPerSecond: 0, etaSeconds: null, message: `Checking that the first ${n} images per category are readable` });
+  const sel = await selectReadable(scan.categories, n, settings.sampling, pre, hooks.signal);
+  checkAborted(hooks.signal);
+  scan.categories.forEach((c, i) => (c.files = sel.files[i]));
+  for (const w of sel.warnings) hooks.onLog?.(`Warning: ${w}`);
+  return sel;
 }
 
 /** Decodes images in order with bounded look-ahead; failures become skip records. */
@@ -309,7 +334,7 @@ async function takeBatch(
     const r = await prefetch.take(i);
     if (r instanceof ImageDecodeError) {
       if (listSkips) {
-        state.skipped.push({ file: r.file, reason: r.message });
+        state.skipped.push({ file: r.file, reason: r.message, kind: r.kind });
         hooks.onLog?.(`Skipped ${r.file}: ${r.message}`);
       }
     } else {
@@ -478,6 +503,7 @@ export async function analyze(request: AnalyzeRequest, hooks: AnalyzeHooks = {})
     if ((await modelSha256(state.meta.modelPath)) !== state.meta.modelSha256) {
       throw new UserError(`Model ${state.meta.modelPath} changed since the run started (sha256 differs); resuming would mix two models. Start a new run.`, 'E_RESUME');
     }
+    await checkDatasetUnchanged(state, runDir, request.restartChanged === true, hooks);
     hooks.onLog?.(`Resuming ${runDir} at image ${state.nextImage} of ${state.totalImages}`);
   }
   const engine = await openEngine(state ? state.meta.modelPath : request.modelPath);
@@ -486,11 +512,15 @@ export async function analyze(request: AnalyzeRequest, hooks: AnalyzeHooks = {})
   let createdRoot: string | undefined;
   try {
     if (!state) {
-      state = await prepare(request, engine, hooks, trained);
+      const extras: { listing?: DatasetListing } = {};
+      state = await prepare(request, engine, hooks, trained, extras);
       if (!fs.existsSync(path.resolve(request.outputRoot))) createdRoot = path.resolve(request.outputRoot);
       runDir = createUniqueDir(path.resolve(request.outputRoot), runFolderName(request.datasetPath, request.modelPath, request.modelSource));
       createdDir = runDir;
-      if (request.checkpoint !== false) state.save(path.join(runDir, 'state'));
+      if (request.checkpoint !== false) {
+        if (extras.listing) writeListing(path.join(runDir, 'state'), extras.listing);
+        state.save(path.join(runDir, 'state'));
+      }
     }
     const st = state;
     hooks.onLog?.(
@@ -526,7 +556,8 @@ export async function analyze(request: AnalyzeRequest, hooks: AnalyzeHooks = {})
     } else if (!(e instanceof CancelledError) && runDir && fs.existsSync(path.join(runDir, 'state', 'state.json'))) {
       hooks.onLog?.(`Run stopped by an error; its checkpoint is in ${runDir} (resume with --resume).`);
     }
-    throw e;
+    // A full, read-only or forbidden output folder is the user's to fix: say which and how (issue 14).
+    throw outputFolderError(e, runDir || path.resolve(request.outputRoot), { resumable: Boolean(runDir && fs.existsSync(path.join(runDir, 'state', 'state.json'))) }) ?? e;
   } finally {
     await trained.session?.dispose(); // not taken when the run stopped before its first pass
     await engine.dispose();

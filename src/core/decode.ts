@@ -6,7 +6,7 @@
  */
 import * as fs from 'fs';
 import sharp, { type Metadata, type Sharp } from 'sharp';
-import { damageKind, formatName, isDecodable, MAX_PIXELS, readHead, skipReason, sniffFormat, unsupportedReason, type SkipKind, type SniffedFormat } from './imageFormat';
+import { damageKind, formatName, headerSize, isDecodable, MAX_PIXELS, readHead, skipReason, sniffFormat, unsupportedReason, type SkipKind, type SniffedFormat } from './imageFormat';
 import type { Layout, Preprocessing } from './types';
 
 // libvips' operation cache only helps repeated operations on one file; we never repeat.
@@ -51,6 +51,9 @@ async function checkFile(file: string): Promise<{ format: SniffedFormat; orienta
   const format = sniffFormat(head);
   if (format === 'unknown') throw new ImageDecodeError(file, skipReason('not-an-image', `${size} bytes`), 'not-an-image');
   if (!isDecodable(format)) throw new ImageDecodeError(file, unsupportedReason(format, file), 'unsupported');
+  // A decompression bomb is refused on its declared size, even if the rest of its header is cut.
+  const declared = headerSize(format, head);
+  if (declared && declared.width * declared.height > MAX_PIXELS) throw new ImageDecodeError(file, skipReason('too-large', `${declared.width} x ${declared.height} pixels`), 'too-large');
   let meta: Metadata;
   try {
     meta = await sharp(file, { limitInputPixels: false }).metadata();

@@ -58,7 +58,7 @@ export function outputFolderError(e: unknown, outDir: string, o: { resumable: bo
   const err = e as NodeJS.ErrnoException;
   if (!(e instanceof Error) || typeof err.code !== 'string' || !OUTPUT_ERRNO[err.code]) return undefined;
   // mkdir of an existing file reports EEXIST at the file itself; other errors name the file written.
-  const where = err.path && err.code !== 'ENOSPC' && err.code !== 'EDQUOT' ? (err.code === 'EEXIST' ? err.path : path.dirname(err.path)) : outDir;
+  const where = err.path && err.code !== 'ENOSPC' && err.code !== 'EDQUOT' ? (err.code === 'EEXIST' || err.syscall === 'mkdir' ? err.path : path.dirname(err.path)) : outDir;
   const resume = o.resumable ? ` Then continue the run with: sparsity-lens analyze --resume ${outDir}` : '';
   return new UserError(`Cannot write the run's files (${err.code}). ${OUTPUT_ERRNO[err.code](where)}.${resume}`, `E_OUTPUT_${err.code}`);
 }

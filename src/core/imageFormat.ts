@@ -151,3 +151,11 @@ export function skipReason(kind: SkipKind, detail = ''): string {
       return detail;
   }
 }
+
+/** Width x height from a PNG's IHDR or a GIF's screen descriptor (the first bytes), before any decoder reads more. */
+export function headerSize(format: SniffedFormat, head: Uint8Array): { width: number; height: number } | undefined {
+  const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  if (format === 'png' && head.length >= 24) return { width: dv.getUint32(16), height: dv.getUint32(20) };
+  if (format === 'gif' && head.length >= 10) return { width: dv.getUint16(6, true), height: dv.getUint16(8, true) };
+  return undefined;
+}
