@@ -28,6 +28,7 @@ export function withContributes(pkg: Record<string, unknown>): Record<string, un
   out.contributes = {
     commands: [
       { command: 'sparsityLens.analyzeFolder', title: 'Analyze Sparsity', category: C, icon: '$(graph)' },
+      { command: 'sparsityLens.analyzeOnCluster', title: 'Analyze on Cluster...', category: C, icon: '$(server-process)' },
       { command: 'sparsityLens.openReport', title: 'Open Report…', category: C },
       { command: 'sparsityLens.chooseModel', title: 'Choose Model…', category: C },
       { command: 'sparsityLens.showLayers', title: 'Show Layers of Model', category: C },
@@ -38,6 +39,7 @@ export function withContributes(pkg: Record<string, unknown>): Record<string, un
     menus: {
       'explorer/context': [
         { command: 'sparsityLens.analyzeFolder', when: 'explorerResourceIsFolder', group: '7_sparsityLens@1' },
+        { command: 'sparsityLens.analyzeOnCluster', when: 'explorerResourceIsFolder', group: '7_sparsityLens@2' },
       ],
       'editor/title': [
         { command: 'sparsityLens.exportReport', when: 'activeCustomEditorId == sparsityLens.reportViewer || activeWebviewPanelId == sparsityLens.report', group: 'navigation' },

@@ -7,6 +7,7 @@
  */
 import * as vscode from 'vscode';
 import { chooseModelCommand, exportReportCommand, openReportCommand, showLayersCommand, type CommandEnv } from './commands';
+import { analyzeOnClusterCommand } from './cluster';
 import { createLogger } from './log';
 import { manageModelsCommand } from './models/cacheCommands';
 import type { ModelContext } from './models/resolve';
@@ -50,6 +51,7 @@ export function activate(context: vscode.ExtensionContext): void {
 
   context.subscriptions.push(
     vscode.commands.registerCommand('sparsityLens.analyzeFolder', guard('analyzeFolder', (uri?: vscode.Uri) => runs.analyzeFolder(uri))),
+    vscode.commands.registerCommand('sparsityLens.analyzeOnCluster', guard('analyzeOnCluster', (uri?: vscode.Uri) => analyzeOnClusterCommand(cmdEnv, uri))),
     vscode.commands.registerCommand('sparsityLens.openReport', guard('openReport', (uri?: vscode.Uri) => openReportCommand(cmdEnv, uri))),
     vscode.commands.registerCommand('sparsityLens.chooseModel', guard('chooseModel', () => chooseModelCommand(cmdEnv))),
     vscode.commands.registerCommand('sparsityLens.manageModels', guard('manageModels', () => manageModelsCommand(cmdEnv))),

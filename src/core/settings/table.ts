@@ -429,6 +429,23 @@ const TABLE = [
     extension: { restricted: true },
     description: 'Largest model download (by URL or from the catalog) in MB; larger files are refused before or while downloading. Ignored in untrusted workspaces.',
   },
+  {
+    key: 'cluster.shards',
+    type: { kind: 'integer', min: 1, max: 10000 },
+    default: 4,
+    target: 'frontEnd',
+    // Asked by "Analyze on Cluster..." and remembered here; the CLI's --shards is its own option.
+    extension: {},
+    description: 'Shards (SLURM array tasks) of **Sparsity Lens: Analyze on Cluster...**: the categories are split over this many jobs (docs/CLUSTER.md). Asked each time; the last answer is kept here.',
+  },
+  {
+    key: 'cluster.partition',
+    type: { kind: 'string' },
+    default: '',
+    target: 'frontEnd',
+    extension: {},
+    description: 'SLURM partition of **Sparsity Lens: Analyze on Cluster...**. Empty: the cluster\'s default partition. Asked each time; the last answer is kept here.',
+  },
 ] as const satisfies readonly SettingSpec[];
 
 /** The table, in order. */
