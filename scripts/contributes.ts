@@ -35,17 +35,23 @@ export function withContributes(pkg: Record<string, unknown>): Record<string, un
       { command: 'sparsityLens.manageModels', title: 'Manage Cached Models', category: C },
       { command: 'sparsityLens.exportReport', title: 'Export Report…', category: C, icon: '$(save-as)' },
       { command: 'sparsityLens.cancelAnalysis', title: 'Cancel Analysis', category: C },
+      { command: 'sparsityLens.compareReports', title: 'Compare Reports…', category: C },
+      { command: 'sparsityLens.compareWith', title: 'Compare with…', category: C, icon: '$(diff)' },
     ],
     menus: {
       'explorer/context': [
         { command: 'sparsityLens.analyzeFolder', when: 'explorerResourceIsFolder', group: '7_sparsityLens@1' },
+        // Two or more selected report files or run folders (VS Code passes the clicked and the selected resources).
+        { command: 'sparsityLens.compareReports', when: 'listMultiSelection && (explorerResourceIsFolder || resourceFilename == report.sparsity.json)', group: '7_sparsityLens@3' },
         { command: 'sparsityLens.analyzeOnCluster', when: 'explorerResourceIsFolder', group: '7_sparsityLens@2' },
       ],
       'editor/title': [
         { command: 'sparsityLens.exportReport', when: 'activeCustomEditorId == sparsityLens.reportViewer || activeWebviewPanelId == sparsityLens.report', group: 'navigation' },
+        { command: 'sparsityLens.compareWith', when: 'activeCustomEditorId == sparsityLens.reportViewer || activeWebviewPanelId == sparsityLens.report', group: 'navigation' },
       ],
       commandPalette: [
         { command: 'sparsityLens.cancelAnalysis', when: 'sparsityLens.running' },
+        { command: 'sparsityLens.compareWith', when: 'activeCustomEditorId == sparsityLens.reportViewer || activeWebviewPanelId == sparsityLens.report' },
       ],
     },
     configuration: { title: C, properties: configurationProperties() },

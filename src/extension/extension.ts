@@ -6,6 +6,7 @@
  * The analysis itself runs in a forked worker process (dist/analysisWorker.js), never here.
  */
 import * as vscode from 'vscode';
+import { compareReportsCommand, compareWithCommand } from './comparePanel';
 import { chooseModelCommand, exportReportCommand, openReportCommand, showLayersCommand, type CommandEnv } from './commands';
 import { analyzeOnClusterCommand } from './cluster';
 import { createLogger } from './log';
@@ -57,6 +58,8 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('sparsityLens.manageModels', guard('manageModels', () => manageModelsCommand(cmdEnv))),
     vscode.commands.registerCommand('sparsityLens.showLayers', guard('showLayers', () => showLayersCommand(cmdEnv))),
     vscode.commands.registerCommand('sparsityLens.exportReport', guard('exportReport', (uri?: vscode.Uri) => exportReportCommand(cmdEnv, uri))),
+    vscode.commands.registerCommand('sparsityLens.compareReports', guard('compareReports', (uri?: vscode.Uri, uris?: vscode.Uri[]) => compareReportsCommand(panelEnv, uri, uris))),
+    vscode.commands.registerCommand('sparsityLens.compareWith', guard('compareWith', (uri?: vscode.Uri) => compareWithCommand(panelEnv, uri))),
     vscode.commands.registerCommand('sparsityLens.cancelAnalysis', guard('cancelAnalysis', () => runs.cancelInteractive())),
     vscode.window.registerCustomEditorProvider(EDITOR_VIEW_TYPE, new ReportEditorProvider(panelEnv), {
       supportsMultipleEditorsPerDocument: true,

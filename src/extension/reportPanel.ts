@@ -18,6 +18,7 @@ import {
   type RunStatus,
   type WebviewToHostMessage,
 } from '../shared/protocol';
+import { isComparisonFile, showComparisonFile } from './comparePanel';
 import { exportChart, exportReportInteractive } from './exporting';
 import type { Logger } from './log';
 import { buildWebviewHtml, makeNonce } from './webviewHtml';
@@ -232,6 +233,12 @@ export class ReportEditorProvider implements vscode.CustomReadonlyEditorProvider
   }
 
   resolveCustomEditor(document: ReportDocument, panel: vscode.WebviewPanel): void {
+    // `*.sparsity.json` also matches comparison.sparsity.json: a comparison (told by its schema
+    // id, so a renamed one too) opens in the comparison panel instead (issue 12).
+    if (document.uri.scheme === 'file' && isComparisonFile(document.uri.fsPath)) {
+      showComparisonFile(panel, this.env, document.uri.fsPath);
+      return;
+    }
     const view = new ReportView(panel, this.env);
     const load = (): void => {
       try {
