@@ -65,6 +65,8 @@ TaskPlugin=task/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU_Memory
 SchedulerType=sched/backfill
+# Schedule within seconds of a job ending (the merge job waits on the shards), not once a minute.
+SchedulerParameters=sched_interval=2,bf_interval=2
 # Finished jobs stay visible to squeue for 10 minutes (there is no accounting database).
 MinJobAge=600
 ReturnToService=2
