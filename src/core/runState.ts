@@ -191,19 +191,27 @@ export class RunState {
     this.featureRowsOnDisk.set(dir, this.featureRows);
   }
 
+  /**
+   * Checkpoint generation: the sums of checkpoint g are written as `<name>.g<g>.f64` and only
+   * state.json (written last) says which generation counts, so a save cut short (disk full, kill)
+   * after some sums were written never pairs new sums with the old image position on resume.
+   */
+  private generation = 0;
+
   save(dir: string): void {
     fs.mkdirSync(dir, { recursive: true });
     const binaries: Record<string, number> = {};
+    const g = this.generation + 1;
     this.passes.forEach((p, pi) =>
       this.taps.forEach((t, ti) => {
         const name = `${p.id}.${safeName(t.name)}.f64`;
         const a = this.sums[pi][ti];
-        writeFileAtomic(path.join(dir, name), new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+        writeFileAtomic(path.join(dir, generationFile(name, g)), new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
         binaries[name] = a.byteLength;
         const act = this.active?.[pi][ti];
         if (act) {
           const an = activeFile(p.id, t.name);
-          writeFileAtomic(path.join(dir, an), new Uint8Array(act.buffer, act.byteOffset, act.byteLength));
+          writeFileAtomic(path.join(dir, generationFile(an, g)), new Uint8Array(act.buffer, act.byteOffset, act.byteLength));
           binaries[an] = act.byteLength;
         }
       }),
@@ -224,8 +232,12 @@ export class RunState {
       inferenceSeconds: this.inferenceSeconds,
       elapsedBefore: this.elapsedBefore,
       binaries,
+      generation: g,
     };
     writeFileAtomic(path.join(dir, 'state.json'), JSON.stringify(json));
+    // The previous generation is not needed once state.json names this one.
+    for (const name of Object.keys(binaries)) if (this.generation !== g) fs.rmSync(path.join(dir, generationFile(name, this.generation)), { force: true });
+    this.generation = g;
   }
 
   static load(dir: string): RunState {
@@ -245,7 +257,7 @@ export class RunState {
     s.passes.forEach((p, pi) =>
       s.taps.forEach((t, ti) => {
         const name = `${p.id}.${safeName(t.name)}.f64`;
-        const buf = fs.readFileSync(path.join(dir, name));
+        const buf = fs.readFileSync(path.join(dir, generationFile(name, j.generation ?? 0)));
         if (buf.byteLength !== j.binaries[name]) throw new UserError(`Run state file ${path.join(dir, name)} is truncated.`, 'E_STATE');
         s.sums[pi][ti] = new Float64Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
       }),
@@ -257,7 +269,7 @@ export class RunState {
       s.passes.forEach((p, pi) =>
         s.taps.forEach((t, ti) => {
           const name = activeFile(p.id, t.name);
-          const buf = fs.readFileSync(path.join(dir, name));
+          const buf = fs.readFileSync(path.join(dir, generationFile(name, j.generation ?? 0)));
           if (buf.byteLength !== j.binaries[name]) throw new UserError(`Run state file ${path.join(dir, name)} is truncated.`, 'E_STATE');
           s.active![pi][ti] = new Float64Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
         }),
@@ -279,6 +291,7 @@ export class RunState {
     }
     s.featureRows = j.featureRows;
     s.featureRowsOnDisk.set(dir, j.featureRows);
+    s.generation = j.generation ?? 0;
     s.passGroup = j.passGroup ?? 0;
     s.nextImage = j.nextImage;
     s.skipped = j.skipped;
@@ -342,6 +355,11 @@ export class RunState {
     merged.elapsedBefore = states.reduce((a, s) => a + s.elapsedBefore, 0);
     return merged;
   }
+}
+
+/** `<pass>.<tap>.f64` of checkpoint generation g (0: states saved before generations, the plain name). */
+function generationFile(name: string, g: number): string {
+  return g > 0 ? name.replace(/\.f64$/, `.g${g}.f64`) : name;
 }
 
 /** The state file of one pass and tap's active-unit counts. */
