@@ -210,9 +210,18 @@ export class RunManager implements vscode.Disposable {
         `Done in ${fmt(t.seconds, 1)} s (${fmt(t.imagesPerSecond, 1)} img/s; decode ${fmt(t.decodeSeconds, 1)} s, inference ${fmt(t.inferenceSeconds, 1)} s, stats ${fmt(t.statsSeconds, 1)} s); backend ${engineText(result.report.engine)}`,
       );
       for (const s of result.report.skipped) log.warn(`skipped ${s.file}: ${s.reason}`);
+      const warnings = result.report.warnings ?? [];
+      for (const w of warnings) log.warn(w);
       log.info(`Report: ${result.reportPath}`);
-      void vscode.window.showInformationMessage(`Sparsity Lens: report saved in ${result.runDir}`, 'Reveal in Explorer').then((c) => {
-        if (c) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(result.reportPath));
+      // Skipped files and left-out statistics are said in the notification, not only in the log.
+      const notes = [
+        result.report.skipped.length ? `${result.report.skipped.length} file(s) skipped` : '',
+        warnings.length ? `${warnings.length} warning(s)` : '',
+      ].filter(Boolean);
+      const actions = notes.length ? ['Show Output', 'Reveal in Explorer'] : ['Reveal in Explorer'];
+      void vscode.window.showInformationMessage(`Sparsity Lens: report saved in ${result.runDir}${notes.length ? ` (${notes.join(', ')}; see the Output)` : ''}`, ...actions).then((c) => {
+        if (c === 'Show Output') log.show();
+        else if (c) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(result.reportPath));
       });
     } catch (e) {
       if (e instanceof WorkerCancelledError) {
@@ -230,7 +239,8 @@ export class RunManager implements vscode.Disposable {
         view.panel.title = `Sparsity (failed): ${path.basename(run.datasetPath)}`;
         view.setStatus(runId, 'failed', e.message);
         log.error(e.message);
-        const actions = e.code === 'E_SETTINGS' ? ['Open Settings'] : ['Show Output'];
+        // An output folder that cannot be written is fixed in the outputFolder setting (or on disk).
+        const actions = e.code === 'E_SETTINGS' || e.code?.startsWith('E_OUTPUT_') ? ['Open Settings'] : ['Show Output'];
         const c = await vscode.window.showErrorMessage(`Sparsity Lens: ${e.message}`, ...actions);
         if (c === 'Open Settings') await openSetting('sparsityLens');
         if (c === 'Show Output') log.show();
