@@ -249,6 +249,13 @@ export class ReportApp {
     fact('Backend', h.backend, { 'data-testid': 'header-backend' });
     fact('Duration', h.duration, { 'data-testid': 'header-duration' });
     header.append(dl);
+    // Report warnings (left-out statistics, replaced images, controls that changed nothing): the
+    // reader must see them beside the numbers they qualify (issue 14).
+    if (r.warnings?.length) {
+      const list = el('ul', { class: 'sl-warnings', 'data-testid': 'report-warnings', role: 'note', 'aria-label': 'Warnings' });
+      for (const w of r.warnings) list.append(el('li', {}, `Warning: ${w}`));
+      header.append(list);
+    }
     const acc = accuracySummary(r);
     if (acc) header.append(el('p', { class: 'sl-note' }, acc));
     const tools = el('div', { class: 'sl-toolbar', role: 'toolbar', 'aria-label': 'Export report' });
