@@ -39,6 +39,8 @@ import {
   type StatsTable,
 } from '../src/core/report/tables';
 import { readTheme, vegaConfig, type ChartTheme } from './theme';
+import { CHART_MODULES } from './charts';
+import { indexChoices, indexView } from './indexView';
 import * as ui from './toolkit';
 
 export interface HostAdapter {
@@ -75,6 +77,8 @@ export class ReportApp {
   private state: WebviewPersistedState;
   private theme: ChartTheme;
   private distributionPass = 'trained';
+  /** The sparseness index every chart and table shows (index selector; webview/indexView.ts). */
+  private indexId = 'psi';
   private views = new Map<ChartId, Result>();
   private renderQueued = false;
   private rendering: Promise<void> = Promise.resolve();
@@ -116,7 +120,10 @@ export class ReportApp {
     this.report = report;
     this.source = source;
     this.state.source = source;
-    if (first) this.distributionPass = 'trained';
+    if (first) {
+      this.distributionPass = 'trained';
+      this.indexId = 'psi';
+    }
     this.host.saveState(this.state);
     this.renderAll();
   }
@@ -195,11 +202,14 @@ export class ReportApp {
   private sections: { header: HTMLElement; charts: HTMLElement; chartKey: string; stats: HTMLElement; categories: HTMLElement; skipped: HTMLElement } | null = null;
 
   private renderAll(): void {
-    const r = this.report;
-    if (!r) return;
+    const full = this.report;
+    if (!full) return;
+    // Charts and tables see the report through the chosen index; the header (and its exports) the report itself.
+    const r = indexView(full, this.indexId);
     const available = this.chartDefs().filter((d) => d.available(r));
-    const chartKey = JSON.stringify([available.map((d) => d.id), scatterLayers(r), r.passes.map((p) => p.id), this.host.reportFormats]);
-    const header = this.renderHeader(r);
+    const chartKey = JSON.stringify([available.map((d) => d.id), scatterLayers(r), r.passes.map((p) => p.id), this.host.reportFormats, this.indexId]);
+    const header = this.renderHeader(full);
+    header.append(this.renderIndexSelector(full));
     const stats = this.renderStats(r);
     const categories = this.renderCategoryTable(r);
     const skipped = this.renderSkipped(r);
@@ -266,7 +276,31 @@ export class ReportApp {
     return header;
   }
 
+  /** The index selector: switches every chart and table (only when the report has more than PSI). */
+  private renderIndexSelector(full: SparsityReport): HTMLElement {
+    const box = el('div', { class: 'sl-toolbar', role: 'group', 'aria-label': 'Sparseness index' });
+    const choices = indexChoices(full);
+    if (choices.length < 2) return box;
+    box.append(
+      ui.dropdown(
+        choices.map((c) => [c.id, c.id === c.label ? c.id : `${c.label} — ${c.id}`]),
+        this.indexId,
+        {
+          label: 'Index',
+          testId: 'index-selector',
+          onChange: (v) => {
+            this.indexId = v;
+            this.renderAll();
+          },
+        },
+      ),
+    );
+    return box;
+  }
+
   private chartDefs(): ChartDef[] {
+    // One module per chart for the newer ones (webview/charts/); they get the full report too.
+    const modules: ChartDef[] = CHART_MODULES.map((m) => ({ ...m, spec: (r: SparsityReport, t: ChartTheme) => m.spec(r, t, this.report ?? r) }));
     return [
       {
         id: 'psi-by-layer',
@@ -296,6 +330,7 @@ export class ReportApp {
         available: (r) => scatterLayers(r).length > 0,
         spec: (r, t) => accuracyScatterSpec(r, t, this.scatterLayer(r)),
       },
+      ...modules,
     ];
   }
 
@@ -378,8 +413,10 @@ export class ReportApp {
   }
 
   private async renderCharts(which: Set<ChartId> | 'all'): Promise<void> {
-    const r = this.report;
-    if (!r) return;
+    const full = this.report;
+    if (!full) return;
+    const indexId = this.indexId;
+    const r = indexView(full, indexId);
     const t0 = performance.now();
     const config = vegaConfig(this.theme);
     for (const def of this.chartDefs()) {
@@ -400,7 +437,7 @@ export class ReportApp {
           config,
           downloadFileName: def.id,
         });
-        if (this.report !== r) {
+        if (this.report !== full || this.indexId !== indexId) {
           result.finalize();
           return;
         }

@@ -12,6 +12,13 @@ import { fmt, fmtP, stars } from '../src/core/report/format';
 import type { SparsityReport } from '../src/core/report/schema';
 import { trainedPass } from '../src/core/report/tables';
 import { isHighContrast, type ChartTheme } from './theme';
+import { viewIndex } from './indexView';
+
+/** The y axis of an index view (indexView.ts): its label, and [0, 1] for a bounded index. */
+function indexAxis(report: SparsityReport): { title: string; scale: Record<string, unknown> } {
+  const ix = viewIndex(report);
+  return { title: ix.label, scale: ix.bounded ? { domain: [0, 1] } : { zero: false, nice: true } };
+}
 
 export type VlSpec = Record<string, unknown>;
 
@@ -119,9 +126,12 @@ export function psiDistributionData(report: SparsityReport, passId = 'trained'):
   const pass = report.passes.find((p) => p.id === passId) ?? trainedPass(report);
   if (!pass) return [];
   const rows: DistributionRow[] = [];
+  const ix = viewIndex(report);
   for (const l of pass.layers) {
-    l.psi.forEach((psi, i) => {
-      if (Number.isFinite(psi)) rows.push({ layer: l.name, index: l.index, category: categoryLabel(report, i), psi, jitter: jitter(i) });
+    // A per-unit index (lifetime) has one value per unit, not per category: label points by unit.
+    const values = ix.axis === 'unit' ? (l.indices?.[ix.id]?.values ?? []) : l.psi;
+    values.forEach((psi, i) => {
+      if (Number.isFinite(psi)) rows.push({ layer: l.name, index: l.index, category: ix.axis === 'unit' ? `unit ${i}` : categoryLabel(report, i), psi, jitter: jitter(i) });
     });
   }
   return rows;
@@ -270,7 +280,7 @@ export function psiByLayerSpec(report: SparsityReport, t: ChartTheme): VlSpec {
   const scale = colorScale(t, present);
   const color = (series: string): Record<string, unknown> => ({ datum: series, type: 'nominal', scale, legend: { title: null, symbolOpacity: 1 } });
   const x = xLayer(d.layers);
-  const yPsi = (field: string): Record<string, unknown> => ({ field, type: 'quantitative', title: 'PSI', scale: { domain: [0, 1] } });
+  const yPsi = (field: string): Record<string, unknown> => ({ field, type: 'quantitative', ...indexAxis(report) });
   const layer: VlSpec[] = [];
   if (d.permuted.length) {
     const perm = { values: d.permuted };
@@ -342,12 +352,13 @@ export function psiByLayerSpec(report: SparsityReport, t: ChartTheme): VlSpec {
     },
   });
   const ref = { values: [{ psi: d.reference.psi, label: `${d.reference.label} (${fmt(d.reference.psi, 2)})` }] };
-  layer.push({
+  // The reference is a PSI value: drawn on the PSI view only.
+  if (viewIndex(report).id === 'psi') layer.push({
     data: ref,
     mark: { type: 'rule', color: t.reference, strokeDash: [6, 4] },
     encoding: { y: { field: 'psi', type: 'quantitative' }, tooltip: [{ field: 'label', title: 'reference' }] },
   });
-  layer.push({
+  if (viewIndex(report).id === 'psi') layer.push({
     data: ref,
     mark: { type: 'text', color: t.reference, align: 'left', baseline: 'bottom', dx: 4, dy: -3, x: 0, fontSize: t.fontSize - 1 },
     encoding: { y: { field: 'psi', type: 'quantitative' }, text: { field: 'label' } },
@@ -370,7 +381,7 @@ export function psiDistributionSpec(report: SparsityReport, t: ChartTheme, passI
   const color = pass?.kind === 'norelu' ? t.norelu : pass?.kind === 'permuted' ? t.permuted : t.trained;
   const data = { values: rows };
   const x = xLayer(layers);
-  const y = { field: 'psi', type: 'quantitative', title: 'PSI', scale: { domain: [0, 1] } };
+  const y = { field: 'psi', type: 'quantitative', ...indexAxis(report) };
   return {
     $schema: SCHEMA,
     description: `Distribution of category PSIs per layer, pass ${pass?.id ?? passId}: ${rows.length} points.`,
@@ -402,7 +413,7 @@ export function psiDistributionSpec(report: SparsityReport, t: ChartTheme, passI
           tooltip: [
             { field: 'category', title: 'category' },
             { field: 'layer', title: 'layer' },
-            { field: 'psi', title: 'PSI', format: '.3f' },
+            { field: 'psi', title: viewIndex(report).label, format: '.3f' },
           ],
         },
       },
@@ -416,7 +427,7 @@ export function psiAccuracyRSpec(report: SparsityReport, t: ChartTheme): VlSpec 
   const layers = rows.map((r) => r.layer);
   const method = report.psiAccuracy?.method === 'spearman' ? 'Spearman' : 'Pearson';
   const x = xLayer(layers);
-  const y = { field: 'r', type: 'quantitative', title: `${method} r (PSI vs accuracy)`, scale: { domain: [-1, 1] } };
+  const y = { field: 'r', type: 'quantitative', title: `${method} r (${viewIndex(report).label} vs accuracy)`, scale: { domain: [-1, 1] } };
   const hc = isHighContrast(t);
   const starText = (positive: boolean): VlSpec => ({
     data: { values: rows.filter((r) => r.stars && r.r >= 0 === positive) },
@@ -466,7 +477,7 @@ export function psiAccuracyRSpec(report: SparsityReport, t: ChartTheme): VlSpec 
 export function accuracyScatterSpec(report: SparsityReport, t: ChartTheme, layer: string): VlSpec {
   const d = accuracyScatterData(report, layer);
   const hc = isHighContrast(t);
-  const x = { field: 'psi', type: 'quantitative', title: `PSI (${layer})`, scale: { zero: false, nice: true } };
+  const x = { field: 'psi', type: 'quantitative', title: `${viewIndex(report).label} (${layer})`, scale: { zero: false, nice: true } };
   const y = { field: 'accuracy', type: 'quantitative', title: 'accuracy', scale: { domain: [0, 1] }, axis: { format: '.0%' } };
   const layers: VlSpec[] = [
     {
@@ -480,7 +491,7 @@ export function accuracyScatterSpec(report: SparsityReport, t: ChartTheme, layer
           { field: 'category', title: 'category' },
           { field: 'className', title: 'class' },
           { field: 'images', title: 'images' },
-          { field: 'psi', title: 'PSI', format: '.3f' },
+          { field: 'psi', title: viewIndex(report).label, format: '.3f' },
           { field: 'accuracy', title: 'accuracy', format: '.1%' },
         ],
       },

@@ -17,7 +17,7 @@ import type { SparsityReport } from '../core/report/schema';
 export const PROTOCOL_VERSION = 1;
 
 /** Charts of the panel; also the `data-testid` suffix of their containers (`chart-<id>`). */
-export const CHART_IDS = ['psi-by-layer', 'psi-distribution', 'psi-accuracy-r', 'accuracy-scatter'] as const;
+export const CHART_IDS = ['psi-by-layer', 'psi-distribution', 'psi-accuracy-r', 'accuracy-scatter', 'index-small-multiples', 'layer-diagnostics'] as const;
 export type ChartId = (typeof CHART_IDS)[number];
 
 export const REPORT_EXPORT_FORMATS = ['json', 'csv', 'html'] as const;

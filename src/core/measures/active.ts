@@ -8,6 +8,7 @@ import type { SparsenessIndex } from './types';
 export const ACTIVE: SparsenessIndex = {
   id: 'active',
   axis: 'category',
+  bounded: true,
   label: 'active fraction',
   description: 'Fraction of units with a response > 0 per image, averaged over the category\'s images (accumulated during the run). 1 − this is the fraction of silent units.',
   compute: ({ active, categories }) => {

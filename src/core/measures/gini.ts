@@ -20,6 +20,7 @@ export function gini(v: ArrayLike<number>, offset = 0, n = v.length - offset): n
 export const GINI: Measure = {
   id: 'gini',
   label: 'Gini',
+  bounded: true,
   reference: 'Hurley & Rickard (2009), IEEE Trans. Inf. Theory 55:4723',
   value: gini,
 };

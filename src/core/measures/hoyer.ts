@@ -19,6 +19,7 @@ export function hoyer(v: ArrayLike<number>, offset = 0, n = v.length - offset): 
 export const HOYER: Measure = {
   id: 'hoyer',
   label: 'Hoyer',
+  bounded: true,
   reference: 'Hoyer (2004), J. Mach. Learn. Res. 5:1457',
   value: hoyer,
 };

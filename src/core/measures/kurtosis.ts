@@ -31,6 +31,7 @@ export function kurtosis(v: ArrayLike<number>, offset = 0, n = v.length - offset
 export const KURTOSIS: Measure = {
   id: 'kurtosis',
   label: 'kurtosis',
+  bounded: false,
   reference: 'excess kurtosis (Fisher), as scipy.stats.kurtosis(bias=True); Lehky, Sejnowski & Desimone (2005)',
   value: kurtosis,
 };

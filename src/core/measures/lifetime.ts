@@ -10,6 +10,7 @@ import type { SparsenessIndex } from './types';
 export const LIFETIME: SparsenessIndex = {
   id: 'lifetime',
   axis: 'unit',
+  bounded: true,
   label: 'lifetime (raw)',
   description: 'Vinje & Gallant sparseness of each unit across categories (Vinje & Gallant 2000; Willmore & Tolhurst 2001), raw responses.',
   compute({ r, categories, units }) {

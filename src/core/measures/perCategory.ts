@@ -6,6 +6,7 @@ export function perCategory(id: string, normalisation: Normalisation, measure: M
     id,
     axis: 'category',
     label,
+    bounded: measure.bounded,
     description: `${measure.label} of each category across units (${measure.reference}), after normalisation "${normalisation.id}": ${normalisation.label}.`,
     compute({ r, categories, units }) {
       const { matrix, shifted } = normalisation.apply(r, categories, units);

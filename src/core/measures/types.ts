@@ -42,6 +42,8 @@ export type VectorMeasure = (v: ArrayLike<number>, offset: number, n: number) =>
 export interface Measure {
   id: string;
   label: string;
+  /** Values lie in [0, 1] (charts fix that axis); false for unbounded measures (kurtosis). */
+  bounded: boolean;
   /** Where the formula comes from (docs/METHOD-NOTES.md has the formulas). */
   reference: string;
   value: VectorMeasure;
@@ -62,6 +64,8 @@ export interface SparsenessIndex {
   label: string;
   /** One sentence: what it is and where it comes from. */
   description: string;
+  /** Values lie in [0, 1]. */
+  bounded: boolean;
   /** The values, or undefined when the layer lacks what the index needs (`active` from an old run state). */
   compute(layer: LayerResponses): IndexValues | undefined;
 }
