@@ -119,7 +119,8 @@ async function runAnalyze(folder: string | undefined, o: Record<string, unknown>
     for (const w of result.report.warnings ?? []) process.stderr.write(`Warning: ${w}\n`);
     if (result.report.skipped.length && o.quiet !== true) process.stderr.write(`Skipped ${result.report.skipped.length} file(s), listed in the report${o.verbose ? '' : ' (-v lists them here)'}.\n`);
     if (o.json) process.stdout.write(JSON.stringify(result.report, null, 1) + '\n');
-    else process.stdout.write(`${formatTable(result.report)}\nReport: ${result.reportPath}\n`);
+    // PSI only unless --indices chose indices (core/report/tables.ts indexMedianLines).
+    else process.stdout.write(`${formatTable(result.report, { indices: o.indices as string[] | undefined })}\nReport: ${result.reportPath}\n`);
   } finally {
     progress.stop();
     process.off('SIGINT', onSigint);

@@ -451,11 +451,19 @@ function accumulate(state: RunState, pass: number, taps: Float32Array[], cats: n
   state.taps.forEach((t, ti) => {
     const u = t.units;
     const sums = state.sums[pass][ti];
+    const active = state.active?.[pass][ti];
     const rows = taps[ti];
     for (let r = 0; r < cats.length; r++) {
       const o = cats[r] * u;
       const src = r * u;
-      for (let k = 0; k < u; k++) sums[o + k] += rows[src + k];
+      let on = 0;
+      for (let k = 0; k < u; k++) {
+        const v = rows[src + k];
+        sums[o + k] += v;
+        if (v > 0) on++;
+      }
+      // Units > 0 in this image (the `active` index): a whole-number count, exact across resume/merge.
+      if (active) active[cats[r]] += on;
     }
   });
 }
