@@ -197,7 +197,8 @@ export function scanDataset(root: string, options: ScanOptions): ScanResult {
     let candidates: string[] | undefined;
     if (typeof options.imagesPerCategory === 'number') {
       // The order in which images are taken; analyze replaces unreadable ones from the rest.
-      candidates = options.sampling === 'random' ? rng.shuffle(files.slice()) : files.slice();
+      // (The generator is only drawn from when there is a choice, so samples equal earlier versions'.)
+      candidates = options.sampling === 'random' && files.length > options.imagesPerCategory ? rng.shuffle(files.slice()) : files.slice();
       files = candidates.slice(0, options.imagesPerCategory);
       if (options.sampling === 'random') files.sort(byName);
     }
