@@ -225,7 +225,10 @@ describe('buildAnalyzeRequest', () => {
     assert.equal(req.settings?.imagesPerCategory, 20);
     assert.equal(req.settings?.seed, 7);
     assert.equal(req.settings?.decoderLayer, 'fc1');
-    assert.deepEqual(req.settings?.controls, { permutations: 3, noNonlinearity: false, permuteTarget: 'weights' });
+    assert.deepEqual(req.settings?.controls, { permutations: 3, noNonlinearity: false, permuteTarget: 'weights', keepNorms: false });
+    // Issue 10's settings reach the core from VS Code too (they are extension settings of the table).
+    assert.equal(req.settings?.taps, 'auto');
+    assert.equal(req.settings?.tokens, 'mean');
     assert.equal(req.preprocessing, undefined);
     const d = buildAnalyzeRequest(valid(), { datasetPath: '/d', modelPath: '/m', outputRoot: '/o' });
     assert.equal('decoderLayer' in (d.settings ?? {}), false);

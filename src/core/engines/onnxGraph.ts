@@ -332,7 +332,9 @@ function evalShapeValues(g: GraphNode, shapeOf: (n: string) => Shape, c: Constan
   };
   switch (g.op) {
     case 'Shape': {
-      const s = shapeOf(inputs[0] ?? '');
+      // A 1-D value vector (shape arithmetic itself, e.g. ViT's expand(n, -1, -1)) has shape [length].
+      const vals = shapeOf(inputs[0] ?? '') ? null : v(0);
+      const s = shapeOf(inputs[0] ?? '') ?? (vals ? [vals.length] : null);
       if (!s) return null;
       const start = attrInt(node, 'start', 0);
       const endA = attr(node, 'end');
@@ -351,6 +353,11 @@ function evalShapeValues(g: GraphNode, shapeOf: (n: string) => Shape, c: Constan
     }
     case 'Unsqueeze': case 'Squeeze': case 'Cast': case 'Identity':
       return v(0);
+    case 'Reshape': {
+      const x = v(0);
+      const t = v(1);
+      return x && t && t.length === 1 && (t[0] === -1 || t[0] === x.length) ? x : null;
+    }
     case 'Concat': {
       const parts = inputs.map((_, i) => v(i));
       return parts.some((p) => p === null) ? null : (parts as Dim[][]).flat();

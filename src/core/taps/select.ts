@@ -242,7 +242,12 @@ export function planTaps(v: GraphView): TapPlan {
     if (n.kind === 'input' || n.hidden) continue;
     const own = n.scope.length && tree.output(n.scope[n.scope.length - 1])?.id === n.id ? n.scope[n.scope.length - 1] : null;
     const plain = sanitizeName(n.rawName || n.id);
-    if (!names.has(n.id)) take(n.id, own && !used.has(own) ? own : unique(plain));
+    // An op outside every module (DenseNet's functional F.relu after features.norm5, exported as
+    // `/Relu`) has no module path; it takes the name torch.fx gives it (`relu`), which is what
+    // feature-extraction toolboxes (torchvision's get_graph_node_names) call it. Kept as an alias.
+    const topLevelOp = !own && n.scope.length === 0 ? /^\/?([A-Z][A-Za-z0-9]*)(_\d+)?$/.exec(n.rawName ?? '') : null;
+    const fxName = topLevelOp ? topLevelOp[1].toLowerCase() + (topLevelOp[2] ?? '') : null;
+    if (!names.has(n.id)) take(n.id, own && !used.has(own) ? own : fxName && !used.has(fxName) ? fxName : unique(plain));
     if (plain !== names.get(n.id) && !used.has(plain) && !aliases.has(plain)) aliases.set(plain, n.id);
     for (const s of ends.get(n.id) ?? []) if (!used.has(s) && !aliases.has(s)) aliases.set(s, n.id);
     kinds.set(n.id, studyKinds.get(n.id) ?? (n.shape?.length === 4 ? 'conv' : n.shape?.length === 2 ? 'fc' : 'other'));
