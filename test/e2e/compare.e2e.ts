@@ -1,0 +1,149 @@
+/**
+ * Comparing runs in a real VS Code (issue 12): two run folders of the demo CNN (different seeds)
+ * in the workspace; select both in the Explorer → Compare Reports… → the comparison panel shows
+ * one line per run (a median mark per run and layer), the legend naming the models, the trend
+ * table and the paired part; a saved comparison.sparsity.json opens in the comparison panel
+ * (not the report panel, though `*.sparsity.json` matches both).
+ *
+ * Run: node --import tsx --test test/e2e/compare.e2e.ts (code-server via scripts/e2e-setup.sh).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FrameLocator, Page } from 'playwright-core';
+import { generateStimuli } from '../../scripts/demo-stimuli';
+import { analyze } from '../../src/core/analyze';
+import { compareRuns } from '../../src/core/compare/io';
+import type { SparsityReport } from '../../src/core/report/schema';
+import {
+  CodeServer, ROOT, buildAndPackage, closeAllEditors, ensureCodeServer, explorerContextMenu, explorerRow, log, mkTemp, openWorkbench,
+  printTimings, screenshot, sleep, timed, webview, withDiagnostics, type Workbench,
+} from './harness';
+
+const PANEL_TIMEOUT = 60_000;
+let server: CodeServer | undefined;
+let wb: Workbench | undefined;
+let home = '';
+let ws = '';
+let setupError: Error | undefined;
+const runs: { dir: string; report: SparsityReport }[] = [];
+
+const page = (): Page => {
+  if (setupError) throw new Error(`e2e setup failed: ${setupError.message}`);
+  if (!wb) throw new Error('the workbench did not open');
+  return wb.page;
+};
+
+async function makeRuns(): Promise<void> {
+  const stimuli = path.join(home, 'shapes');
+  await generateStimuli(stimuli, { categories: 4, perCategory: 5, size: 48, seed: 9 });
+  for (const seed of [1, 2]) {
+    const r = await analyze({
+      datasetPath: stimuli,
+      modelPath: path.join(ROOT, 'media', 'demo-model', 'model.json'),
+      outputRoot: ws,
+      html: false,
+      checkpoint: false,
+      settings: { seed, sampling: 'random', imagesPerCategory: 4, accuracy: 'none', controls: { permutations: 0, noNonlinearity: false } },
+    });
+    runs.push({ dir: r.runDir, report: r.report });
+  }
+  // A saved comparison in its own folder, for opening from the Explorer.
+  await compareRuns(runs.map((r) => r.dir), path.join(ws, 'saved-comparison'), { html: false });
+}
+
+/** aria-labels of the comparison chart's median marks (`<run> <pass> median <index>, layer <name>: <v>`). */
+async function medianMarks(frame: FrameLocator): Promise<string[]> {
+  return frame.locator('[data-testid="chart-compare-depth"] g.runMedian_marks path[role="graphics-symbol"]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+}
+
+async function expectComparisonPanel(frame: FrameLocator): Promise<void> {
+  await frame.locator('[data-testid="comparison-header"]').waitFor({ timeout: PANEL_TIMEOUT });
+  const runItems = await frame.locator('[data-testid="runs"] li').allInnerTexts();
+  assert.equal(runItems.length, 2, `two runs listed: ${JSON.stringify(runItems)}`);
+  for (const t of runItems) assert.match(t, /demo-model\/model\.json on shapes/);
+  // one median mark per run and layer
+  const expected = runs.flatMap((r, i) => r.report.passes[0].layers.map((l) => `${'AB'[i]} trained median PSI, layer ${l.name}`));
+  const deadline = Date.now() + 20_000;
+  let got: string[] = [];
+  for (;;) {
+    got = await medianMarks(frame);
+    if (got.length === expected.length) break;
+    if (Date.now() > deadline) break;
+    await sleep(500);
+  }
+  assert.equal(got.length, expected.length, `median marks: ${JSON.stringify(got)}`);
+  for (const e of expected) assert.ok(got.some((g) => g.startsWith(e + ':')), `mark "${e}" in ${JSON.stringify(got)}`);
+  // the marks say the reports' own medians
+  const a0 = runs[0].report.passes[0].layers[0];
+  assert.ok(got.some((g) => g === `A trained median PSI, layer ${a0.name}: ${a0.summary.median.toFixed(3)}`), `A ${a0.name} median ${a0.summary.median}`);
+  // the legend names the models
+  // (SVG has no innerText: the legend labels are <text> elements)
+  const legend = await frame.locator('[data-testid="chart-compare-depth"] .role-legend text').allTextContents();
+  assert.ok(legend.join(' ').includes('A · demo-model/model.json on shapes'), `legend: ${JSON.stringify(legend)}`);
+  // trend table: one row per run, with the reports' layer counts
+  const rows = await frame.locator('[data-testid="trend-table"] tbody tr').allInnerTexts();
+  assert.equal(rows.length, 2, `trend rows: ${JSON.stringify(rows)}`);
+  // same categories: the paired part is there; seeds differ: listed at the top
+  await frame.locator('[data-testid="card-paired-0"]').waitFor({ timeout: 10_000 });
+  const diffs = (await frame.locator('[data-testid="differences-table"]').innerText()).replace(/\s+/g, ' ');
+  assert.match(diffs, /seed 1 2 yes/);
+}
+
+describe('Compare runs in VS Code (code-server)', () => {
+  before(async () => {
+    try {
+      const bin = await timed('e2e-setup (code-server, chromium)', () => ensureCodeServer());
+      home = mkTemp('sl-e2e-compare-');
+      ws = path.join(home, 'workspace');
+      fs.mkdirSync(ws, { recursive: true });
+      await timed('two demo-model runs', () => makeRuns());
+      const vsix = await timed('npm run package (build + VSIX)', () => buildAndPackage(path.join(home, 'sparsity-lens-linux-x64.vsix')));
+      server = new CodeServer({ bin, home, workspace: ws, name: 'compare' });
+      const installed = await timed('code-server --install-extension', () => server!.installExtension(vsix));
+      if (!/successfully installed/i.test(installed)) throw new Error(`--install-extension did not report success:\n${installed}`);
+      await timed('code-server start', () => server!.start());
+      wb = await timed('workbench load', () => openWorkbench(server!, 'compare'));
+    } catch (e) {
+      setupError = e as Error;
+      console.error(`[e2e] setup failed: ${setupError.stack ?? setupError}`);
+      if (wb) await screenshot(wb.page, 'FAILED-compare-setup');
+    }
+  });
+
+  after(async () => {
+    await wb?.close();
+    await server?.stop();
+    if (home && !process.env.E2E_KEEP) fs.rmSync(home, { recursive: true, force: true });
+    printTimings();
+  });
+
+  test('select two run folders → Compare Reports… → one line per run, legend, trend table, paired part', async () => {
+    await withDiagnostics('compare-explorer', () => wb, () => server, async () => {
+      const p = page();
+      const [a, b] = runs.map((r) => path.basename(r.dir));
+      log(`run folders: ${a}, ${b}`);
+      assert.match(a, /^shapes-demo-model-\d{8}-\d{6}/, 'run folders name dataset and model');
+      await explorerRow(p, a).click();
+      await explorerRow(p, b).click({ modifiers: ['Control'] });
+      await timed('right-click → Compare Reports…', () => explorerContextMenu(p, b, 'Compare Reports…', 90_000));
+      const frame = webview(p);
+      await timed('comparison panel', () => expectComparisonPanel(frame));
+      await screenshot(p, 'compare-1-panel');
+    });
+  });
+
+  test('a saved comparison.sparsity.json opens in the comparison panel', async () => {
+    await withDiagnostics('compare-saved', () => wb, () => server, async () => {
+      const p = page();
+      await closeAllEditors(p);
+      await explorerRow(p, 'saved-comparison').click();
+      await explorerRow(p, 'comparison.sparsity.json').dblclick({ timeout: 30_000 });
+      const frame = webview(p);
+      await timed('saved comparison panel', () => expectComparisonPanel(frame));
+      assert.equal(await frame.locator('[data-testid="report-header"]').count(), 0, 'not the report panel');
+      await screenshot(p, 'compare-2-saved');
+    });
+  });
+});
