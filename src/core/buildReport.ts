@@ -18,6 +18,7 @@ import type {
 import { REPORT_SCHEMA, REPORT_SCHEMA_VERSION } from './report/schema';
 import { relativeDepth, stageBlocks } from './report/depth';
 import { CSV_TABLES } from './report/csv';
+import { indexAccuracy, indexControls, indexTrends, layerIndices } from './indexStats';
 import { safeName, type RunState } from './runState';
 import { kendallTauB, pearson, regressionResult, spearman, spread } from './stats';
 import { TOOL_NAME, TOOL_VERSION } from './version';
@@ -58,11 +59,15 @@ function usedCategories(state: RunState, partial: boolean): number[] {
     .filter((i) => i >= 0);
 }
 
-function passResults(state: RunState, used: number[], passCount: number): PassResult[] {
+function passResults(state: RunState, used: number[], passCount: number, hooks?: AnalyzeHooks): PassResult[] {
   const where = stageBlocks(state.taps.map((t) => t.name));
   return state.passes.slice(0, passCount).map((p, pi) => {
     const layers: LayerPsi[] = state.taps.map((t, ti) => {
-      const psi = layerPsi(state.means(pi, ti, used), used.length, t.units);
+      const means = state.means(pi, ti, used);
+      const psi = layerPsi(means, used.length, t.units);
+      // Every chosen sparseness index and the diagnostics (issue 11; indexStats.ts).
+      const ix = layerIndices({ r: means, categories: used.length, units: t.units, active: state.activeFraction(pi, ti, used) }, state.meta.settings.indices, psi);
+      if (ix.missing.length && pi === 0 && ti === 0) hooks?.onLog?.(`Index ${ix.missing.join(', ')} not computed: this run's saved state predates it (run again to have it).`);
       return {
         name: t.name,
         index: ti + 1,
@@ -72,6 +77,8 @@ function passResults(state: RunState, used: number[], passCount: number): PassRe
         units: t.units,
         psi,
         summary: spread(psi),
+        indices: ix.indices,
+        diagnostics: ix.diagnostics,
         responsesFile: `responses/${p.id}/${safeName(t.name)}.npy`,
       };
     });
@@ -82,6 +89,7 @@ function passResults(state: RunState, used: number[], passCount: number): PassRe
       ...(state.meta.controlChanges?.[p.id] ? { changes: state.meta.controlChanges[p.id] } : {}),
       layers,
       depthTrend: depthTrend(layers),
+      trends: indexTrends(layers),
     };
   });
 }
@@ -215,14 +223,14 @@ function controlComparison(passes: PassResult[]): ControlComparison | undefined 
       max: per.map((v) => Math.max(...v)),
     };
   }
-  return { layers, medians, trends, riseSurvives, permutedSpread };
+  return { layers, medians, trends, riseSurvives, permutedSpread, byIndex: indexControls(passes) };
 }
 
 export async function buildReport(state: RunState, options: BuildOptions): Promise<SparsityReport> {
   const t0 = performance.now();
   const s = state.meta.settings;
   const used = usedCategories(state, options.partial);
-  const passes = passResults(state, used, options.partial ? options.passCount ?? state.passes.length : state.passes.length);
+  const passes = passResults(state, used, options.partial ? options.passCount ?? state.passes.length : state.passes.length, options.hooks);
   const dropped = [...state.meta.droppedCategories];
   if (!options.partial) {
     state.categories.forEach((c, i) => {
@@ -231,11 +239,13 @@ export async function buildReport(state: RunState, options: BuildOptions): Promi
   }
   let accuracy: AccuracyResult | undefined;
   let psiAcc: PsiAccuracyResult | undefined;
+  let indexAcc: SparsityReport['indexAccuracy'];
   if (!options.partial && used.length >= 3) {
     accuracy = await accuracyResult(state, used, options.hooks);
     if (accuracy) {
       options.hooks?.onProgress?.({ phase: 'stats', done: 0, total: 1, imagesPerSecond: 0, etaSeconds: null, message: 'Statistics' });
       psiAcc = psiAccuracy(state, passes[0], accuracy.perCategory);
+      indexAcc = indexAccuracy(passes[0], accuracy.perCategory, s.correlation);
     }
   }
   const imagesUsed = used.reduce((a, i) => a + state.categories[i].images, 0);
@@ -272,6 +282,7 @@ export async function buildReport(state: RunState, options: BuildOptions): Promi
     passes,
     ...(accuracy ? { accuracy } : {}),
     ...(psiAcc ? { psiAccuracy: psiAcc } : {}),
+    ...(indexAcc ? { indexAccuracy: indexAcc } : {}),
     ...(passes.length > 1 ? { controls: controlComparison(passes) } : {}),
     reference: { psi: s.referencePSI, label: 'Macaque extrastriate cortex (as cited by Liu et al. 2020)' },
     skipped: state.skipped,
