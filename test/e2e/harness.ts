@@ -169,6 +169,11 @@ export class CodeServer {
       'window.restoreWindows': 'none',
       'chat.commandCenter.enabled': false,
       'workbench.secondarySideBar.defaultVisibility': 'hidden',
+      // Hovers (Explorer row tooltips) can open under the pointer and intercept the next click
+      // (seen: a right-click timed out on the `.vscode` row's div.hover-contents). Tests never
+      // need them: open them only after a delay no test waits for.
+      'workbench.hover.delay': 600_000,
+      'editor.hover.enabled': false,
       ...(opts.userSettings ?? {}),
     };
     fs.writeFileSync(path.join(this.userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
@@ -350,9 +355,13 @@ export async function explorerContextMenu(page: Page, rowLabel: string, item: st
   let attempt = 0;
   for (;;) {
     attempt++;
-    await row.click({ button: 'right' });
     const menuItem = page.getByRole('menuitem', { name: item, exact: true });
     try {
+      // A hover or a notification toast over the row would take the click: move the pointer
+      // away and dismiss whatever is open first; a click that still cannot land is retried.
+      await page.mouse.move(0, 0);
+      await page.keyboard.press('Escape');
+      await row.click({ button: 'right', timeout: 5_000 });
       await menuItem.waitFor({ state: 'visible', timeout: 3_000 });
       await sleep(400); // as a person would: a click right as the menu appears can be ignored
       await menuItem.click();

@@ -60,7 +60,7 @@ const page = (): Page => {
 };
 
 interface ReportJson {
-  model: { path: string; sha256: string; source?: string; format: string };
+  model: { path: string; sha256: string; source?: string; format: string; weights?: unknown };
   dataset: { imagesUsed: number; categoriesUsed: number };
   passes: { id: string; layers: { name: string }[] }[];
   settings: { imagesPerCategory: number | 'all' };
@@ -274,7 +274,8 @@ describe('Sparsity Lens: a torchvision model exported through Python by the exte
       // The report: the model came from the torchvision export in the extension's global storage.
       const r = JSON.parse(fs.readFileSync(report!, 'utf8')) as ReportJson;
       assert.ok(report!.startsWith(path.join(ws, OUTPUT_FOLDER) + path.sep), `report in ${OUTPUT_FOLDER}: ${report}`);
-      assert.equal(r.model.source, 'torchvision:alexnet');
+      assert.equal(r.model.source, 'torchvision:alexnet:random', 'the reference as given: random weights say so');
+      assert.deepEqual(r.model.weights, { kind: 'random', seed: 0 });
       assert.equal(r.model.format, 'onnx');
       assert.deepEqual(r.passes.map((x) => x.id), ['trained'], 'controls off: only the trained pass');
       assert.deepEqual(r.passes[0].layers.map((l) => l.name), ALEXNET_LAYERS);
@@ -297,7 +298,7 @@ describe('Sparsity Lens: a torchvision model exported through Python by the exte
       }
       assert.match(channel, /\[model\] Running \S*python3 export_torchvision\.py --arch alexnet --weights none/, 'the export command in the output channel');
       assert.match(channel, /\[model\] Exported alexnet \(none\)/, 'the export script\'s result in the output channel');
-      assert.match(channel, /Model ready: .*alexnet\.onnx \(torchvision:alexnet; fetched now; sha256 /);
+      assert.match(channel, /Model ready: .*alexnet\.onnx \(torchvision:alexnet:random; fetched now; sha256 /);
 
       // The panel: one PSI mark per AlexNet layer.
       const frame = await timed('report panel', () => waitForPanel(p, PANEL_TIMEOUT));

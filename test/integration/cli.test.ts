@@ -30,7 +30,9 @@ test('cli: --model torchvision:alexnet:random exports through Python into the ca
     const r = run(args);
     assert.equal(r.code, 0, r.err);
     const report = JSON.parse(r.out);
-    assert.equal(report.model.source, 'torchvision:alexnet');
+    // The source is the reference as given (issue 10: a random-weights run says so), with the seed.
+    assert.equal(report.model.source, 'torchvision:alexnet:random');
+    assert.deepEqual(report.model.weights, { kind: 'random', seed: 0 });
     assert.equal(report.model.format, 'onnx');
     assert.ok(report.model.path.startsWith(cache), `model from the cache: ${report.model.path}`);
     assert.deepEqual(report.passes[0].layers.map((l: { name: string }) => l.name), ['conv1', 'conv2', 'conv3', 'conv4', 'conv5', 'fc1', 'fc2']);
