@@ -110,7 +110,11 @@ function sbatch(args: string[], run: CommandRunner, what: string): string {
   const id = r.status === 0 ? parseJobId(r.stdout) : undefined;
   if (!id) {
     const msg = (r.stderr.trim() || r.stdout.trim() || `exit status ${String(r.status)}`).replace(/\s*\n\s*/g, ' / ');
-    throw new UserError(`SLURM rejected the ${what} (sbatch ${args.join(' ')}): ${msg}. Check --partition, --time, --mem and --sbatch-arg against \`sinfo\` and your site's limits.`, 'E_SBATCH_REJECTED');
+    // A controller that does not answer is not a problem of the options.
+    const fix = /unable to contact slurm controller|connection refused|connect failure/i.test(msg)
+      ? 'The SLURM controller does not answer: check `scontrol ping` (for the local test cluster: scripts/slurm-local.sh start).'
+      : "Check --partition, --time, --mem and --sbatch-arg against `sinfo` and your site's limits.";
+    throw new UserError(`SLURM rejected the ${what} (sbatch ${args.join(' ')}): ${msg}. ${fix}`, 'E_SBATCH_REJECTED');
   }
   return id;
 }
