@@ -59,14 +59,14 @@ function usedCategories(state: RunState, partial: boolean): number[] {
     .filter((i) => i >= 0);
 }
 
-function passResults(state: RunState, used: number[], passCount: number, hooks?: AnalyzeHooks): PassResult[] {
+function passResults(state: RunState, used: number[], passCount: number, hooks?: AnalyzeHooks, partial = false): PassResult[] {
   const where = stageBlocks(state.taps.map((t) => t.name));
   return state.passes.slice(0, passCount).map((p, pi) => {
     const layers: LayerPsi[] = state.taps.map((t, ti) => {
       const means = state.means(pi, ti, used);
       const psi = layerPsi(means, used.length, t.units);
       // Every chosen sparseness index and the diagnostics (issue 11; indexStats.ts).
-      const ix = layerIndices({ r: means, categories: used.length, units: t.units, active: state.activeFraction(pi, ti, used) }, state.meta.settings.indices, psi);
+      const ix = layerIndices({ r: means, categories: used.length, units: t.units, active: state.activeFraction(pi, ti, used) }, state.meta.settings.indices, psi, { diagnostics: !partial });
       if (ix.missing.length && pi === 0 && ti === 0) hooks?.onLog?.(`Index ${ix.missing.join(', ')} not computed: this run's saved state predates it (run again to have it).`);
       return {
         name: t.name,
@@ -78,7 +78,7 @@ function passResults(state: RunState, used: number[], passCount: number, hooks?:
         psi,
         summary: spread(psi),
         indices: ix.indices,
-        diagnostics: ix.diagnostics,
+        ...(ix.diagnostics ? { diagnostics: ix.diagnostics } : {}),
         responsesFile: `responses/${p.id}/${safeName(t.name)}.npy`,
       };
     });
@@ -230,7 +230,7 @@ export async function buildReport(state: RunState, options: BuildOptions): Promi
   const t0 = performance.now();
   const s = state.meta.settings;
   const used = usedCategories(state, options.partial);
-  const passes = passResults(state, used, options.partial ? options.passCount ?? state.passes.length : state.passes.length, options.hooks);
+  const passes = passResults(state, used, options.partial ? options.passCount ?? state.passes.length : state.passes.length, options.hooks, options.partial);
   const dropped = [...state.meta.droppedCategories];
   if (!options.partial) {
     state.categories.forEach((c, i) => {

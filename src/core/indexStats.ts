@@ -14,12 +14,15 @@ import { kendallTauB, pearson, spearman, spread } from './stats';
  * Every chosen index of one layer (`psi` always; its values are `psi`, the array buildReport
  * already computed with layerPsi, so the two cannot differ) and its diagnostics. An index that
  * cannot be computed from what the run has (`active` from an old checkpoint) is left out and named in `missing`.
+ * `diagnostics: false` (live partial reports, every ≥ 2 s) leaves them out: the participation
+ * ratio costs min(K, U)²·max(K, U) (seconds per fc layer at 1,000 categories), too much to repeat.
  */
 export function layerIndices(
   layer: LayerResponses,
   chosen: readonly string[] | undefined,
   psi: number[],
-): { indices: Record<string, LayerIndex>; diagnostics: LayerDiagnostics; missing: string[] } {
+  options: { diagnostics: boolean } = { diagnostics: true },
+): { indices: Record<string, LayerIndex>; diagnostics?: LayerDiagnostics; missing: string[] } {
   const indices: Record<string, LayerIndex> = {};
   const missing: string[] = [];
   for (const index of indicesToCompute(chosen)) {
@@ -30,7 +33,7 @@ export function layerIndices(
     }
     indices[index.id] = { axis: index.axis, values: v.values, summary: spread(v.values), shifted: v.shifted };
   }
-  return { indices, diagnostics: layerDiagnostics(layer), missing };
+  return { indices, ...(options.diagnostics ? { diagnostics: layerDiagnostics(layer) } : {}), missing };
 }
 
 /** Depth trend of one index (METHOD §6 for any index): Kendall tau-b of layer index vs the pooled values of every layer. */
