@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { analyze } from '../../src/core/analyze';
+import type { SparsityReport } from '../../src/core/report/schema';
 import { layerDiagnostics } from '../../src/core/measures/diagnostics';
 import { INDEX_IDS, indexById } from '../../src/core/measures/registry';
 import { LIU2020_PREPROCESSING } from '../../src/core/types';
@@ -123,13 +124,24 @@ test('pipeline: --indices narrows what is computed (psi always)', async () => {
   const data = path.join(dir, 'data');
   await writeStimuli(data);
   const model = buildClosedFormOnnx(path.join(dir, 'tiny.onnx'));
-  const { report } = await analyze({
-    datasetPath: data,
-    modelPath: model,
-    outputRoot: path.join(dir, 'out'),
-    settings: { indices: ['active', 'gini:raw'], accuracy: 'none', controls: { permutations: 0, noNonlinearity: false } },
-    html: false,
-  });
+  const partials: SparsityReport[] = [];
+  const { report } = await analyze(
+    {
+      datasetPath: data,
+      modelPath: model,
+      outputRoot: path.join(dir, 'out'),
+      settings: { indices: ['active', 'gini:raw'], accuracy: 'none', controls: { permutations: 0, noNonlinearity: false }, batchSize: 2 },
+      html: false,
+    },
+    { onPartial: (r) => partials.push(r) },
+  );
   for (const l of report.passes[0].layers) assert.deepEqual(Object.keys(l.indices), ['psi', 'gini:raw', 'active']);
+  // Live partial reports have the indices but not the (costly) diagnostics; the final one has them.
+  assert.ok(partials.length > 0);
+  for (const p of partials) for (const l of p.passes[0].layers) {
+    assert.equal(l.diagnostics, undefined);
+    assert.deepEqual(Object.keys(l.indices), ['psi', 'gini:raw', 'active']);
+  }
+  assert.ok(report.passes[0].layers.every((l) => l.diagnostics !== undefined));
   assert.deepEqual(Object.keys(report.passes[0].trends), ['psi', 'gini:raw', 'active']);
 });
