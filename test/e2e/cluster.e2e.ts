@@ -1,0 +1,105 @@
+/**
+ * "Sparsity Lens: Analyze on Cluster..." in a real VS Code (issue 13) against a real SLURM
+ * (scripts/slurm-local.sh start: slurm-wlm + munge, root): right-click the image folder → the
+ * shards and partition inputs → submit → the status bar follows the shards → the merged report
+ * opens in the report panel; the answers are kept in the workspace settings.
+ *
+ * The workspace is under test-output/ (not the temp folder: submit refuses node-local paths).
+ * Run: node --import tsx --test test/e2e/cluster.e2e.ts (code-server via scripts/e2e-setup.sh).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Page } from 'playwright-core';
+import { buildClosedFormOnnx, writeStimuli } from '../helpers/tinyModels';
+import {
+  CodeServer, ROOT, buildAndPackage, ensureCodeServer, explorerContextMenu, log, openWorkbench, printTimings, screenshot, timed, webview, withDiagnostics, type Workbench,
+} from './harness';
+
+const LOCAL_SLURM = path.join(ROOT, 'scripts', 'slurm-local.sh');
+let server: CodeServer | undefined;
+let wb: Workbench | undefined;
+let home = '';
+let ws = '';
+let setupError: Error | undefined;
+
+const page = (): Page => {
+  if (setupError) throw new Error(`e2e setup failed: ${setupError.message}`);
+  if (!wb) throw new Error('the workbench did not open');
+  return wb.page;
+};
+
+async function answer(p: Page, title: string, value: string | undefined): Promise<void> {
+  const widget = p.locator('.quick-input-widget');
+  await widget.locator('.quick-input-title', { hasText: title }).waitFor({ timeout: 60_000 });
+  const input = widget.locator('input.input');
+  if (value !== undefined) await input.fill(value);
+  await input.press('Enter');
+}
+
+describe('Analyze on Cluster in VS Code (code-server + local SLURM)', () => {
+  before(async () => {
+    try {
+      const start = spawnSync(LOCAL_SLURM, ['start'], { encoding: 'utf8', timeout: 60_000 });
+      if (start.status !== 0) throw new Error(`scripts/slurm-local.sh start failed:\n${start.stdout}${start.stderr}`);
+      const bin = await timed('e2e-setup (code-server, chromium)', () => ensureCodeServer());
+      fs.mkdirSync(path.join(ROOT, 'test-output'), { recursive: true });
+      home = fs.mkdtempSync(path.join(ROOT, 'test-output', 'e2e-cluster-'));
+      ws = path.join(home, 'workspace');
+      await writeStimuli(path.join(ws, 'colours'));
+      const model = buildClosedFormOnnx(path.join(ws, 'tiny.onnx'));
+      fs.mkdirSync(path.join(ws, '.vscode'), { recursive: true });
+      fs.writeFileSync(
+        path.join(ws, '.vscode', 'settings.json'),
+        JSON.stringify({ 'sparsityLens.model': model, 'sparsityLens.accuracy': 'none', 'sparsityLens.controls.permutations': 0, 'sparsityLens.controls.noNonlinearity': false }, null, 2),
+      );
+      const vsix = await timed('npm run package (build + VSIX)', () => buildAndPackage(path.join(home, 'sparsity-lens-linux-x64.vsix')));
+      server = new CodeServer({ bin, home, workspace: ws, name: 'cluster' });
+      const installed = await timed('code-server --install-extension', () => server!.installExtension(vsix));
+      if (!/successfully installed/i.test(installed)) throw new Error(`--install-extension did not report success:\n${installed}`);
+      await timed('code-server start', () => server!.start());
+      wb = await timed('workbench load', () => openWorkbench(server!, 'cluster'));
+    } catch (e) {
+      setupError = e as Error;
+      console.error(`[e2e] setup failed: ${setupError.stack ?? setupError}`);
+      if (wb) await screenshot(wb.page, 'FAILED-cluster-setup');
+    }
+  });
+
+  after(async () => {
+    await wb?.close();
+    await server?.stop();
+    if (home && !process.env.E2E_KEEP) fs.rmSync(home, { recursive: true, force: true });
+    spawnSync(LOCAL_SLURM, ['stop'], { encoding: 'utf8', timeout: 60_000 });
+    printTimings();
+  });
+
+  test('right-click a folder → Analyze on Cluster... → 2 shards → status bar → the merged report opens', async () => {
+    await withDiagnostics('cluster', () => wb, () => server, async () => {
+      const p = page();
+      await timed('right-click → Analyze on Cluster...', () => explorerContextMenu(p, 'colours', 'Analyze on Cluster...', 90_000));
+      await answer(p, 'Analyze on Cluster (1/2): shards', '2');
+      await answer(p, 'Analyze on Cluster (2/2): partition', undefined);
+      const bar = p.locator('.statusbar-item', { hasText: /Sparsity colours-cluster-/ });
+      await timed('status bar item', () => bar.first().waitFor({ timeout: 90_000 }));
+      log(`status bar: ${await bar.first().innerText()}`);
+      await screenshot(p, 'cluster-1-status-bar');
+      const frame = webview(p);
+      await timed('merged report panel', () => frame.locator('[data-testid="report-header"]').waitFor({ timeout: 180_000 }));
+      const header = (await frame.locator('[data-testid="report-header"]').innerText()).replace(/\s+/g, ' ');
+      assert.match(header, /colours/);
+      await screenshot(p, 'cluster-2-merged-report');
+      const runs = fs.readdirSync(path.join(ws, '.sparsity-lens')).filter((d) => d.startsWith('colours-cluster-'));
+      assert.equal(runs.length, 1, `one cluster run folder: ${runs.join(', ')}`);
+      const plan = JSON.parse(fs.readFileSync(path.join(ws, '.sparsity-lens', runs[0], 'cluster.json'), 'utf8'));
+      assert.equal(plan.shards, 2);
+      assert.equal(plan.submissions.length, 1);
+      assert.ok(fs.existsSync(path.join(ws, '.sparsity-lens', runs[0], 'merged')), 'merged run folder');
+      const settings = JSON.parse(fs.readFileSync(path.join(ws, '.vscode', 'settings.json'), 'utf8'));
+      assert.equal(settings['sparsityLens.cluster.shards'], 2, 'shards remembered in the workspace settings');
+      assert.equal(settings['sparsityLens.cluster.partition'], '');
+    });
+  });
+});
