@@ -100,6 +100,9 @@ export function registerClusterCommands(program: Command): void {
     .option('--no-html', 'do not write report.html')
     .action(async (folder: string | undefined, o: Record<string, unknown>) => {
       if (o.resume) {
+        // The plan in the run folder says what to run; other options would be silently ignored.
+        const ignored = [folder !== undefined && '<folder>', o.model !== undefined && '--model', o.shards !== undefined && '--shards', o.partition !== undefined && '--partition', o.time !== undefined && '--time', o.mem !== undefined && '--mem', o.cpusPerTask !== undefined && '--cpus-per-task', o.sbatchArg !== undefined && '--sbatch-arg'].filter(Boolean);
+        if (ignored.length) throw new UserError(`submit --resume reruns the run as it was submitted (its cluster.json); leave out ${ignored.join(', ')}, or submit a new run.`);
         const r = await resubmitRun(String(o.resume), { dryRun: o.dryRun === true });
         if (r.submission) process.stdout.write(`Resubmitting shards ${r.rerun.join(', ') || '(none)'}${r.waiting.length ? `; the merge also waits for shards ${r.waiting.join(', ')}, still queued or running` : ''}.\n`);
         printSubmitted(r);

@@ -49,6 +49,9 @@ test('cluster: submit --dry-run writes plan and scripts; the scripts run the sha
   const dry = run(['submit', '--resume', runDir, '--dry-run']);
   assert.equal(dry.code, 0, dry.err);
   assert.match(dry.out, /would resubmit shards 1, 2 and the merge job/);
+  const mixed = run(['submit', '--resume', runDir, '--shards', '4', '--dry-run']);
+  assert.equal(mixed.code, 2);
+  assert.match(mixed.err, /reruns the run as it was submitted .*leave out --shards/);
 
   // bash reads #SBATCH lines as comments: this is what each array task and the merge job execute.
   const bash = (file: string, env: Record<string, string>) => spawnSync('bash', [path.join(runDir, file)], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
