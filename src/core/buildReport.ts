@@ -102,6 +102,7 @@ function warningsOf(state: RunState): string[] {
     const w = c ? controlWarning(p, c) : null;
     if (w) out.push(w);
   }
+  out.push(...(state.meta.dataWarnings ?? []));
   return out;
 }
 
@@ -183,6 +184,20 @@ function regressionGroups(state: RunState, names: string[]): { group: string; la
     .filter((g) => g.layers.length > 0);
 }
 
+/** The pass with only the kept categories' values (per-category indices too), for the accuracy statistics. */
+function subsetPass(pass: PassResult, keep: boolean[]): PassResult {
+  if (keep.every(Boolean)) return pass;
+  const pick = (v: number[]) => v.filter((_, k) => keep[k]);
+  return {
+    ...pass,
+    layers: pass.layers.map((l) => ({
+      ...l,
+      psi: pick(l.psi),
+      indices: Object.fromEntries(Object.entries(l.indices ?? {}).map(([id, x]) => [id, x.axis === 'category' ? { ...x, values: pick(x.values) } : x])),
+    })),
+  };
+}
+
 function psiAccuracy(state: RunState, trained: PassResult, accuracy: number[]): PsiAccuracyResult {
   const method = state.meta.settings.correlation;
   const corr = method === 'spearman' ? spearman : pearson;
@@ -240,12 +255,32 @@ export async function buildReport(state: RunState, options: BuildOptions): Promi
   let accuracy: AccuracyResult | undefined;
   let psiAcc: PsiAccuracyResult | undefined;
   let indexAcc: SparsityReport['indexAccuracy'];
+  const statWarnings: string[] = [];
+  if (!options.partial && used.length < 3 && s.accuracy !== 'none') {
+    statWarnings.push(`Accuracy and the PSI-accuracy statistics are left out: they need at least 3 categories (correlations across categories), this run has ${used.length}.`);
+  }
   if (!options.partial && used.length >= 3) {
     accuracy = await accuracyResult(state, used, options.hooks);
     if (accuracy) {
       options.hooks?.onProgress?.({ phase: 'stats', done: 0, total: 1, imagesPerSecond: 0, etaSeconds: null, message: 'Statistics' });
-      psiAcc = psiAccuracy(state, passes[0], accuracy.perCategory);
-      indexAcc = indexAccuracy(passes[0], accuracy.perCategory, s.correlation);
+      // A category with fewer images than decoder folds is not tested in every fold: its accuracy
+      // is not comparable, so it is left out of the accuracy statistics (NaN, null in JSON).
+      const keep = used.map((i) => accuracy!.method !== 'decoder' || state.categories[i].images >= s.folds);
+      const left = used.filter((_, k) => !keep[k]).map((i) => `${state.categories[i].name} (${state.categories[i].images})`);
+      if (left.length) {
+        statWarnings.push(`${left.length} categor${left.length === 1 ? 'y has' : 'ies have'} fewer images than the decoder's ${s.folds} folds and ${left.length === 1 ? 'is' : 'are'} left out of the accuracy statistics: ${left.join(', ')}. Add images or lower --folds.`);
+        accuracy.perCategory = accuracy.perCategory.map((v, k) => (keep[k] ? v : NaN));
+        if (accuracy.decoder) accuracy.decoder.perCategory = accuracy.decoder.perCategory.map((v, k) => (keep[k] ? v : NaN));
+      }
+      const kept = keep.filter(Boolean).length;
+      if (kept >= 3) {
+        const sub = subsetPass(passes[0], keep);
+        const acc = accuracy.perCategory.filter((_, k) => keep[k]);
+        psiAcc = psiAccuracy(state, sub, acc);
+        indexAcc = indexAccuracy(sub, acc, s.correlation);
+      } else {
+        statWarnings.push(`The PSI-accuracy statistics are left out: they need at least 3 categories with accuracy, this run has ${kept}.`);
+      }
     }
   }
   const imagesUsed = used.reduce((a, i) => a + state.categories[i].images, 0);
@@ -286,7 +321,7 @@ export async function buildReport(state: RunState, options: BuildOptions): Promi
     ...(passes.length > 1 ? { controls: controlComparison(passes) } : {}),
     reference: { psi: s.referencePSI, label: 'Macaque extrastriate cortex (as cited by Liu et al. 2020)' },
     skipped: state.skipped,
-    ...(warningsOf(state).length ? { warnings: warningsOf(state) } : {}),
+    ...(warningsOf(state).length + statWarnings.length ? { warnings: [...warningsOf(state), ...statWarnings] } : {}),
     timings: {
       startedAt: state.meta.startedAt,
       finishedAt: now,
