@@ -102,5 +102,5 @@ if (require.main === module) {
     console.error(`npm run test:integration: prerequisites missing, no test was run.\n${missing.join('\n')}`);
     process.exit(1);
   }
-  console.log(`integration prerequisites present (${PYTHON}: ${Object.keys(PYTHON_MODULES).join(', ')})`);
+  console.log(`integration prerequisites present (${PYTHON}: ${Object.keys(PYTHON_MODULES).join(', ')}; SLURM: ${SLURM_COMMANDS.join(', ')})`);
 }
