@@ -40,7 +40,7 @@ import {
 } from '../src/core/report/tables';
 import { readTheme, vegaConfig, type ChartTheme } from './theme';
 import { CHART_MODULES } from './charts';
-import { indexChoices, indexView } from './indexView';
+import { indexChoices, indexView, viewIndex } from '../src/core/report/indexView';
 import * as ui from './toolkit';
 
 export interface HostAdapter {
@@ -340,7 +340,9 @@ export class ReportApp {
     return s && layers.includes(s) ? s : (defaultScatterLayer(r) ?? layers[0] ?? '');
   }
 
-  private renderChartCard(def: ChartDef, r: SparsityReport): HTMLElement {
+  private renderChartCard(chart: ChartDef, r: SparsityReport): HTMLElement {
+    // Titles name the index the selector shows ("PSI by layer" → "Hoyer (raw) by layer").
+    const def = { ...chart, title: chart.title.replace(/PSI/g, viewIndex(r).label) };
     const card = el('section', { class: 'sl-card', 'aria-labelledby': `h-${def.id}` });
     const head = el('div', { class: 'sl-card-head' });
     head.append(el('h2', { id: `h-${def.id}` }, def.title));

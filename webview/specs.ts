@@ -12,7 +12,7 @@ import { fmt, fmtP, stars } from '../src/core/report/format';
 import type { SparsityReport } from '../src/core/report/schema';
 import { trainedPass } from '../src/core/report/tables';
 import { isHighContrast, type ChartTheme } from './theme';
-import { viewIndex } from './indexView';
+import { viewIndex } from '../src/core/report/indexView';
 
 /** The y axis of an index view (indexView.ts): its label, and [0, 1] for a bounded index. */
 function indexAxis(report: SparsityReport): { title: string; scale: Record<string, unknown> } {

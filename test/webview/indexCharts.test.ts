@@ -14,7 +14,7 @@ import { CHART_IDS } from '../../src/shared/protocol';
 import { CHART_MODULES } from '../../webview/charts';
 import { diagnosticsData, diagnosticsSpec } from '../../webview/charts/layerDiagnostics';
 import { smallMultiplesData, smallMultiplesSpec } from '../../webview/charts/indexSmallMultiples';
-import { indexChoices, indexView } from '../../webview/indexView';
+import { indexChoices, indexView } from '../../src/core/report/indexView';
 import { psiAccuracyRData, psiByLayerData, psiByLayerSpec, psiDistributionData, psiDistributionSpec, type VlSpec } from '../../webview/specs';
 import { LIGHT_THEME, vegaConfig } from '../../webview/theme';
 
@@ -134,5 +134,13 @@ describe('index charts', () => {
     assert.equal(rows.find((r) => r.series === 'permuted weights' && r.metric === 'mean response' && r.layer === 'conv1')!.value, perm[1]);
     const svg = await renderSvg(diagnosticsSpec(full, LIGHT_THEME));
     assert.ok(svg.includes('participation ratio') && svg.includes('dead units (fraction)'));
+  });
+});
+
+describe('tables through the index view', () => {
+  it('name the chosen index; PSI by default', () => {
+    assert.match(depthTrendTable(full).caption, /category PSI/);
+    assert.match(depthTrendTable(indexView(full, 'gini:raw')).caption, /category Gini \(raw\)/);
+    assert.match(depthTrendTable(indexView(full, 'lifetime')).caption, /unit lifetime \(raw\)/);
   });
 });

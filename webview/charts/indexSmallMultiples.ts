@@ -8,7 +8,7 @@ import type { SparsityReport } from '../../src/core/report/schema';
 import type { VlSpec } from '../specs';
 import { layerStep } from '../specs';
 import { isHighContrast } from '../theme';
-import { indexChoices } from '../indexView';
+import { indexChoices } from '../../src/core/report/indexView';
 import type { ChartModule } from './types';
 
 export interface SmallMultipleRow {

@@ -6,6 +6,7 @@
 import { toCsv } from './csv';
 import { basename, engineText, fmt, fmtP, fmtPExp, formatCount, formatDuration, formatPercent, modelName, stars } from './format';
 import type { PassResult, SparsityReport } from './schema';
+import { viewIndex } from './indexView';
 
 export interface HeaderInfo {
   model: string;
@@ -74,8 +75,9 @@ export interface StatsTable {
 export function depthTrendTable(report: SparsityReport): StatsTable {
   const survives = report.controls?.riseSurvives ?? {};
   return {
-    caption: 'Depth trend: Kendall τ-b of layer index vs category PSI (pooled)',
-    columns: ['pass', 'τ', 'p', 'n', 'PSI rises with depth'],
+    // Labelled with the index the panel's selector shows (indexView.ts; PSI by default).
+    caption: `Depth trend: Kendall τ-b of layer index vs ${viewIndex(report).axis === 'unit' ? 'unit' : 'category'} ${viewIndex(report).label} (pooled)`,
+    columns: ['pass', 'τ', 'p', 'n', `${viewIndex(report).label} rises with depth`],
     rows: report.passes.map((p) => {
       const rises = p.id in survives ? survives[p.id] : p.depthTrend.tau > 0 && p.depthTrend.p < 0.05;
       return [p.id, fmt(p.depthTrend.tau, 3), fmtP(p.depthTrend.p), formatCount(p.depthTrend.n), rises ? 'yes' : 'no'];
@@ -89,7 +91,7 @@ export function correlationTable(report: SparsityReport): StatsTable | null {
   const method = pa.method === 'spearman' ? 'Spearman' : 'Pearson';
   const rows = pa.perLayer.map((c) => [c.layer, fmt(c.r, 3), fmtP(c.p), formatCount(c.n), stars(c.p)]);
   rows.push([`trend over layers (Kendall τ)`, fmt(pa.trend.tau, 3), fmtP(pa.trend.p), formatCount(pa.trend.n), stars(pa.trend.p)]);
-  return { caption: `PSI vs accuracy: ${method} r per layer`, columns: ['layer', 'r', 'p', 'n', ''], rows };
+  return { caption: `${viewIndex(report).label} vs accuracy: ${method} r per layer`, columns: ['layer', 'r', 'p', 'n', ''], rows };
 }
 
 export function regressionTable(report: SparsityReport): StatsTable | null {
@@ -135,7 +137,7 @@ export function categoryColumns(report: SparsityReport): CategoryColumn[] {
     { key: 'images', label: 'images', numeric: true },
   ];
   if (report.accuracy) cols.push({ key: 'accuracy', label: 'accuracy', numeric: true });
-  for (const l of trainedPass(report)?.layers ?? []) cols.push({ key: `psi:${l.name}`, label: `PSI ${l.name}`, numeric: true });
+  for (const l of trainedPass(report)?.layers ?? []) cols.push({ key: `psi:${l.name}`, label: `${viewIndex(report).label} ${l.name}`, numeric: true });
   return cols;
 }
 

@@ -1,11 +1,11 @@
 /**
  * The panel's index selector (issue 11): the report seen through one sparseness index. Every
- * chart and table of the panel reads a layer's `psi`/`summary`, a pass's `depthTrend`,
+ * chart (webview/specs.ts, webview/charts/) and table (tables.ts) of the panel reads a layer's `psi`/`summary`, a pass's `depthTrend`,
  * `psiAccuracy` and `controls`; indexView puts the chosen index's values in those places, so
  * they all switch with one choice and none needs an index parameter of its own. Pure.
  */
-import { indexById } from '../src/core/measures/registry';
-import type { IndexAxis, SparsityReport } from '../src/core/report/schema';
+import { indexById } from '../measures/registry';
+import type { IndexAxis, SparsityReport } from './schema';
 
 export interface IndexChoice {
   id: string;
