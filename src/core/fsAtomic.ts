@@ -59,7 +59,8 @@ export function outputFolderError(e: unknown, outDir: string, o: { resumable: bo
   if (!(e instanceof Error) || typeof err.code !== 'string' || !OUTPUT_ERRNO[err.code]) return undefined;
   // Only errors of the output folder (or writes on a descriptor, which carry no path): EACCES on
   // the model or an image is another problem with its own message.
-  if (err.path && !path.resolve(err.path).startsWith(path.resolve(outDir))) return undefined;
+  const out = path.resolve(outDir);
+  if (err.path && path.resolve(err.path) !== out && !path.resolve(err.path).startsWith(out + path.sep)) return undefined;
   // mkdir of an existing file reports EEXIST at the file itself; other errors name the file written.
   const where = err.path && err.code !== 'ENOSPC' && err.code !== 'EDQUOT' ? (err.code === 'EEXIST' || err.syscall === 'mkdir' ? err.path : path.dirname(err.path)) : outDir;
   const resume = o.resumable ? ` Then continue the run with: sparsity-lens analyze --resume ${outDir}` : '';
