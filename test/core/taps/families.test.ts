@@ -292,3 +292,33 @@ describe('taps: class-score map (SqueezeNet-like)', () => {
     await e.dispose();
   });
 });
+
+describe('taps: an op outside every module (DenseNet-like final F.relu)', () => {
+  function build(): OnnxBuilder {
+    const b = new OnnxBuilder({ opset: 13 });
+    const x = b.input('input', [1, 2, 2, 2]);
+    const stem = b.relu(conv1(b, x, '/features/conv0/Conv', eye(2), 2, 2), '/features/relu0/Relu');
+    // A dense block: one layer's new features concatenated with its input.
+    const l1 = conv1(b, b.relu(stem, '/features/denseblock1/denselayer1/relu1/Relu'), '/features/denseblock1/denselayer1/conv1/Conv', [1, 1], 1, 2);
+    const block = b.node('Concat', [stem, l1], { axis: 1 }, { name: '/features/denseblock1/Concat' });
+    const norm5 = conv1(b, block, '/features/norm5/Conv', eye(3, 2), 3, 3);
+    // DenseNet.forward: F.relu(features) outside every module, exported as `/Relu`.
+    const y = b.relu(norm5, '/Relu');
+    const f = b.flatten(b.gap(y, '/GlobalAveragePool'), 1, '/Flatten');
+    b.output(b.gemm(f, { name: '/classifier/Gemm', weight: new Array(9).fill(0.5), dims: [3, 3], transB: true, output: 'logits' }), [1, 3]);
+    return b;
+  }
+
+  it('is named as torch.fx names it (relu), the name feature-extraction toolboxes use; the node name stays an alias', async () => {
+    const e = await open(build(), 'densenet');
+    const taps = e.defaultTaps();
+    assert.equal(taps[taps.length - 1], 'relu', `last default tap: ${JSON.stringify(taps)}`);
+    assert.ok(taps.includes('features.denseblock1'), `the dense block is a tap: ${JSON.stringify(taps)}`);
+    // relu(2 * [stem0, stem1, stem0 + stem1]) with stem = relu(image) = [2, 0].
+    const r = await run(e, ['relu', 'Relu'], image([2, -1], 4));
+    assert.deepEqual(r.units, [3, 3]);
+    close(r.taps[0], [4, 0, 4], 'relu');
+    close(r.taps[1], r.taps[0], 'alias Relu');
+    await e.dispose();
+  });
+});
