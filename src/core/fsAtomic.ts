@@ -60,7 +60,9 @@ export function outputFolderError(e: unknown, outDir: string, o: { resumable: bo
   // Only errors of the output folder (or writes on a descriptor, which carry no path): EACCES on
   // the model or an image is another problem with its own message.
   const out = path.resolve(outDir);
-  if (err.path && path.resolve(err.path) !== out && !path.resolve(err.path).startsWith(out + path.sep)) return undefined;
+  const p = err.path ? path.resolve(err.path) : undefined;
+  // Inside the output folder, or one of its parents (a file where a parent folder should be).
+  if (p && p !== out && !p.startsWith(out + path.sep) && !out.startsWith(p + path.sep)) return undefined;
   // mkdir of an existing file reports EEXIST at the file itself; other errors name the file written.
   const where = err.path && err.code !== 'ENOSPC' && err.code !== 'EDQUOT' ? (err.code === 'EEXIST' || err.syscall === 'mkdir' ? err.path : path.dirname(err.path)) : outDir;
   const resume = o.resumable ? ` Then continue the run with: sparsity-lens analyze --resume ${outDir}` : '';

@@ -19,6 +19,8 @@ test('outputFolderError: output-folder errors name the folder, the fix and how t
   assert.doesNotMatch(ro!.message, /--resume/);
   assert.match(outputFolderError(err('EACCES', 'mkdir', '/runs'), '/runs', { resumable: false })!.message, /No permission to write in \/runs\. /);
   assert.match(outputFolderError(err('EEXIST', 'mkdir', '/runs'), '/runs', { resumable: false })!.message, /\/runs exists and is not a folder/);
+  // A file where a parent of the output folder should be.
+  assert.match(outputFolderError(err('ENOTDIR', 'mkdir', '/data/file'), '/data/file/runs', { resumable: false })!.message, /A part of \/data\/file is a file/);
 });
 
 test('outputFolderError: errors elsewhere (the model, an image) and other codes are left as they are', () => {
