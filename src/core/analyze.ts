@@ -109,7 +109,7 @@ async function prepare(request: AnalyzeRequest, engine: Engine, hooks: AnalyzeHo
   settings.layers = tapNames;
   // Tap sizes come from a session (shapes can be dynamic in the file); with logits, so that
   // the number of classes is known. The first pass reuses this session.
-  const probe = await engine.createSession({ taps: tapNames, variant: { kind: 'trained' }, unitMode: settings.unit, includeLogits: true, threads: os.cpus().length, tokens: settings.tokens });
+  const probe = await engine.createSession({ taps: tapNames, variant: { kind: 'trained' }, unitMode: settings.unit, includeLogits: true, threads: os.availableParallelism(), tokens: settings.tokens });
   trained.session = probe;
   const taps: TapSpec[] = tapNames.map((name, i) => ({ name, kind: layerOf(name)!.kind, units: probe.tapUnits[i] }));
   const numClasses = probe.numClasses;
@@ -290,7 +290,9 @@ function categoryIndex(state: RunState, fileCount: number): { categoryOf: Int32A
 async function openGroupSessions(state: RunState, group: number[], engine: Engine, hooks: AnalyzeHooks, trained: SessionHandOver, sessions: ModelSession[]): Promise<void> {
   const s = state.meta.settings;
   const tapNames = state.taps.map((t) => t.name);
-  const threads = os.cpus().length;
+  // availableParallelism follows the CPU set a scheduler gives the job (SLURM --cpus-per-task),
+  // where os.cpus() lists every CPU of the node and oversubscribes it.
+  const threads = os.availableParallelism();
   for (const pi of group) {
     const p = state.passes[pi];
     if (p.kind === 'trained' && trained.session) {

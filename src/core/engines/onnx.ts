@@ -31,7 +31,7 @@ import { AxisLabel, unitAxisOf } from '../taps/view';
 import { analyseModel, buildSessionModel, GraphError, ModelAnalysis, num, SessionModelError, Shape } from './onnxGraph';
 
 export interface OnnxEngineOptions {
-  /** Default intra-op threads for sessions (SessionOptions.threads overrides). Default: os.cpus().length. */
+  /** Default intra-op threads for sessions (SessionOptions.threads overrides). Default: os.availableParallelism() (the CPUs this process may use). */
   threads?: number;
 }
 
@@ -385,6 +385,6 @@ export async function openOnnxEngine(modelPath: string, opts: OnnxEngineOptions 
     }
     throw e;
   }
-  const threads = opts.threads ?? os.cpus().length;
+  const threads = opts.threads ?? os.availableParallelism(); // the job's CPU set, not the whole node
   return new OnnxEngine(modelPath, analysis, threads);
 }
