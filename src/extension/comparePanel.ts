@@ -158,7 +158,8 @@ export function showComparisonFile(panel: vscode.WebviewPanel, env: CompareEnv, 
 
 /** Compares the reports (run folders or report files) and opens the panel beside the editor. */
 export function openComparison(env: CompareEnv, paths: string[]): ComparisonView {
-  const c = buildComparison(readInputs(paths));
+  // All passes, so the panel can show the controls on request (its Passes menu); the chart starts with the trained models.
+  const c = buildComparison(readInputs(paths), { passes: 'all' });
   const panel = vscode.window.createWebviewPanel(COMPARISON_PANEL_VIEW_TYPE, panelTitle(c), vscode.ViewColumn.Beside, { enableScripts: true, retainContextWhenHidden: true });
   const view = new ComparisonView(panel, env);
   view.setComparison(c);

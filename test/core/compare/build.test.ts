@@ -236,3 +236,14 @@ test('fewer than two reports, or a partial one, is refused', () => {
   p.complete = false;
   assert.throws(() => buildComparison([{ report: runA(), file: 'a' }, { report: p, file: '/p.json' }]), /\/p\.json is a partial report/);
 });
+
+test('schema version 1 and 2 reports compare side by side (the reader upgrades v1: depths from the layer index)', () => {
+  const v1 = parseReport(JSON.parse(fs.readFileSync(path.join(FIX, 'report/sample-v1.sparsity.json'), 'utf8')), 'v1');
+  const c = buildComparison([{ report: v1, file: 'v1' }, { report: base, file: 'v2' }], { resamples: 200 });
+  [v1, base].forEach((r, i) => {
+    const layers = c.runs[i].passes[0].layers;
+    assert.deepEqual(layers.map((l) => l.median), r.passes[0].layers.map((l) => l.summary.median));
+    assert.deepEqual(layers.map((l) => l.relativeDepth), r.passes[0].layers.map((l, k, all) => (all.length > 1 ? k / (all.length - 1) : 0)));
+    assert.deepEqual(c.runs[i].passes[0].depthTrend, r.passes[0].depthTrend);
+  });
+});
