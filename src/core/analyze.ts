@@ -533,6 +533,7 @@ export async function analyze(request: AnalyzeRequest, hooks: AnalyzeHooks = {})
       }
     }
     const st = state;
+    st.sessionStart = wallStart;
     hooks.onLog?.(
       `Model ${st.meta.modelPath} (${st.meta.modelFormat}, sha256 ${st.meta.modelSha256.slice(0, 12)}…) on ${st.meta.backend}; ` +
         `${st.categories.length} categories, ${st.totalImages} images, ${st.passes.length} pass(es): ${st.passes.map((p) => p.label).join(', ')}; ` +

@@ -284,7 +284,8 @@ export async function buildReport(state: RunState, options: BuildOptions): Promi
     }
   }
   const imagesUsed = used.reduce((a, i) => a + state.categories[i].images, 0);
-  const seconds = state.elapsedBefore;
+  // A partial report's duration is the run's so far (elapsedBefore only grows when the passes end).
+  const seconds = options.partial && state.sessionStart !== undefined ? state.elapsedBefore + (performance.now() - state.sessionStart) / 1000 : state.elapsedBefore;
   const now = new Date().toISOString();
   return {
     schema: REPORT_SCHEMA,

@@ -91,6 +91,8 @@ export class RunState {
   inferenceSeconds = 0;
   /** Wall seconds spent before the latest resume. */
   elapsedBefore = 0;
+  /** performance.now() when this process started the run (not saved): the duration "so far" of partial reports. */
+  sessionStart: number | undefined;
 
   constructor(
     readonly meta: RunMeta,

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { rawSettingsFrom, SECTION, validateSettings, type ExtensionSettings, type SettingKey } from './settings';
 import type { Logger } from './log';
+import { effectiveScope } from './runLogic';
 
 /**
  * The only place that reads or writes `sparsityLens.*` in VS Code's configuration: every other
@@ -36,6 +37,19 @@ export async function openSetting(setting: string): Promise<void> {
   await vscode.commands.executeCommand('workbench.action.openSettings', setting);
 }
 
+/**
+ * Opens the Settings editor on `key` in the scope that holds its value in effect for `scope`
+ * (folder, workspace or user settings), so a wrong value is shown where it can be fixed.
+ */
+export async function openSettingWhereSet(key: SettingKey | string, scope?: vscode.Uri): Promise<void> {
+  const query = `${SECTION}.${key}`;
+  // Any key the extension reads (former names too), so the raw inspect rather than inspectSetting's typed key.
+  const where = effectiveScope(vscode.workspace.getConfiguration(SECTION, scope).inspect<unknown>(key), (vscode.workspace.workspaceFolders?.length ?? 0) > 1);
+  const command =
+    where === 'folder' ? 'workbench.action.openFolderSettings' : where === 'workspace' ? 'workbench.action.openWorkspaceSettings' : 'workbench.action.openSettings';
+  await vscode.commands.executeCommand(command, { query });
+}
+
 /** Valid settings for `scope`, or undefined after telling the user which setting is wrong. */
 export async function getValidSettings(scope: vscode.Uri | undefined, log: Logger): Promise<ExtensionSettings | undefined> {
   const r = validateSettings(readRawSettings(scope));
@@ -45,6 +59,9 @@ export async function getValidSettings(scope: vscode.Uri | undefined, log: Logge
   const first = r.problems[0];
   const more = r.problems.length > 1 ? ` (${r.problems.length - 1} more in the "Sparsity Lens" output)` : '';
   const choice = await vscode.window.showErrorMessage(`Sparsity Lens: ${first.message}${more}`, 'Open Settings');
-  if (choice === 'Open Settings') await openSetting(first.setting);
+  if (choice === 'Open Settings') {
+    const key = first.setting.startsWith(`${SECTION}.`) ? first.setting.slice(SECTION.length + 1) : first.setting;
+    await openSettingWhereSet(key, scope);
+  }
   return undefined;
 }

@@ -12,11 +12,12 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { AnalyzeResult, ProgressEvent } from '../core/analyzeTypes';
 import { engineText, fmt, formatProgress, progressPercent } from '../core/report/format';
-import { getValidSettings, openSetting } from './config';
+import { getValidSettings, openSetting, openSettingWhereSet } from './config';
 import { isModelErrorCode } from './models/errors';
 import { showModelError } from './models/fetch';
 import { modelResolveSpec, resolveModel, type ModelContext } from './models/resolve';
 import type { Logger } from './log';
+import { EtaEstimator } from './runLogic';
 import { createLivePanel, panelTitle, type PanelEnv, type ReportView } from './reportPanel';
 import { buildAnalyzeRequest, describeSettings, resolveOutputRoot } from './settings';
 import { startAnalyze, WorkerCancelledError, WorkerError, type WorkerJob } from './workerClient';
@@ -44,6 +45,27 @@ export const SECOND_RUN = {
 } as const;
 
 let runCounter = 0;
+
+export const REVEAL_IN_EXPLORER = 'Reveal in Explorer';
+
+/** "Reveal in File Explorer" / "Reveal in Finder" where VS Code can open the OS file manager, else undefined. */
+async function osRevealLabel(): Promise<string | undefined> {
+  const commands = await vscode.commands.getCommands(true);
+  if (!commands.includes('revealFileInOS')) return undefined;
+  return process.platform === 'darwin' ? 'Reveal in Finder' : process.platform === 'win32' ? 'Reveal in File Explorer' : 'Open Containing Folder';
+}
+
+/** Shows the run folder in VS Code's Explorer (outside the workspace the Explorer cannot: say where it is). */
+async function revealRunFolder(runDir: string, log: Logger): Promise<void> {
+  const uri = vscode.Uri.file(runDir);
+  if (!vscode.workspace.getWorkspaceFolder(uri)) {
+    log.info(`Run folder: ${runDir}`);
+    void vscode.window.showInformationMessage(`Sparsity Lens: the run folder ${runDir} is outside the workspace, so the Explorer cannot show it (its path is in the Output).`);
+    return;
+  }
+  await vscode.commands.executeCommand('workbench.view.explorer');
+  await vscode.commands.executeCommand('revealInExplorer', uri);
+}
 
 export class RunManager implements vscode.Disposable {
   private readonly runs = new Map<string, ActiveRun>();
@@ -124,13 +146,14 @@ export class RunManager implements vscode.Disposable {
     const same = this.active.filter((r) => r.datasetPath === datasetPath);
     if (same.length > 0) {
       const p = same[same.length - 1].lastProgress;
-      const keep: vscode.MessageItem = { title: SECOND_RUN.keepPrevious, isCloseAffordance: true };
+      // The first button is the dialog's default (Enter): the harmless "Keep Previous", never the
+      // destructive "Cancel Previous and Start". Escape (undefined) keeps the previous run too.
       const picked = await vscode.window.showWarningMessage(
         `Sparsity Lens is already analysing "${path.basename(datasetPath)}"${p ? ` (${formatProgress(p)})` : ''}. What should happen?`,
         { modal: true, detail: 'Running both doubles the work on this machine; each run writes its own run folder.' },
-        { title: SECOND_RUN.cancelPrevious },
+        { title: SECOND_RUN.keepPrevious },
         { title: SECOND_RUN.runBoth },
-        keep,
+        { title: SECOND_RUN.cancelPrevious },
       );
       const choice = picked?.title;
       if (!choice || choice === SECOND_RUN.keepPrevious) {
@@ -160,11 +183,14 @@ export class RunManager implements vscode.Disposable {
     view.setEmpty(`Analysing ${datasetPath}…`);
     view.setStatus(runId, 'running');
 
+    const eta = new EtaEstimator();
     const job = startAnalyze(
       { script, onOutput: (l) => log.info(`[worker] ${l}`) },
       request,
       {
-        onProgress: (e) => {
+        onProgress: (raw) => {
+          // The ETA from the wall clock since the first batch (runLogic.ts): unknown early, never "0 s" with work left.
+          const e = eta.update(raw, Date.now());
           run.lastProgress = e;
           view.setProgress(runId, e);
           progressSink?.(e);
@@ -192,16 +218,28 @@ export class RunManager implements vscode.Disposable {
           progress.report({ message: formatProgress(e), increment });
         };
         progress.report({ message: 'Starting…' });
-        await this.finish(run).catch((e: unknown) => log.error(String(e)));
+        // Only the run itself is awaited here: the notification, the status-bar spinner and the
+        // running state end with the worker, not when the user dismisses the result message.
+        await run.job.done.catch(() => undefined);
       },
     );
+    await this.finish(run).catch((e: unknown) => log.error(String(e)));
   }
 
+  /** Shows the outcome of a run whose worker has ended (the progress notification is already gone). */
   private async finish(run: ActiveRun): Promise<void> {
     const { log } = this.env;
     const { view, runId } = run;
+    // The worker has ended: nothing is running any more, whatever the user does with the messages.
+    const outcome = await run.job.done.then(
+      (result) => ({ ok: true as const, result }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+    this.runs.delete(runId);
+    this.updateContext();
     try {
-      const result = await run.job.done;
+      if (!outcome.ok) throw outcome.error;
+      const result = outcome.result;
       view.panel.title = panelTitle(run.datasetPath, false);
       view.setReport(result.report, { kind: 'file', reportPath: result.reportPath, runId });
       view.setStatus(runId, 'done', undefined, result.reportPath);
@@ -218,10 +256,14 @@ export class RunManager implements vscode.Disposable {
         result.report.skipped.length ? `${result.report.skipped.length} file(s) skipped` : '',
         warnings.length ? `${warnings.length} warning(s)` : '',
       ].filter(Boolean);
-      const actions = notes.length ? ['Show Output', 'Reveal in Explorer'] : ['Reveal in Explorer'];
-      void vscode.window.showInformationMessage(`Sparsity Lens: report saved in ${result.runDir}${notes.length ? ` (${notes.join(', ')}; see the Output)` : ''}`, ...actions).then((c) => {
+      // VS Code's Explorer shows the run folder everywhere; the OS file manager only where VS Code
+      // has that command (not in code-server / the browser).
+      const osReveal = await osRevealLabel();
+      const actions = [...(notes.length ? ['Show Output'] : []), REVEAL_IN_EXPLORER, ...(osReveal ? [osReveal] : [])];
+      void vscode.window.showInformationMessage(`Sparsity Lens: report saved in ${result.runDir}${notes.length ? ` (${notes.join(', ')}; see the Output)` : ''}`, ...actions).then(async (c) => {
         if (c === 'Show Output') log.show();
-        else if (c) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(result.reportPath));
+        else if (c === REVEAL_IN_EXPLORER) await revealRunFolder(result.runDir, log);
+        else if (c && c === osReveal) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(result.reportPath));
       });
     } catch (e) {
       if (e instanceof WorkerCancelledError) {
@@ -232,30 +274,34 @@ export class RunManager implements vscode.Disposable {
         log.info(`Run ${runId} cancelled${e.killed ? ' (worker killed after the grace period)' : ''}; no report written.`);
         void vscode.window.showInformationMessage(`Sparsity Lens: analysis of "${path.basename(run.datasetPath)}" cancelled; no report was written.`);
       } else if (e instanceof WorkerError && e.isUserError && isModelErrorCode(e.code)) {
-        view.panel.title = `Sparsity (failed): ${path.basename(run.datasetPath)}`;
-        view.setStatus(runId, 'failed', e.message);
+        this.showFailed(run, e.message);
         await showModelError(e.code, e.message, log);
       } else if (e instanceof WorkerError && e.isUserError) {
-        view.panel.title = `Sparsity (failed): ${path.basename(run.datasetPath)}`;
-        view.setStatus(runId, 'failed', e.message);
+        this.showFailed(run, e.message);
         log.error(e.message);
         // An output folder that cannot be written is fixed in the outputFolder setting (or on disk).
         const actions = e.code === 'E_SETTINGS' || e.code?.startsWith('E_OUTPUT_') ? ['Open Settings'] : ['Show Output'];
         const c = await vscode.window.showErrorMessage(`Sparsity Lens: ${e.message}`, ...actions);
-        if (c === 'Open Settings') await openSetting('sparsityLens');
+        if (c === 'Open Settings') {
+          if (e.code?.startsWith('E_OUTPUT_')) await openSettingWhereSet('outputFolder', vscode.Uri.file(run.datasetPath));
+          else await openSetting('sparsityLens');
+        }
         if (c === 'Show Output') log.show();
       } else {
         const err = e as Error & { workerStack?: string };
-        view.panel.title = `Sparsity (failed): ${path.basename(run.datasetPath)}`;
-        view.setStatus(runId, 'failed', err.message);
+        this.showFailed(run, err.message);
         log.error(`Run ${runId} failed: ${err.workerStack ?? err.stack ?? String(e)}`);
         const c = await vscode.window.showErrorMessage(`Sparsity Lens: the analysis failed: ${err.message}`, 'Show Output');
         if (c) log.show();
       }
-    } finally {
-      this.runs.delete(runId);
-      this.updateContext();
     }
+  }
+
+  /** The panel of a failed run: no partial charts and no "Analysing…" line, the reason in the status. */
+  private showFailed(run: ActiveRun, message: string): void {
+    run.view.panel.title = `Sparsity (failed): ${path.basename(run.datasetPath)}`;
+    run.view.setEmpty(`The analysis of ${run.datasetPath} failed; no report was written.`);
+    run.view.setStatus(run.runId, 'failed', message);
   }
 
   dispose(): void {

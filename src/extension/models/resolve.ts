@@ -19,7 +19,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { ModelCache, type ModelRef } from '../../core/models';
-import { inspectSetting, openSetting, readSetting, updateSetting } from '../config';
+import { inspectSetting, openSetting, openSettingWhereSet, readSetting, updateSetting } from '../config';
 import { findStringSetting } from '../jsonc';
 import type { Logger } from '../log';
 import { resolveUserPath, SECTION, type ExtensionSettings } from '../settings';
@@ -104,7 +104,8 @@ export async function resolveModel(settings: ExtensionSettings, ctx: ModelContex
     const msg = `Sparsity Lens: the model file "${p}" (setting sparsityLens.model = "${settings.model}") does not exist.`;
     ctx.log.error(msg);
     const c = await vscode.window.showErrorMessage(msg, 'Open Settings', 'Choose Model…');
-    if (c === 'Open Settings') await openSetting(`${SECTION}.model`);
+    // The scope that holds the wrong path (often the workspace's), not always the user's.
+    if (c === 'Open Settings') await openSettingWhereSet('model', ctx.scope);
     if (c === 'Choose Model…') return chooseAndMaybeSave(ctx, true);
     return undefined;
   }
