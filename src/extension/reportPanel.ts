@@ -21,6 +21,7 @@ import {
 import { isComparisonFile, showComparisonFile } from './comparePanel';
 import { exportChart, exportReportInteractive } from './exporting';
 import type { Logger } from './log';
+import { runPanelTitle } from './runLogic';
 import { buildWebviewHtml, makeNonce } from './webviewHtml';
 
 export const PANEL_VIEW_TYPE = 'sparsityLens.report';
@@ -67,6 +68,23 @@ export class ReportView implements vscode.Disposable {
     ReportView.all.add(this);
     this.disposables.push(panel.onDidChangeViewState((e) => e.webviewPanel.active && (ReportView.lastActive = this)));
     ReportView.lastActive = this;
+  }
+
+  /** The image folder whose runs this panel shows (live run panels only; a new run of it reuses the panel). */
+  datasetPath: string | undefined;
+  /** 1 for a folder's first open run panel; 2, 3, … for panels of runs started beside it (shown in the title). */
+  runNumber = 1;
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** Forgets the previous run (its report, progress and status) before a new run of the same folder. */
+  resetForRun(): void {
+    this.report = null;
+    this.source = null;
+    this.progress = null;
+    this.status = null;
   }
 
   /** Views alive, and the one last focused (for "Export Report…"). */
@@ -185,15 +203,33 @@ export function panelTitle(datasetPath: string, live: boolean): string {
   return `${live ? 'Sparsity (running): ' : 'Sparsity: '}${path.basename(datasetPath)}`;
 }
 
-/** Opens the live panel of a new run beside the editor. */
-export function createLivePanel(env: PanelEnv, datasetPath: string): ReportView {
+/**
+ * The live panel of a new run: the folder's panel when one is open and not showing a running
+ * analysis (so reruns do not pile up tabs or split the editor again), else a new panel — in the
+ * column of another Sparsity panel when there is one, else beside the editor — numbered in its
+ * title when another panel of the folder is open. `busy` tells a panel whose run is still going.
+ */
+export function createLivePanel(env: PanelEnv, datasetPath: string, busy: (view: ReportView) => boolean = () => false): ReportView {
+  const mine = [...ReportView.all].filter((v) => !v.isDisposed && v.datasetPath === datasetPath);
+  const reusable = mine.find((v) => !busy(v));
+  if (reusable) {
+    reusable.resetForRun();
+    reusable.panel.title = runPanelTitle(path.basename(datasetPath), 'running', reusable.runNumber);
+    reusable.panel.reveal(reusable.panel.viewColumn, true);
+    return reusable;
+  }
+  const runNumber = mine.length === 0 ? 1 : Math.max(...mine.map((v) => v.runNumber)) + 1;
+  const other = [...ReportView.all].find((v) => !v.isDisposed && v.datasetPath !== undefined && v.panel.viewColumn !== undefined);
   const panel = vscode.window.createWebviewPanel(
     PANEL_VIEW_TYPE,
-    panelTitle(datasetPath, true),
-    { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+    runPanelTitle(path.basename(datasetPath), 'running', runNumber),
+    { viewColumn: other?.panel.viewColumn ?? vscode.ViewColumn.Beside, preserveFocus: true },
     { enableScripts: true, retainContextWhenHidden: false },
   );
-  return new ReportView(panel, env);
+  const view = new ReportView(panel, env);
+  view.datasetPath = datasetPath;
+  view.runNumber = runNumber;
+  return view;
 }
 
 /** Restores live panels after a window reload from the state the webview saved. */
@@ -208,6 +244,7 @@ export class ReportPanelSerializer implements vscode.WebviewPanelSerializer {
       try {
         const report = readReport(file);
         panel.title = panelTitle(report.dataset.path, false);
+        view.datasetPath = report.dataset.path;
         view.setReport(report, { kind: 'file', reportPath: file });
         return;
       } catch (e) {

@@ -17,8 +17,8 @@ import { isModelErrorCode } from './models/errors';
 import { showModelError } from './models/fetch';
 import { modelResolveSpec, resolveModel, type ModelContext } from './models/resolve';
 import type { Logger } from './log';
-import { EtaEstimator } from './runLogic';
-import { createLivePanel, panelTitle, type PanelEnv, type ReportView } from './reportPanel';
+import { EtaEstimator, runPanelTitle, type PanelState } from './runLogic';
+import { createLivePanel, type PanelEnv, type ReportView } from './reportPanel';
 import { buildAnalyzeRequest, describeSettings, resolveOutputRoot } from './settings';
 import { startAnalyze, WorkerCancelledError, WorkerError, type WorkerJob } from './workerClient';
 
@@ -36,6 +36,9 @@ interface ActiveRun {
   view: ReportView;
   startedAt: number;
   lastProgress?: ProgressEvent;
+  /** Resolves once the run has left the running set (its panel may then take a new run). */
+  ended: Promise<void>;
+  markEnded(): void;
 }
 
 export const SECOND_RUN = {
@@ -45,6 +48,11 @@ export const SECOND_RUN = {
 } as const;
 
 let runCounter = 0;
+
+/** The run's panel title for its state (a closed panel has none to set). */
+function setTitle(run: ActiveRun, state: PanelState): void {
+  if (!run.view.isDisposed) run.view.panel.title = runPanelTitle(path.basename(run.datasetPath), state, run.view.runNumber);
+}
 
 export const REVEAL_IN_EXPLORER = 'Reveal in Explorer';
 
@@ -162,7 +170,8 @@ export class RunManager implements vscode.Disposable {
       }
       if (choice === SECOND_RUN.cancelPrevious) {
         for (const r of same) this.cancel(r.runId);
-        await Promise.all(same.map((r) => r.job.done.catch(() => undefined)));
+        // Until they have ended (their panel shows "cancelled"), so the new run can take the folder's panel.
+        await Promise.all(same.map((r) => r.ended));
       }
     }
 
@@ -179,7 +188,7 @@ export class RunManager implements vscode.Disposable {
     log.info(`output folder: ${outputRoot}`);
     for (const l of describeSettings(settings)) log.info(l);
 
-    const view = createLivePanel(this.env.panelEnv(), datasetPath);
+    const view = createLivePanel(this.env.panelEnv(), datasetPath, (v) => this.active.some((r) => r.view === v));
     view.setEmpty(`Analysing ${datasetPath}…`);
     view.setStatus(runId, 'running');
 
@@ -201,7 +210,9 @@ export class RunManager implements vscode.Disposable {
       modelSpec,
     );
     let progressSink: ((e: ProgressEvent) => void) | undefined;
-    const run: ActiveRun = { runId, datasetPath, job, view, startedAt: Date.now() };
+    let markEnded = (): void => undefined;
+    const ended = new Promise<void>((resolve) => (markEnded = resolve));
+    const run: ActiveRun = { runId, datasetPath, job, view, startedAt: Date.now(), ended, markEnded };
     this.runs.set(runId, run);
     this.updateContext();
     log.info(`worker pid ${job.pid ?? '?'} started (run ${runId})`);
@@ -237,10 +248,11 @@ export class RunManager implements vscode.Disposable {
     );
     this.runs.delete(runId);
     this.updateContext();
+    run.markEnded();
     try {
       if (!outcome.ok) throw outcome.error;
       const result = outcome.result;
-      view.panel.title = panelTitle(run.datasetPath, false);
+      setTitle(run, 'done');
       view.setReport(result.report, { kind: 'file', reportPath: result.reportPath, runId });
       view.setStatus(runId, 'done', undefined, result.reportPath);
       const t = result.report.timings;
@@ -267,7 +279,7 @@ export class RunManager implements vscode.Disposable {
       });
     } catch (e) {
       if (e instanceof WorkerCancelledError) {
-        view.panel.title = `Sparsity (cancelled): ${path.basename(run.datasetPath)}`;
+        setTitle(run, 'cancelled');
         // A cancelled run has no result: drop any partial charts and the "Analysing…" line.
         view.setEmpty(`The analysis of ${run.datasetPath} was cancelled; no report was written.`);
         view.setStatus(runId, 'cancelled', e.killed ? 'Cancelled (the worker was stopped). No report was written.' : 'Cancelled. No report was written.');
@@ -299,7 +311,7 @@ export class RunManager implements vscode.Disposable {
 
   /** The panel of a failed run: no partial charts and no "Analysing…" line, the reason in the status. */
   private showFailed(run: ActiveRun, message: string): void {
-    run.view.panel.title = `Sparsity (failed): ${path.basename(run.datasetPath)}`;
+    setTitle(run, 'failed');
     run.view.setEmpty(`The analysis of ${run.datasetPath} failed; no report was written.`);
     run.view.setStatus(run.runId, 'failed', message);
   }
