@@ -98,7 +98,7 @@ describe('the settings table', () => {
     const sameKeys: Eq<keyof AnalysisSettingsObject, keyof Analysis> = true;
     // Values the table accepts fit the report schema's types.
     const fits: AnalysisSettingsObject extends Required<Analysis> ? true : false = true;
-    const controls: Eq<ExtensionSettingsObject['controls'], { permutations: number; noNonlinearity: boolean; permuteTarget: 'weights' | 'biases' }> = true;
+    const controls: Eq<ExtensionSettingsObject['controls'], { permutations: number; noNonlinearity: boolean; permuteTarget: 'weights' | 'biases'; keepNorms: boolean }> = true;
     const passes: Eq<ExtensionSettingsObject['concurrentPasses'], number | 'auto'> = true;
     const mean: Eq<ExtensionSettingsObject['preprocessing']['mean'], [number, number, number] | null> = true;
     const resize: Eq<ExtensionSettingsObject['preprocessing']['resize'], 'model' | 'stretch' | 'shorter-crop'> = true;
