@@ -16,6 +16,7 @@ import { EDITOR_VIEW_TYPE, PANEL_VIEW_TYPE, ReportEditorProvider, ReportPanelSer
 import { RunManager } from './runs';
 
 const RECENT_KEY = 'sparsityLens.recentModels';
+const SAVE_ANSWER_KEY = 'sparsityLens.saveChosenModel';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = createLogger();
@@ -31,6 +32,14 @@ export function activate(context: vscode.ExtensionContext): void {
     rememberRecent: (p) => {
       const list = [p, ...context.globalState.get<string[]>(RECENT_KEY, []).filter((x) => x !== p)].slice(0, 8);
       void context.globalState.update(RECENT_KEY, list);
+    },
+    // Per workspace: "save in workspace settings" means this workspace's.
+    saveAnswer: {
+      get: () => {
+        const a = context.workspaceState.get<unknown>(SAVE_ANSWER_KEY);
+        return a === 'workspace' || a === 'user' || a === 'none' ? a : undefined;
+      },
+      set: (a) => void context.workspaceState.update(SAVE_ANSWER_KEY, a),
     },
   });
 

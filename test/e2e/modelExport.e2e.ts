@@ -335,7 +335,8 @@ describe('Sparsity Lens: a torchvision model exported through Python by the exte
       // Export progress in a notification, then the offer to save the reference.
       const seen = new Set<string>();
       const deadline = Date.now() + RUN_TIMEOUT;
-      const saveToast = p.locator('.notifications-toasts .notification-toast').filter({ hasText: /as the model \(sparsityLens\.model\)/ }).first();
+      // The offer is a Quick Pick (its title asks; full-length choices), not a notification.
+      const saveToast = p.locator('.quick-input-widget').filter({ hasText: /as the model \(sparsityLens\.model\)/ }).first();
       while (!(await saveToast.isVisible().catch(() => false))) {
         for (const n of await notificationTexts(p)) seen.add(n);
         const err = [...seen].find((n) => /error|failed|cannot|could not|not installed/i.test(n));
@@ -344,8 +345,9 @@ describe('Sparsity Lens: a torchvision model exported through Python by the exte
         await sleep(300);
       }
       assert.ok([...seen].some((n) => /Exporting squeezenet1_1 from PyTorch/.test(n)), `an export progress notification; saw ${JSON.stringify([...seen])}`);
-      const offer = await clickToastButton(p, /as the model \(sparsityLens\.model\)/, 'Save in Workspace Settings');
+      const offer = (await saveToast.innerText()).replace(/\s+/g, ' ');
       assert.match(offer, /Use "torchvision:squeezenet1_1:random" as the model/);
+      await quickPickChoose(p, 'Save in Workspace', 'Save in Workspace Settings');
       let value: unknown;
       for (let i = 0; i < 50; i++) {
         value = readJson<Record<string, unknown>>(settingsFile)['sparsityLens.model'];

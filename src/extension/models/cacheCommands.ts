@@ -198,7 +198,7 @@ export async function manageModelsCommand(env: CommandEnv): Promise<void> {
           if (e) {
             const ref = refForCacheEntry(e);
             ctx.rememberRecent(ref);
-            await saveModelSetting(ref, ctx.workspaceFolder, true);
+            await saveModelSetting(ref, ctx.workspaceFolder, true, { remember: ctx.saveAnswer, log: (l) => env.log.info(l) });
             env.log.info(`Model chosen from the cache: ${ref} → ${e.path}`);
             return;
           }

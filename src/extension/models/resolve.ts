@@ -37,6 +37,8 @@ export interface ModelContext {
   log: Logger;
   recent: string[];
   rememberRecent(p: string): void;
+  /** The answer to "save the chosen model?" remembered for this workspace (extension.ts: workspace state). */
+  saveAnswer?: { get(): SaveAnswer | undefined; set(a: SaveAnswer | undefined): void };
 }
 
 /** Where the model cache is for this context. */
@@ -80,7 +82,7 @@ export async function resolveModel(settings: ExtensionSettings, ctx: ModelContex
       return undefined;
     }
     if (choice !== 'Choose Model…') return undefined;
-    return chooseAndMaybeSave(ctx, false);
+    return chooseAndMaybeSave(ctx, false, true);
   }
   if (!settings.model) {
     const choice = await vscode.window.showQuickPick(
@@ -95,7 +97,7 @@ export async function resolveModel(settings: ExtensionSettings, ctx: ModelContex
       await openSetting(`${SECTION}.model`);
       return undefined;
     }
-    return chooseAndMaybeSave(ctx, true);
+    return chooseAndMaybeSave(ctx, true, true);
   }
   const ref = settings.modelRef;
   if (ref && ref.kind !== 'file') return resolveModelReference(ref, settings.model, ctx);
@@ -106,7 +108,7 @@ export async function resolveModel(settings: ExtensionSettings, ctx: ModelContex
     const c = await vscode.window.showErrorMessage(msg, 'Open Settings', 'Choose Model…');
     // The scope that holds the wrong path (often the workspace's), not always the user's.
     if (c === 'Open Settings') await openSettingWhereSet('model', ctx.scope);
-    if (c === 'Choose Model…') return chooseAndMaybeSave(ctx, true);
+    if (c === 'Choose Model…') return chooseAndMaybeSave(ctx, true, true);
     return undefined;
   }
   return { path: p, ref: settings.model, source: 'file' };
@@ -137,7 +139,7 @@ async function resolveModelReference(ref: ModelRef, value: string, ctx: ModelCon
   ctx.log.warn(msg);
   const c = await vscode.window.showWarningMessage(msg, MANAGE_TRUST, 'Choose Model…');
   if (c === MANAGE_TRUST) await manageTrust();
-  if (c === 'Choose Model…') return chooseAndMaybeSave(ctx, true);
+  if (c === 'Choose Model…') return chooseAndMaybeSave(ctx, true, true);
   return undefined;
 }
 
@@ -166,12 +168,25 @@ export function modelSourceContext(ctx: ModelContext): ModelSourceContext {
   };
 }
 
-/** Runs the model picker; optionally offers to store the choice in sparsityLens.model. */
-export async function chooseAndMaybeSave(ctx: ModelContext, offerSave: boolean): Promise<PickedModel | undefined> {
+/**
+ * Runs the model picker; optionally offers to store the choice in sparsityLens.model. On the way
+ * to a run (`background`) the offer does not hold the run up: the run starts while it is open,
+ * and an answer remembered for the workspace is applied without asking.
+ */
+export async function chooseAndMaybeSave(ctx: ModelContext, offerSave: boolean, background = false): Promise<PickedModel | undefined> {
   const picked = await pickModel(modelSourceContext(ctx), ctx.recent);
   if (!picked) return undefined;
   ctx.rememberRecent(picked.ref);
-  if (offerSave) await saveModelSetting(picked.ref, ctx.workspaceFolder, true);
+  if (offerSave) {
+    const saving = saveModelSetting(picked.ref, ctx.workspaceFolder, true, {
+      remembered: background ? ctx.saveAnswer : undefined,
+      remember: ctx.saveAnswer,
+      log: (l) => ctx.log.info(l),
+    }).catch((e: unknown) =>
+      ctx.log.error(`Saving sparsityLens.model failed: ${(e as Error).message}`),
+    );
+    if (!background) await saving;
+  }
   return picked;
 }
 
@@ -185,21 +200,70 @@ export function settingPathFor(p: string, workspaceFolder: string | undefined): 
   return p;
 }
 
-export async function saveModelSetting(p: string, folder: vscode.WorkspaceFolder | undefined, ask: boolean): Promise<void> {
-  const options: { label: string; target: vscode.ConfigurationTarget | null }[] = [];
-  if (folder && vscode.workspace.isTrusted) {
-    options.push({
-      label: vscode.workspace.workspaceFolders && vscode.workspace.workspaceFolders.length > 1 ? `Save in Folder Settings (${folder.name})` : 'Save in Workspace Settings',
-      target: vscode.workspace.workspaceFolders && vscode.workspace.workspaceFolders.length > 1 ? vscode.ConfigurationTarget.WorkspaceFolder : vscode.ConfigurationTarget.Workspace,
+/** A remembered answer to "save the chosen model?": where to save it, or not at all. */
+export type SaveAnswer = 'workspace' | 'user' | 'none';
+
+export const SAVE_LABELS = {
+  workspace: 'Save in Workspace Settings',
+  user: 'Save in User Settings',
+  none: "Don't Save",
+  alwaysAsk: 'Always Ask',
+} as const;
+
+/**
+ * Stores `p` in sparsityLens.model. With `ask`, a Quick Pick (full labels, unlike a
+ * notification's buttons) offers workspace (folder) settings, user settings or not saving; the
+ * answer is remembered in `remember` for the workspace, and "Always Ask" forgets it. When
+ * `remembered` holds an answer it is applied without asking (the run-time offer).
+ */
+export async function saveModelSetting(
+  p: string,
+  folder: vscode.WorkspaceFolder | undefined,
+  ask: boolean,
+  o: { remembered?: ModelContext['saveAnswer']; remember?: ModelContext['saveAnswer']; log?: (line: string) => void } = {},
+): Promise<void> {
+  const { remembered, remember } = o;
+  const multiRoot = (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
+  const wsTarget = multiRoot ? vscode.ConfigurationTarget.WorkspaceFolder : vscode.ConfigurationTarget.Workspace;
+  const canWorkspace = !!folder && vscode.workspace.isTrusted;
+  const targetOf = (a: SaveAnswer): vscode.ConfigurationTarget | null =>
+    a === 'none' ? null : a === 'workspace' && canWorkspace ? wsTarget : vscode.ConfigurationTarget.Global;
+  const name = isModelReference(p) ? p : path.basename(p);
+  let answer: SaveAnswer | undefined;
+  if (!ask) answer = canWorkspace ? 'workspace' : 'user';
+  else if (remembered?.get()) {
+    answer = remembered.get();
+  } else {
+    type Item = vscode.QuickPickItem & { answer?: SaveAnswer; forget?: boolean };
+    const items: Item[] = [];
+    if (canWorkspace) {
+      items.push({
+        label: multiRoot ? `Save in Folder Settings (${folder!.name})` : SAVE_LABELS.workspace,
+        description: multiRoot ? `${folder!.name}/.vscode/settings.json` : '.vscode/settings.json',
+        answer: 'workspace',
+      });
+    }
+    items.push({ label: SAVE_LABELS.user, description: 'every workspace that does not set its own', answer: 'user' });
+    items.push({ label: SAVE_LABELS.none, description: 'use it for this run only', answer: 'none' });
+    items.push({ label: '', kind: vscode.QuickPickItemKind.Separator });
+    items.push({ label: SAVE_LABELS.alwaysAsk, description: "don't save now, and ask again next time", forget: true });
+    const pick = await vscode.window.showQuickPick(items, {
+      title: `Use "${name}" as the model (sparsityLens.model) from now on?`,
+      placeHolder: 'Your answer is remembered for this workspace; "Choose Model…" asks again.',
+      ignoreFocusOut: true,
     });
+    if (!pick) return;
+    if (pick.forget) {
+      remember?.set(undefined);
+      return;
+    }
+    answer = pick.answer;
+    if (answer) remember?.set(answer);
   }
-  options.push({ label: 'Save in User Settings', target: vscode.ConfigurationTarget.Global });
-  if (ask) options.push({ label: 'Only for This Run', target: null });
-  const pick = ask
-    ? await vscode.window.showInformationMessage(`Use "${isModelReference(p) ? p : path.basename(p)}" as the model (sparsityLens.model) from now on?`, ...options.map((o) => o.label))
-    : options[0].label;
-  const opt = options.find((o) => o.label === pick);
-  if (!opt || opt.target === null) return;
-  const value = opt.target === vscode.ConfigurationTarget.Global ? p : settingPathFor(p, folder?.uri.fsPath);
-  await updateSetting('model', value, opt.target, folder?.uri);
+  if (!answer) return;
+  const target = targetOf(answer);
+  if (target === null) return;
+  const value = target === vscode.ConfigurationTarget.Global ? p : settingPathFor(p, folder?.uri.fsPath);
+  await updateSetting('model', value, target, folder?.uri);
+  if (ask && remembered?.get()) o.log?.(`Saved "${name}" in sparsityLens.model (${target === vscode.ConfigurationTarget.Global ? 'user' : 'workspace'} settings), as answered before; "Choose Model…" asks again.`);
 }
