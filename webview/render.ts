@@ -236,7 +236,9 @@ export class ReportApp {
     const h = headerInfo(r);
     const header = el('header', { class: 'sl-header', 'data-testid': 'report-header' });
     const title = el('h1', {}, `Sparsity: ${h.model} on ${h.dataset}`);
-    title.append(' ', ui.badge(h.complete ? 'complete' : 'partial', h.complete ? 'All passes finished' : 'The run is still going; numbers change'));
+    // A live report says how much it rests on: the categories finished so far of those being analysed.
+    const ofN = `${r.dataset.categoriesUsed} of ${r.dataset.categoriesFound - r.dataset.droppedCategories.length} categories`;
+    title.append(' ', ui.badge(h.complete ? 'complete' : `partial: ${ofN}`, h.complete ? 'All passes finished' : `Statistics on the ${ofN} finished so far; the run is still going and the numbers change`));
     header.append(title);
     const dl = el('dl', { class: 'sl-facts' });
     const fact = (label: string, value: string, attrs: Record<string, string> = {}, title?: string): void => {
