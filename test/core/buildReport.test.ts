@@ -291,3 +291,13 @@ test('buildReport: a partial report has only the finished categories and passes,
   assert.deepEqual(r.dataset.droppedCategories, [{ name: 'empty_folder', reason: 'no images' }], 'no drops decided before the end');
   assert.deepEqual(Object.keys(r.controls!.medians), ['trained', 'permuted-1']);
 });
+
+test('buildReport: a partial report\'s duration is the run\'s so far (time before a resume plus this session), the final one the passes\' total', async () => {
+  const s = runState(CATS, TAPS, PASSES, SETTINGS); // elapsedBefore 13
+  s.nextImage = 10;
+  s.sessionStart = performance.now() - 5_000;
+  const r = await buildReport(s, { partial: true, runDir: '/runs/x', passCount: 2 });
+  assert.ok(r.timings.seconds >= 18 && r.timings.seconds < 30, `13 s before + 5 s now, got ${r.timings.seconds}`);
+  s.nextImage = s.totalImages;
+  assert.equal((await buildReport(s, { partial: false, runDir: '/runs/x' })).timings.seconds, 13, 'the final report: elapsedBefore (the passes\' total, set by analyze)');
+});
