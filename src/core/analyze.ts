@@ -395,7 +395,10 @@ async function runGroup(
     const t0 = performance.now();
     let lastCheckpoint = t0;
     let checkpointEvery = request.checkpointSeconds ?? CHECKPOINT_SECONDS;
-    let lastPartial = 0;
+    // The first partial report goes out as soon as two categories are complete (a first chart at
+    // once); later ones at most every PARTIAL_SECONDS. (0 here made the first wait until the
+    // process was 2 s old, so short runs never showed a live chart.)
+    let lastPartial = -Infinity;
     let completedCategories = categoryEnd.filter((e) => e <= state.nextImage).length;
     try {
       while (state.nextImage < files.length) {
