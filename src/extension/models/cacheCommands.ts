@@ -75,8 +75,9 @@ async function chooseAction(e: CacheEntry): Promise<Action | undefined> {
     { label: '$(verified) Verify', description: `re-hash ${e.files.length} file${e.files.length === 1 ? '' : 's'} (${formatBytes(e.size)}) against the index`, action: 'verify' },
     { label: '$(trash) Delete…', description: e.source === 'file' ? 'forget it (your file stays)' : 'delete its files from the cache', action: 'delete' },
     { label: '$(copy) Copy Path', description: e.path, action: 'copy' },
-    { label: '$(folder-opened) Reveal in File Explorer', action: 'reveal' },
   ];
+  // The OS file manager only where VS Code can open it (code-server / the browser cannot).
+  if ((await vscode.commands.getCommands(true)).includes('revealFileInOS')) items.push({ label: '$(folder-opened) Reveal in File Explorer', action: 'reveal' });
   const c = await vscode.window.showQuickPick(items, { title: `${e.label ?? e.id} (${e.id})`, placeHolder: `${e.source}: ${e.origin}` });
   return c?.action;
 }
