@@ -3,12 +3,11 @@
  * comparisons, writing the comparison folder (comparison.sparsity.json, comparison.csv,
  * comparison.html), all atomically.
  */
-import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { writeFileAtomic } from '../fsAtomic';
 import { readReport } from '../report/reader';
-import { escapeHtml, findStandaloneAssets, jsonForScript, scriptForHtml, STANDALONE_CSS, STANDALONE_THEME_CSS } from '../report/html';
+import { jsonForScript, renderStandalonePage } from '../report/html';
 import { REPORT_FILE } from '../report/schema';
 import { UserError } from '../types';
 import { buildComparison, type CompareInput, type CompareOptions } from './build';
@@ -53,50 +52,18 @@ export function readComparison(file: string): Comparison {
   return parseComparisonJson(text, file);
 }
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('base64');
-}
-
 /** The self-contained comparison.html (same CSP rules as report.html: hashed inline script and style only). */
 export async function renderComparisonHtml(c: Comparison, assetsDir?: string): Promise<string> {
-  const dir = assetsDir ?? findStandaloneAssets();
-  const scriptPath = dir ? path.join(dir, COMPARISON_SCRIPT) : null;
-  if (!scriptPath || !fs.existsSync(scriptPath)) {
-    throw new UserError(`The comparison renderer ${COMPARISON_SCRIPT} was not found${dir ? ` in ${dir}` : ''}; build it with "npm run build".`, 'E_HTML_ASSETS');
-  }
-  const js = scriptForHtml(await fs.promises.readFile(scriptPath, 'utf8'));
-  const cssPath = path.join(dir!, STANDALONE_CSS);
-  const baseCss = fs.existsSync(cssPath) ? await fs.promises.readFile(cssPath, 'utf8') : '';
-  const css = STANDALONE_THEME_CSS + '\n' + baseCss.replace(/<\/(style)/gi, '<\\/$1');
-  const csp = [
-    "default-src 'none'",
-    `script-src 'sha256-${sha256(js)}'`,
-    `style-src 'sha256-${sha256(css)}' 'sha256-${sha256('')}'`,
-    'img-src data: blob:',
-    'font-src data:',
-    "base-uri 'none'",
-    "form-action 'none'",
-  ].join('; ');
-  const title = `Sparsity comparison: ${c.runs.map((r) => r.label).join(' vs ')}`;
-  return [
-    '<!DOCTYPE html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">`,
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<meta name="generator" content="${escapeHtml(`${c.tool.name} ${c.tool.version}`)}">`,
-    `<title>${escapeHtml(title)}</title>`,
-    `<style>${css}</style>`,
-    '</head>',
-    '<body>',
-    `<div id="root"><noscript>This comparison needs JavaScript to draw its charts; the data is in ${COMPARISON_FILE} beside this file.</noscript></div>`,
-    `<script type="application/json" id="sparsity-comparison">${jsonForScript(c)}</script>`,
-    `<script>${js}</script>`,
-    '</body>',
-    '</html>',
-    '',
-  ].join('\n');
+  return renderStandalonePage({
+    script: COMPARISON_SCRIPT,
+    what: 'comparison',
+    assetsDir,
+    title: `Sparsity comparison: ${c.runs.map((r) => r.label).join(' vs ')}`,
+    generator: `${c.tool.name} ${c.tool.version}`,
+    dataId: 'sparsity-comparison',
+    dataJson: jsonForScript(c),
+    noscript: `This comparison needs JavaScript to draw its charts; the data is in ${COMPARISON_FILE} beside this file.`,
+  });
 }
 
 export interface WrittenComparison {

@@ -78,17 +78,34 @@ export const STANDALONE_THEME_CSS = `
   --vscode-editorHoverWidget-border: #454545; } }
 `;
 
+/** What a self-contained page (report.html, comparison.html) is made of. */
+export interface StandalonePageParts {
+  /** The renderer bundle's file name in the assets folder (e.g. reportStandalone.js). */
+  script: string;
+  /** What the page shows, for the missing-renderer error ("report", "comparison"). */
+  what: string;
+  /** Folder holding the bundle and report.css (default: findStandaloneAssets()). */
+  assetsDir?: string;
+  title: string;
+  generator: string;
+  /** Id of the <script type="application/json"> holding the data. */
+  dataId: string;
+  /** The data, already made safe with jsonForScript. */
+  dataJson: string;
+  /** Text shown without JavaScript (plain text, escaped here). */
+  noscript: string;
+}
+
 /**
- * Renders the self-contained report.html. `assetsDir` is the folder holding reportStandalone.js
- * and report.css (default: found next to the running bundle, or the project's dist/).
- * Throws a UserError when the renderer bundle is missing (run `npm run build`).
+ * Assembles a self-contained page: inlines the renderer bundle and the stylesheet, allows exactly
+ * them by hash in the CSP, and embeds the data. Throws a UserError when the bundle is missing.
  */
-export async function renderStandaloneHtml(report: SparsityReport, assetsDir?: string): Promise<string> {
-  const dir = assetsDir ?? findStandaloneAssets();
-  const scriptPath = dir ? path.join(dir, STANDALONE_SCRIPT) : null;
+export async function renderStandalonePage(p: StandalonePageParts): Promise<string> {
+  const dir = p.assetsDir ?? findStandaloneAssets();
+  const scriptPath = dir ? path.join(dir, p.script) : null;
   if (!scriptPath || !fs.existsSync(scriptPath)) {
     throw new UserError(
-      `The report renderer ${STANDALONE_SCRIPT} was not found${dir ? ` in ${dir}` : ''}; build it with "npm run build".`,
+      `The ${p.what} renderer ${p.script} was not found${dir ? ` in ${dir}` : ''}; build it with "npm run build".`,
       'E_HTML_ASSETS',
     );
   }
@@ -106,9 +123,6 @@ export async function renderStandaloneHtml(report: SparsityReport, assetsDir?: s
     "base-uri 'none'",
     "form-action 'none'",
   ].join('; ');
-  const model = report.model?.path ? path.basename(report.model.path) : 'model';
-  const dataset = report.dataset?.path ? path.basename(report.dataset.path) : 'images';
-  const title = `Sparsity report: ${model} on ${dataset}`;
   return [
     '<!DOCTYPE html>',
     '<html lang="en">',
@@ -116,16 +130,36 @@ export async function renderStandaloneHtml(report: SparsityReport, assetsDir?: s
     '<meta charset="utf-8">',
     `<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">`,
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<meta name="generator" content="${escapeHtml(`${report.tool?.name ?? 'sparsity-lens'} ${report.tool?.version ?? ''}`.trim())}">`,
-    `<title>${escapeHtml(title)}</title>`,
+    `<meta name="generator" content="${escapeHtml(p.generator)}">`,
+    `<title>${escapeHtml(p.title)}</title>`,
     `<style>${css}</style>`,
     '</head>',
     '<body>',
-    '<div id="root"><noscript>This report needs JavaScript to draw its charts; the data is in report.sparsity.json beside this file.</noscript></div>',
-    `<script type="application/json" id="sparsity-report">${jsonForScript(report)}</script>`,
+    `<div id="root"><noscript>${escapeHtml(p.noscript)}</noscript></div>`,
+    `<script type="application/json" id="${escapeHtml(p.dataId)}">${p.dataJson}</script>`,
     `<script>${js}</script>`,
     '</body>',
     '</html>',
     '',
   ].join('\n');
+}
+
+/**
+ * Renders the self-contained report.html. `assetsDir` is the folder holding reportStandalone.js
+ * and report.css (default: found next to the running bundle, or the project's dist/).
+ * Throws a UserError when the renderer bundle is missing (run `npm run build`).
+ */
+export async function renderStandaloneHtml(report: SparsityReport, assetsDir?: string): Promise<string> {
+  const model = report.model?.path ? path.basename(report.model.path) : 'model';
+  const dataset = report.dataset?.path ? path.basename(report.dataset.path) : 'images';
+  return renderStandalonePage({
+    script: STANDALONE_SCRIPT,
+    what: 'report',
+    assetsDir,
+    title: `Sparsity report: ${model} on ${dataset}`,
+    generator: `${report.tool?.name ?? 'sparsity-lens'} ${report.tool?.version ?? ''}`.trim(),
+    dataId: 'sparsity-report',
+    dataJson: jsonForScript(report),
+    noscript: 'This report needs JavaScript to draw its charts; the data is in report.sparsity.json beside this file.',
+  });
 }
