@@ -4,8 +4,7 @@
  * UI (render.ts): DOM through textContent/attributes only, vega-embed with the SVG renderer in
  * CSP-safe mode (AST + interpreter, no eval), charts re-drawn on theme change.
  */
-import embed, { type Result } from 'vega-embed';
-import { expressionInterpreter } from 'vega-interpreter';
+import type { Result } from 'vega-embed';
 import type { Comparison } from '../src/core/compare/schema';
 import { differencesTable, pairedTables, trendTable } from '../src/core/compare/tables';
 import type { StatsTable } from '../src/core/report/tables';
@@ -15,19 +14,13 @@ import { depthSpec, pairedDiffSpec, pairedScatterSpec } from './compareSpecs';
 import type { VlSpec } from './specs';
 import { readTheme, vegaConfig, type ChartTheme } from './theme';
 import * as ui from './toolkit';
+import { chartExportData, el, embedChart } from './pageKit';
 
 export interface ComparisonHost {
   formats: ComparisonExportFormat[];
   exportComparison(format: ComparisonExportFormat, c: Comparison): void;
   exportChart(chart: ComparisonChartId, format: ChartExportFormat, data: string): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
 }
 
 const FORMAT_LABEL: Record<ComparisonExportFormat, string> = { json: 'Export JSON', csv: 'Export CSV', html: 'Export HTML' };
@@ -190,17 +183,7 @@ export class ComparisonApp {
       if (!container) continue;
       try {
         const target = el('div', { class: 'sl-chart-inner' });
-        const result = await embed(target, def.spec(this.theme), {
-          renderer: 'svg',
-          mode: 'vega-lite',
-          actions: false,
-          ast: true,
-          expr: expressionInterpreter,
-          defaultStyle: false,
-          tooltip: { disableDefaultStyle: true },
-          config,
-          downloadFileName: def.id,
-        });
+        const result = await embedChart(target, def.spec(this.theme), config, def.id);
         if (this.comparison !== c) {
           result.finalize();
           return;
@@ -226,14 +209,7 @@ export class ComparisonApp {
     const v = this.views.get(id);
     if (!v) return this.showToast(false, 'The chart is not drawn yet.');
     try {
-      const view = v.view as unknown as { background(c?: string): unknown };
-      view.background(this.theme.background);
-      try {
-        const data = format === 'svg' ? await v.view.toSVG() : await v.view.toImageURL('png', 2);
-        this.host.exportChart(id, format, data);
-      } finally {
-        view.background('transparent');
-      }
+      this.host.exportChart(id, format, await chartExportData(v, this.theme.background, format));
     } catch (e) {
       this.showToast(false, `Export failed: ${(e as Error).message}`);
     }

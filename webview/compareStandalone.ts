@@ -6,18 +6,8 @@
 import { comparisonCsv } from '../src/core/compare/csv';
 import { parseComparisonJson } from '../src/core/compare/parse';
 import { ComparisonApp } from './compareRender';
+import { download, whenReady } from './pageKit';
 import { registerToolkit } from './toolkit';
-
-function download(name: string, data: Blob | string): void {
-  const a = document.createElement('a');
-  const url = typeof data === 'string' ? data : URL.createObjectURL(data);
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  if (typeof data !== 'string') setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 function start(): void {
   const dataEl = document.getElementById('sparsity-comparison');
@@ -51,5 +41,4 @@ function start(): void {
   app.showComparison(c);
 }
 
-if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
-else start();
+whenReady(start);

@@ -4,8 +4,7 @@
  * data). Charts: vega-embed with the SVG renderer in CSP-safe mode (AST + vega-interpreter,
  * no eval), no injected default styles (our CSS styles the tooltip and containers).
  */
-import embed, { type Result } from 'vega-embed';
-import { expressionInterpreter } from 'vega-interpreter';
+import type { Result } from 'vega-embed';
 import type { ProgressEvent } from '../src/core/analyzeTypes';
 import { formatProgress, progressPercent } from '../src/core/report/format';
 import type { SparsityReport } from '../src/core/report/schema';
@@ -42,6 +41,7 @@ import { readTheme, vegaConfig, type ChartTheme } from './theme';
 import { CHART_MODULES } from './charts';
 import { indexChoices, indexView, viewIndex } from '../src/core/report/indexView';
 import * as ui from './toolkit';
+import { chartExportData, el, embedChart } from './pageKit';
 
 export interface HostAdapter {
   /** Whole-report export formats offered by buttons. */
@@ -60,13 +60,6 @@ interface ChartDef {
   note: string;
   available(r: SparsityReport): boolean;
   spec(r: SparsityReport, t: ChartTheme): VlSpec;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
 }
 
 const FORMAT_LABEL: Record<ReportExportFormat, string> = { json: 'Export JSON', csv: 'Export CSV', html: 'Export HTML' };
@@ -430,17 +423,7 @@ export class ReportApp {
       try {
         const spec = def.spec(r, this.theme);
         const target = el('div', { class: 'sl-chart-inner' });
-        const result = await embed(target, spec, {
-          renderer: 'svg',
-          mode: 'vega-lite',
-          actions: false,
-          ast: true,
-          expr: expressionInterpreter,
-          defaultStyle: false,
-          tooltip: { disableDefaultStyle: true },
-          config,
-          downloadFileName: def.id,
-        });
+        const result = await embedChart(target, spec, config, def.id);
         if (this.report !== full || this.indexId !== indexId) {
           result.finalize();
           return;
@@ -471,15 +454,7 @@ export class ReportApp {
       return;
     }
     try {
-      // Exports get the theme's background (the live chart is transparent).
-      const view = v.view as unknown as { background(c?: string): unknown; runAsync(): Promise<unknown> };
-      view.background(this.theme.background);
-      try {
-        const data = format === 'svg' ? await v.view.toSVG() : await v.view.toImageURL('png', 2);
-        this.host.exportChart(id, format, data);
-      } finally {
-        view.background('transparent');
-      }
+      this.host.exportChart(id, format, await chartExportData(v, this.theme.background, format));
     } catch (e) {
       this.showToast(false, `Export failed: ${(e as Error).message}`);
       this.host.log('error', `export ${id} ${format}: ${(e as Error).stack ?? String(e)}`);

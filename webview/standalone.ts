@@ -10,18 +10,8 @@ import { parseReportJson } from '../src/core/report/parse';
 import type { SparsityReport } from '../src/core/report/schema';
 import type { ChartExportFormat, ChartId, ReportExportFormat } from '../src/shared/protocol';
 import { ReportApp } from './render';
+import { download, whenReady } from './pageKit';
 import { registerToolkit } from './toolkit';
-
-function download(name: string, data: Blob | string): void {
-  const a = document.createElement('a');
-  const url = typeof data === 'string' ? data : URL.createObjectURL(data);
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  if (typeof data !== 'string') setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 function start(): void {
   const dataEl = document.getElementById('sparsity-report');
@@ -61,5 +51,4 @@ function start(): void {
   app.showReport(report, { kind: 'file' });
 }
 
-if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
-else start();
+whenReady(start);
