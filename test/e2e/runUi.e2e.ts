@@ -178,4 +178,27 @@ describe('Sparsity Lens run UI (code-server)', () => {
       await p.setViewportSize(vp);
     });
   });
+
+  test('Open Settings on a missing model file opens the Workspace settings, where the wrong path is', async () => {
+    await withDiagnostics('runui-settings-scope', () => wb, () => server, async () => {
+      const p = page();
+      await closeAllEditors(p);
+      await clearNotifications(p);
+      fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'sparsityLens.model': 'models/missing/model.json' }, null, 2));
+      await sleep(3_000); // the configuration service reloads settings.json from its file watcher
+      await explorerContextMenu(p, 'stimuli', 'Analyze Sparsity', 30_000);
+      const error = toast(p, /models\/missing\/model\.json.*does not exist/);
+      await error.waitFor({ state: 'visible', timeout: 30_000 }).catch(async () => {
+        throw new Error(`no error about the missing model file; notifications: ${JSON.stringify(await notificationTexts(p))}`);
+      });
+      await error.getByRole('button', { name: 'Open Settings', exact: true }).click();
+      const checked = p.locator('.settings-editor .settings-tabs-widget .action-label.checked').first();
+      await checked.waitFor({ state: 'visible', timeout: 20_000 });
+      const scope = (await checked.innerText()).trim();
+      await screenshot(p, 'runui-3-settings-scope');
+      assert.match(scope, /^Workspace/, `the Settings editor opened on "${scope}", not the Workspace scope`);
+      const search = await p.locator('.settings-editor .settings-header .suggest-input-container .view-lines').first().innerText().catch(() => '');
+      assert.match(search.replace(/\s+/g, ''), /sparsityLens\.model/, `the Settings editor searches for the setting: "${search}"`);
+    });
+  });
 });
