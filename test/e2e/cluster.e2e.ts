@@ -5,7 +5,9 @@
  * opens in the report panel; the answers are kept in the workspace settings.
  *
  * The workspace is under test-output/ (not the temp folder: submit refuses node-local paths).
- * Run: node --import tsx --test test/e2e/cluster.e2e.ts (code-server via scripts/e2e-setup.sh).
+ * Run: node --// A checkout under /tmp (a CI clone) gives code-server the node-local override (see the helper).
+import '../helpers/cluster';
+import tsx --test test/e2e/cluster.e2e.ts (code-server via scripts/e2e-setup.sh).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

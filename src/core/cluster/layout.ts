@@ -148,6 +148,9 @@ export function checkpointProgress(shardRun: string): CheckpointProgress | undef
  * the login node only: a model or dataset there is missing on every other machine.
  */
 export function nodeLocalReason(p: string, env: Readonly<Record<string, string | undefined>> = process.env): string | undefined {
+  // The user's explicit word that every node sees this machine's temp folders: a single-node
+  // cluster (scripts/slurm-local.sh) or a checkout that lives under /tmp (CI). Never assumed.
+  if (env.SPARSITY_LENS_NODE_LOCAL_OK === '1') return undefined;
   const real = (x: string) => {
     try {
       return fs.realpathSync(x);
