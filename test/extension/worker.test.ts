@@ -61,7 +61,9 @@ describe('analysis worker process', () => {
     });
     const t0 = Date.now();
     await assert.rejects(job.done, (e: unknown) => e instanceof WorkerCancelledError && !e.killed);
-    assert.ok(Date.now() - t0 < 5000);
+    // A guard against a stuck worker, not a speed target (bench does those): `seen` below is what
+    // shows cancel took effect within one batch; 5 s failed on a loaded 2-core machine.
+    assert.ok(Date.now() - t0 < 30_000, `cancelled in ${Date.now() - t0} ms`);
     assert.ok(seen <= 4, `stopped within one batch (last progress ${seen})`);
     assert.equal(afterCancel, 0, 'no progress forwarded after cancel');
     assert.ok(!fs.existsSync(path.join(req.outputRoot, 'run-1')), 'no report written');
