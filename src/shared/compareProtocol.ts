@@ -5,7 +5,19 @@
  * (validateWebviewMessage's exportChart). Pure: no vscode, no DOM.
  */
 import type { Comparison } from '../core/compare/schema';
-import { CHART_EXPORT_FORMATS, LIMITS, PROTOCOL_VERSION, validateWebviewMessage, type ChartExportFormat, type ValidationResult } from './protocol';
+import {
+  CHART_EXPORT_FORMATS,
+  isRecord,
+  LIMITS,
+  PROTOCOL_VERSION,
+  validateWebviewMessage,
+  type EmptyMessage,
+  type ExportChartMessage,
+  type ExportResultMessage,
+  type LogMessage,
+  type ReadyMessage,
+  type ValidationResult,
+} from './protocol';
 
 export const COMPARISON_EXPORT_FORMATS = ['json', 'csv', 'html'] as const;
 export type ComparisonExportFormat = (typeof COMPARISON_EXPORT_FORMATS)[number];
@@ -18,20 +30,13 @@ export function isComparisonChartId(v: unknown): v is ComparisonChartId {
   return typeof v === 'string' && CHART_ID.test(v);
 }
 
-export type HostToComparisonMessage =
-  | { type: 'comparison'; comparison: Comparison; file?: string }
-  | { type: 'empty'; message: string }
-  | { type: 'exportResult'; ok: boolean; message: string };
+export type HostToComparisonMessage = { type: 'comparison'; comparison: Comparison; file?: string } | EmptyMessage | ExportResultMessage;
 
 export type ComparisonToHostMessage =
-  | { type: 'ready'; protocol: number }
+  | ReadyMessage
   | { type: 'exportComparison'; format: ComparisonExportFormat }
-  | { type: 'exportChart'; chart: ComparisonChartId; format: ChartExportFormat; data: string }
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
-
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
+  | ExportChartMessage<ComparisonChartId>
+  | LogMessage;
 
 /** A fresh typed copy of a webview message, or why it was rejected. Never throws. */
 export function validateComparisonMessage(raw: unknown): ValidationResult<ComparisonToHostMessage> {

@@ -38,6 +38,19 @@ export interface ReportSource {
   runId?: string;
 }
 
+// ---------------------------------------------------------------- shared by both panels
+
+/** Nothing to render (e.g. a restored live panel whose run did not survive a reload). */
+export type EmptyMessage = { type: 'empty'; message: string };
+/** Result of an export the webview asked for. */
+export type ExportResultMessage = { type: 'exportResult'; ok: boolean; message: string };
+/** The webview script has loaded and listens; the host then sends the current state. */
+export type ReadyMessage = { type: 'ready'; protocol: number };
+/** Save one chart; `data` is an SVG document (`svg`) or a `data:image/png;base64,` URL (`png`). */
+export type ExportChartMessage<C extends string> = { type: 'exportChart'; chart: C; format: ChartExportFormat; data: string };
+/** A line for the "Sparsity Lens" output channel (webview errors, render timings). */
+export type LogMessage = { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
 // ---------------------------------------------------------------- host → webview
 
 export type HostToWebviewMessage =
@@ -47,26 +60,21 @@ export type HostToWebviewMessage =
   | { type: 'progress'; runId: string; progress: ProgressEvent }
   /** Status of the live run (running → done | cancelled | failed). */
   | { type: 'runStatus'; runId: string; status: RunStatus; message?: string; reportPath?: string }
-  /** Nothing to render (e.g. a restored live panel whose run did not survive a reload). */
-  | { type: 'empty'; message: string }
-  /** Result of an export the webview asked for. */
-  | { type: 'exportResult'; ok: boolean; message: string };
+  | EmptyMessage
+  | ExportResultMessage;
 
 // ---------------------------------------------------------------- webview → host
 
 export type WebviewToHostMessage =
-  /** The webview script has loaded and listens; the host then sends the current state. */
-  | { type: 'ready'; protocol: number }
+  | ReadyMessage
   /** Save the whole report as JSON, CSV (long format) or standalone HTML (host shows a save dialog). */
   | { type: 'exportReport'; format: ReportExportFormat }
-  /** Save one chart; `data` is an SVG document (`svg`) or a `data:image/png;base64,` URL (`png`). */
-  | { type: 'exportChart'; chart: ChartId; format: ChartExportFormat; data: string }
+  | ExportChartMessage<ChartId>
   /** Cancel the live run shown in this panel. */
   | { type: 'cancelRun'; runId: string }
   /** Reveal a skipped file (by its index in report.skipped; never a path from the webview). */
   | { type: 'revealSkipped'; index: number }
-  /** A line for the "Sparsity Lens" output channel (webview errors, render timings). */
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+  | LogMessage;
 
 /** What the webview keeps across reloads (`vscode.setState`) and the serializer gets back. */
 export interface WebviewPersistedState {
@@ -89,7 +97,7 @@ export type ValidationResult<T> = { ok: true; message: T } | { ok: false; error:
 const PNG_PREFIX = 'data:image/png;base64,';
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-function isRecord(x: unknown): x is Record<string, unknown> {
+export function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
