@@ -41,9 +41,9 @@ export function withContributes(pkg: Record<string, unknown>): Record<string, un
     menus: {
       'explorer/context': [
         { command: 'sparsityLens.analyzeFolder', when: 'explorerResourceIsFolder', group: '7_sparsityLens@1' },
+        { command: 'sparsityLens.analyzeOnCluster', when: 'explorerResourceIsFolder', group: '7_sparsityLens@2' },
         // Two or more selected report files or run folders (VS Code passes the clicked and the selected resources).
         { command: 'sparsityLens.compareReports', when: 'listMultiSelection && (explorerResourceIsFolder || resourceFilename == report.sparsity.json)', group: '7_sparsityLens@3' },
-        { command: 'sparsityLens.analyzeOnCluster', when: 'explorerResourceIsFolder', group: '7_sparsityLens@2' },
       ],
       'editor/title': [
         { command: 'sparsityLens.exportReport', when: 'activeCustomEditorId == sparsityLens.reportViewer || activeWebviewPanelId == sparsityLens.report', group: 'navigation' },
