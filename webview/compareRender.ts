@@ -14,7 +14,7 @@ import { depthSpec, pairedDiffSpec, pairedScatterSpec } from './compareSpecs';
 import type { VlSpec } from './specs';
 import { readTheme, vegaConfig, type ChartTheme } from './theme';
 import * as ui from './toolkit';
-import { chartExportData, el, embedChart } from './pageKit';
+import { chartExportData, drawChartInto, el, finalizeViews } from './pageKit';
 
 export interface ComparisonHost {
   formats: ComparisonExportFormat[];
@@ -181,28 +181,15 @@ export class ComparisonApp {
       if (only && !only.includes(def.id)) continue;
       const container = this.mainEl.querySelector<HTMLElement>(`[data-chart="${def.id}"]`);
       if (!container) continue;
-      try {
-        const target = el('div', { class: 'sl-chart-inner' });
-        const result = await embedChart(target, def.spec(this.theme), config, def.id);
-        if (this.comparison !== c) {
-          result.finalize();
-          return;
-        }
-        this.views.get(def.id)?.finalize();
-        this.views.set(def.id, result);
-        container.replaceChildren(target);
-        container.dataset.rendered = 'true';
-      } catch (e) {
-        container.replaceChildren(el('p', { class: 'sl-error' }, `Could not draw this chart: ${(e as Error).message}`));
-        this.host.log('error', `chart ${def.id}: ${(e as Error).stack ?? String(e)}`);
-      }
+      const stale = () => this.comparison !== c;
+      const drawn = await drawChartInto(container, def.id, () => def.spec(this.theme), config, this.views, stale, (level, m) => this.host.log(level, m));
+      if (!drawn) return;
     }
     this.root.dataset.chartsRendered = String(Date.now());
   }
 
   private disposeCharts(): void {
-    for (const v of this.views.values()) v.finalize();
-    this.views.clear();
+    finalizeViews(this.views);
   }
 
   private async exportChart(id: ComparisonChartId, format: ChartExportFormat): Promise<void> {

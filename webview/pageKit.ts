@@ -59,3 +59,42 @@ export async function chartExportData(v: Result, background: string, format: Cha
     view.background('transparent');
   }
 }
+
+/**
+ * Draws one chart into its container (`makeSpec` runs here, so its errors show too) and keeps the
+ * view in `views`, finalizing the one it replaces. A failure shows in the container and is logged.
+ * Returns false when `isStale()` says the page moved on while drawing (the caller stops).
+ */
+export async function drawChartInto<Id extends string>(
+  container: HTMLElement,
+  id: Id,
+  makeSpec: () => object,
+  config: Record<string, unknown>,
+  views: Map<Id, Result>,
+  isStale: () => boolean,
+  log: (level: 'error', message: string) => void,
+): Promise<boolean> {
+  try {
+    const spec = makeSpec();
+    const target = el('div', { class: 'sl-chart-inner' });
+    const result = await embedChart(target, spec, config, id);
+    if (isStale()) {
+      result.finalize();
+      return false;
+    }
+    views.get(id)?.finalize();
+    views.set(id, result);
+    container.replaceChildren(target);
+    container.dataset.rendered = 'true';
+  } catch (e) {
+    container.replaceChildren(el('p', { class: 'sl-error' }, `Could not draw this chart: ${(e as Error).message}`));
+    log('error', `chart ${id}: ${(e as Error).stack ?? String(e)}`);
+  }
+  return true;
+}
+
+/** Finalizes and forgets every drawn chart. */
+export function finalizeViews<Id>(views: Map<Id, Result>): void {
+  for (const v of views.values()) v.finalize();
+  views.clear();
+}

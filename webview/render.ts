@@ -41,7 +41,7 @@ import { readTheme, vegaConfig, type ChartTheme } from './theme';
 import { CHART_MODULES } from './charts';
 import { indexChoices, indexView, viewIndex } from '../src/core/report/indexView';
 import * as ui from './toolkit';
-import { chartExportData, el, embedChart } from './pageKit';
+import { chartExportData, drawChartInto, el, finalizeViews } from './pageKit';
 
 export interface HostAdapter {
   /** Whole-report export formats offered by buttons. */
@@ -420,22 +420,9 @@ export class ReportApp {
       if (which !== 'all' && !which.has(def.id)) continue;
       const container = this.mainEl.querySelector<HTMLElement>(`[data-chart="${def.id}"]`);
       if (!container || !def.available(r)) continue;
-      try {
-        const spec = def.spec(r, this.theme);
-        const target = el('div', { class: 'sl-chart-inner' });
-        const result = await embedChart(target, spec, config, def.id);
-        if (this.report !== full || this.indexId !== indexId) {
-          result.finalize();
-          return;
-        }
-        this.views.get(def.id)?.finalize();
-        this.views.set(def.id, result);
-        container.replaceChildren(target);
-        container.dataset.rendered = 'true';
-      } catch (e) {
-        container.replaceChildren(el('p', { class: 'sl-error' }, `Could not draw this chart: ${(e as Error).message}`));
-        this.host.log('error', `chart ${def.id}: ${(e as Error).stack ?? String(e)}`);
-      }
+      const stale = () => this.report !== full || this.indexId !== indexId;
+      const drawn = await drawChartInto(container, def.id, () => def.spec(r, this.theme), config, this.views, stale, (level, m) => this.host.log(level, m));
+      if (!drawn) return;
     }
     this.root.dataset.chartsRendered = String(Date.now());
     const ms = Math.round(performance.now() - t0);
@@ -443,8 +430,7 @@ export class ReportApp {
   }
 
   private disposeCharts(): void {
-    for (const v of this.views.values()) v.finalize();
-    this.views.clear();
+    finalizeViews(this.views);
   }
 
   private async exportChart(id: ChartId, format: ChartExportFormat): Promise<void> {
