@@ -7,6 +7,7 @@
 import type { Comparison } from '../core/compare/schema';
 import {
   CHART_EXPORT_FORMATS,
+  isCommonHostMessage,
   isRecord,
   LIMITS,
   PROTOCOL_VERSION,
@@ -74,9 +75,8 @@ export function isHostComparisonMessage(raw: unknown): raw is HostToComparisonMe
     case 'comparison':
       return isRecord(raw.comparison) && Array.isArray((raw.comparison as { runs?: unknown }).runs);
     case 'empty':
-      return typeof raw.message === 'string';
     case 'exportResult':
-      return typeof raw.ok === 'boolean' && typeof raw.message === 'string';
+      return isCommonHostMessage(raw);
     default:
       return false;
   }

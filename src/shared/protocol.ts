@@ -197,6 +197,17 @@ export function isHostMessage(raw: unknown): raw is HostToWebviewMessage {
     case 'runStatus':
       return typeof raw.runId === 'string' && oneOf(['running', 'done', 'cancelled', 'failed'] as const, raw.status);
     case 'empty':
+    case 'exportResult':
+      return isCommonHostMessage(raw);
+    default:
+      return false;
+  }
+}
+
+/** The host → webview messages both panels send (`empty`, `exportResult`): is `raw` a valid one? */
+export function isCommonHostMessage(raw: Record<string, unknown>): raw is EmptyMessage | ExportResultMessage {
+  switch (raw.type) {
+    case 'empty':
       return typeof raw.message === 'string';
     case 'exportResult':
       return typeof raw.ok === 'boolean' && typeof raw.message === 'string';
