@@ -6,23 +6,13 @@
 import { comparisonCsv } from '../src/core/compare/csv';
 import { parseComparisonJson } from '../src/core/compare/parse';
 import { ComparisonApp } from './compareRender';
-import { download, whenReady } from './pageKit';
+import { download, readEmbedded, whenReady } from './pageKit';
 import { registerToolkit } from './toolkit';
 
 function start(): void {
-  const dataEl = document.getElementById('sparsity-comparison');
-  const root = document.getElementById('root') ?? document.body.appendChild(document.createElement('div'));
-  if (!dataEl?.textContent) {
-    root.textContent = 'This page holds no comparison data.';
-    return;
-  }
-  let c;
-  try {
-    c = parseComparisonJson(dataEl.textContent, 'The comparison embedded in this page');
-  } catch (e) {
-    root.textContent = (e as Error).message;
-    return;
-  }
+  const embedded = readEmbedded('sparsity-comparison', 'comparison', parseComparisonJson);
+  if (!embedded) return;
+  const { root, value: c } = embedded;
   registerToolkit();
   const app = new ComparisonApp(root, {
     formats: ['json', 'csv'],

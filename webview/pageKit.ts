@@ -32,6 +32,25 @@ export function whenReady(start: () => void): void {
 }
 
 /**
+ * The data a standalone page embeds in <script type="application/json" id=dataId>, parsed, and
+ * the page's #root (made if missing). On missing or invalid data, says why in #root and returns null.
+ */
+export function readEmbedded<T>(dataId: string, noun: string, parse: (text: string, name: string) => T): { root: HTMLElement; value: T } | null {
+  const dataEl = document.getElementById(dataId);
+  const root = document.getElementById('root') ?? document.body.appendChild(document.createElement('div'));
+  if (!dataEl?.textContent) {
+    root.textContent = `This page holds no ${noun} data.`;
+    return null;
+  }
+  try {
+    return { root, value: parse(dataEl.textContent, `The ${noun} embedded in this page`) };
+  } catch (e) {
+    root.textContent = (e as Error).message;
+    return null;
+  }
+}
+
+/**
  * Draws a vega-lite spec into `target` the way every chart here is drawn: SVG, no actions,
  * vega's expression interpreter (no eval, CSP-safe), the theme's config.
  */

@@ -10,24 +10,14 @@ import { parseReportJson } from '../src/core/report/parse';
 import type { SparsityReport } from '../src/core/report/schema';
 import type { ChartExportFormat, ChartId, ReportExportFormat } from '../src/shared/protocol';
 import { ReportApp } from './render';
-import { download, whenReady } from './pageKit';
+import { download, readEmbedded, whenReady } from './pageKit';
 import { registerToolkit } from './toolkit';
 
 function start(): void {
-  const dataEl = document.getElementById('sparsity-report');
-  const root = document.getElementById('root') ?? document.body.appendChild(document.createElement('div'));
-  if (!dataEl?.textContent) {
-    root.textContent = 'This page holds no report data.';
-    return;
-  }
-  let report: SparsityReport;
-  try {
-    // The same reader as the extension: checks the schema version and upgrades older reports.
-    report = parseReportJson(dataEl.textContent, 'The report embedded in this page');
-  } catch (e) {
-    root.textContent = (e as Error).message;
-    return;
-  }
+  // The same reader as the extension: checks the schema version and upgrades older reports.
+  const embedded = readEmbedded('sparsity-report', 'report', parseReportJson);
+  if (!embedded) return;
+  const { root, value: report } = embedded;
   registerToolkit();
   const stem = reportStem(report.dataset.path);
   const app = new ReportApp(root, {
