@@ -7,14 +7,13 @@
 import type { Result } from 'vega-embed';
 import type { Comparison } from '../src/core/compare/schema';
 import { differencesTable, pairedTables, trendTable } from '../src/core/compare/tables';
-import type { StatsTable } from '../src/core/report/tables';
 import type { ChartExportFormat } from '../src/shared/protocol';
 import type { ComparisonChartId, ComparisonExportFormat } from '../src/shared/compareProtocol';
 import { depthSpec, pairedDiffSpec, pairedScatterSpec } from './compareSpecs';
 import type { VlSpec } from './specs';
 import { readTheme, vegaConfig, type ChartTheme } from './theme';
 import * as ui from './toolkit';
-import { chartExportData, drawChartInto, el, finalizeViews } from './pageKit';
+import { chartExportData, drawChartInto, el, finalizeViews, statsTable } from './pageKit';
 
 export interface ComparisonHost {
   formats: ComparisonExportFormat[];
@@ -83,7 +82,7 @@ export class ComparisonApp {
     if (!c) return;
     this.disposeCharts();
     const parts: HTMLElement[] = [this.renderHeader(c)];
-    if (c.differences.length) parts.push(this.card('differences', 'Settings that differ', this.table(differencesTable(c), 'differences-table'), 'These runs differ in settings marked "changes the numbers": part of any difference below may come from them.'));
+    if (c.differences.length) parts.push(this.card('differences', 'Settings that differ', statsTable(differencesTable(c), 'differences-table'), 'These runs differ in settings marked "changes the numbers": part of any difference below may come from them.'));
     this.charts = [{ id: 'compare-depth', spec: (t) => depthSpec(c, t, this.passes) }];
     const depth = this.card('depth', `${c.index.label} by relative depth`, this.chartBox('compare-depth'), 'One line per run (median over categories), band: interquartile range; the tooltip has the bootstrap 95% interval of the median.');
     if (c.runs.some((r) => r.passes.length > 1)) {
@@ -106,14 +105,14 @@ export class ComparisonApp {
       );
     }
     parts.push(depth);
-    parts.push(this.card('trends', 'Depth trends', this.table(trendTable(c), 'trend-table')));
+    parts.push(this.card('trends', 'Depth trends', statsTable(trendTable(c), 'trend-table')));
     const tables = pairedTables(c);
     c.paired.forEach((p, i) => {
       const diff: ComparisonChartId = `compare-paired-diff-${i}`;
       const scatter: ComparisonChartId = `compare-paired-scatter-${i}`;
       this.charts.push({ id: diff, spec: (t) => pairedDiffSpec(c, i, t) }, { id: scatter, spec: (t) => pairedScatterSpec(c, i, t) });
       const body = el('div', { class: 'sl-tables' });
-      body.append(this.chartBox(diff), this.chartBox(scatter), this.table(tables[i], `paired-table-${i}`));
+      body.append(this.chartBox(diff), this.chartBox(scatter), statsTable(tables[i], `paired-table-${i}`));
       parts.push(this.card(`paired-${i}`, `Paired: run ${p.a} vs run ${p.b}`, body, `${p.categories.length} categories in both; per layer the Wilcoxon signed-rank test of the per-category values (scipy's p); right: the last analysed layers, category by category.`));
     });
     for (const [id, why] of Object.entries(c.unpaired)) parts.push(this.card(`unpaired-${id}`, `Run ${id}: not paired`, el('p', {}, why)));
@@ -154,23 +153,6 @@ export class ComparisonApp {
     for (const f of ['svg', 'png'] as const) tools.append(ui.button(f.toUpperCase(), { testId: `export-${id}-${f}`, title: `Save this chart as ${f.toUpperCase()}`, onClick: () => void this.exportChart(id, f) }));
     box.append(target, tools);
     return box;
-  }
-
-  private table(t: StatsTable, testId: string): HTMLElement {
-    const table = el('table', { class: 'sl-table', 'data-testid': testId });
-    table.append(el('caption', {}, t.caption));
-    const thead = el('thead');
-    const tr = el('tr');
-    for (const c of t.columns) tr.append(el('th', { scope: 'col' }, c));
-    thead.append(tr);
-    const tbody = el('tbody');
-    for (const row of t.rows) {
-      const r = el('tr');
-      row.forEach((cell, i) => r.append(el(i === 0 ? 'th' : 'td', i === 0 ? { scope: 'row' } : {}, cell)));
-      tbody.append(r);
-    }
-    table.append(thead, tbody);
-    return table;
   }
 
   private async renderCharts(only?: ComparisonChartId[]): Promise<void> {

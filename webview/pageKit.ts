@@ -4,6 +4,7 @@
  */
 import embed, { type Result } from 'vega-embed';
 import { expressionInterpreter } from 'vega-interpreter';
+import type { StatsTable } from '../src/core/report/tables';
 import type { ChartExportFormat } from '../src/shared/protocol';
 
 export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
@@ -116,4 +117,22 @@ export async function drawChartInto<Id extends string>(
 export function finalizeViews<Id>(views: Map<Id, Result>): void {
   for (const v of views.values()) v.finalize();
   views.clear();
+}
+
+/** A statistics table (caption, column headers, first cell of each row as its header). */
+export function statsTable(t: StatsTable, testId: string): HTMLElement {
+  const table = el('table', { class: 'sl-table', 'data-testid': testId });
+  table.append(el('caption', {}, t.caption));
+  const thead = el('thead');
+  const tr = el('tr');
+  for (const c of t.columns) tr.append(el('th', { scope: 'col' }, c));
+  thead.append(tr);
+  const tbody = el('tbody');
+  for (const row of t.rows) {
+    const r = el('tr');
+    row.forEach((cell, i) => r.append(el(i === 0 ? 'th' : 'td', i === 0 ? { scope: 'row' } : {}, cell)));
+    tbody.append(r);
+  }
+  table.append(thead, tbody);
+  return table;
 }

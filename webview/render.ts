@@ -35,13 +35,12 @@ import {
   headerInfo,
   regressionTable,
   sortRows,
-  type StatsTable,
 } from '../src/core/report/tables';
 import { readTheme, vegaConfig, type ChartTheme } from './theme';
 import { CHART_MODULES } from './charts';
 import { indexChoices, indexView, viewIndex } from '../src/core/report/indexView';
 import * as ui from './toolkit';
-import { chartExportData, drawChartInto, el, finalizeViews } from './pageKit';
+import { chartExportData, drawChartInto, el, finalizeViews, statsTable } from './pageKit';
 
 export interface HostAdapter {
   /** Whole-report export formats offered by buttons. */
@@ -449,33 +448,15 @@ export class ReportApp {
 
   // ------------------------------------------------------------ tables
 
-  private statsTable(t: StatsTable, testId: string): HTMLElement {
-    const table = el('table', { class: 'sl-table', 'data-testid': testId });
-    table.append(el('caption', {}, t.caption));
-    const thead = el('thead');
-    const tr = el('tr');
-    for (const c of t.columns) tr.append(el('th', { scope: 'col' }, c));
-    thead.append(tr);
-    table.append(thead);
-    const tbody = el('tbody');
-    for (const row of t.rows) {
-      const r = el('tr');
-      row.forEach((cell, i) => r.append(el(i === 0 ? 'th' : 'td', i === 0 ? { scope: 'row' } : {}, cell)));
-      tbody.append(r);
-    }
-    table.append(tbody);
-    return table;
-  }
-
   private renderStats(r: SparsityReport): HTMLElement {
     const sec = el('section', { class: 'sl-card', 'aria-labelledby': 'h-stats', 'data-testid': 'stats' });
     sec.append(el('h2', { id: 'h-stats' }, 'Statistics'));
     const grid = el('div', { class: 'sl-tables' });
-    grid.append(this.statsTable(depthTrendTable(r), 'stats-depth'));
+    grid.append(statsTable(depthTrendTable(r), 'stats-depth'));
     const corr = correlationTable(r);
-    if (corr) grid.append(this.statsTable(corr, 'stats-correlation'));
+    if (corr) grid.append(statsTable(corr, 'stats-correlation'));
     const reg = regressionTable(r);
-    if (reg) grid.append(this.statsTable(reg, 'stats-regression'));
+    if (reg) grid.append(statsTable(reg, 'stats-regression'));
     sec.append(grid);
     return sec;
   }
