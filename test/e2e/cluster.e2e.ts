@@ -4,17 +4,18 @@
  * shards and partition inputs → submit → the status bar follows the shards → the merged report
  * opens in the report panel; the answers are kept in the workspace settings.
  *
- * The workspace is under test-output/ (not the temp folder: submit refuses node-local paths).
- * Run: node --// A checkout under /tmp (a CI clone) gives code-server the node-local override (see the helper).
-import '../helpers/cluster';
-import tsx --test test/e2e/cluster.e2e.ts (code-server via scripts/e2e-setup.sh).
+ * The workspace is under test-output/, or the home folder when the checkout is under a temp folder
+ * (submit refuses node-local paths).
+ * Run: node --import tsx --test test/e2e/cluster.e2e.ts (code-server via scripts/e2e-setup.sh).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as os from 'node:os';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
+import { CHECKOUT_IS_NODE_LOCAL } from '../helpers/cluster';
 import { buildClosedFormOnnx, writeStimuli } from '../helpers/tinyModels';
 import {
   CodeServer, ROOT, buildAndPackage, ensureCodeServer, explorerContextMenu, log, openWorkbench, printTimings, screenshot, timed, webview, withDiagnostics, type Workbench,
@@ -47,8 +48,13 @@ describe('Analyze on Cluster in VS Code (code-server + local SLURM)', () => {
       const start = spawnSync(LOCAL_SLURM, ['start'], { encoding: 'utf8', timeout: 60_000 });
       if (start.status !== 0) throw new Error(`scripts/slurm-local.sh start failed:\n${start.stdout}${start.stderr}`);
       const bin = await timed('e2e-setup (code-server, chromium)', () => ensureCodeServer());
-      fs.mkdirSync(path.join(ROOT, 'test-output'), { recursive: true });
-      home = fs.mkdtempSync(path.join(ROOT, 'test-output', 'e2e-cluster-'));
+      // The workspace (model, images) and the installed extension must be where compute nodes can
+      // read them: test-output/ unless the checkout itself is under a temp folder (a CI clone in
+      // /tmp), then the home folder. The extension host does not see the test's environment
+      // override (SPARSITY_LENS_NODE_LOCAL_OK), and it should not need it.
+      const parent = CHECKOUT_IS_NODE_LOCAL ? path.join(os.homedir(), '.cache', 'sparsity-lens-e2e') : path.join(ROOT, 'test-output');
+      fs.mkdirSync(parent, { recursive: true });
+      home = fs.mkdtempSync(path.join(parent, 'e2e-cluster-'));
       ws = path.join(home, 'workspace');
       await writeStimuli(path.join(ws, 'colours'));
       const model = buildClosedFormOnnx(path.join(ws, 'tiny.onnx'));
