@@ -19,7 +19,7 @@ import { validateComparisonMessage, type ComparisonToHostMessage, type HostToCom
 import { pngBytes } from './exporting';
 import type { Logger } from './log';
 import { ReportView } from './reportPanel';
-import { buildWebviewHtml, makeNonce } from './webviewHtml';
+import { initPanelWebview } from './panelWebview';
 
 export const COMPARISON_PANEL_VIEW_TYPE = 'sparsityLens.comparison';
 
@@ -49,17 +49,7 @@ export class ComparisonView implements vscode.Disposable {
     readonly panel: vscode.WebviewPanel,
     private readonly env: CompareEnv,
   ) {
-    const dist = vscode.Uri.joinPath(env.extensionUri, 'dist');
-    const media = vscode.Uri.joinPath(env.extensionUri, 'media');
-    panel.webview.options = { enableScripts: true, enableCommandUris: false, localResourceRoots: [dist, media] };
-    panel.webview.html = buildWebviewHtml({
-      cspSource: panel.webview.cspSource,
-      nonce: makeNonce(),
-      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'comparisonWebview.js')).toString(),
-      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'report.css')).toString(),
-      title: panel.title,
-    });
-    panel.iconPath = vscode.Uri.joinPath(media, 'report.svg');
+    initPanelWebview(panel, env.extensionUri, 'comparisonWebview.js');
     this.disposables.push(panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)));
     this.onDidDispose = panel.onDidDispose;
     this.disposables.push(panel.onDidDispose(() => this.dispose()));

@@ -22,7 +22,7 @@ import { isComparisonFile, showComparisonFile } from './comparePanel';
 import { exportChart, exportReportInteractive } from './exporting';
 import type { Logger } from './log';
 import { runPanelTitle } from './runLogic';
-import { buildWebviewHtml, makeNonce } from './webviewHtml';
+import { initPanelWebview } from './panelWebview';
 
 export const PANEL_VIEW_TYPE = 'sparsityLens.report';
 export const EDITOR_VIEW_TYPE = 'sparsityLens.reportViewer';
@@ -50,18 +50,7 @@ export class ReportView implements vscode.Disposable {
     readonly panel: vscode.WebviewPanel,
     private readonly env: PanelEnv,
   ) {
-    const dist = vscode.Uri.joinPath(env.extensionUri, 'dist');
-    const media = vscode.Uri.joinPath(env.extensionUri, 'media');
-    panel.webview.options = { enableScripts: true, enableCommandUris: false, localResourceRoots: [dist, media] };
-    const nonce = makeNonce();
-    panel.webview.html = buildWebviewHtml({
-      cspSource: panel.webview.cspSource,
-      nonce,
-      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js')).toString(),
-      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'report.css')).toString(),
-      title: panel.title,
-    });
-    panel.iconPath = vscode.Uri.joinPath(media, 'report.svg');
+    initPanelWebview(panel, env.extensionUri, 'webview.js');
     this.disposables.push(panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)));
     this.onDidDispose = panel.onDidDispose;
     this.disposables.push(panel.onDidDispose(() => this.dispose()));
