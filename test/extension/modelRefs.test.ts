@@ -58,6 +58,8 @@ describe('settings: sparsityLens.model takes model references', () => {
       'torchvision:vgg11:random',
       'torchvision:AlexNet:RANDOM',
       'torchvision:resnet50:pretrained',
+      'torchvision:efficientnet_b3:random:2',
+      'torchvision:convnext_base',
       'catalog:resnet50-v1',
       'catalog:ALEXNET-BVLC',
       'https://example.org/models/net.onnx',
@@ -69,7 +71,7 @@ describe('settings: sparsityLens.model takes model references', () => {
   });
 
   it('rejects unknown sources, architectures, catalog ids, plain-http URLs and bad cache ids, naming the setting and the fix', () => {
-    assert.match(modelProblem('torchvision:alexnet2'), /torchvision architecture "alexnet2".*alexnet, vgg11, /);
+    assert.match(modelProblem('torchvision:alex-net'), /"alex-net", which is not a torchvision architecture name.*torchvision:alexnet/);
     assert.match(modelProblem('torchvision:alexnet:imagenet'), /must be "random"/);
     assert.match(modelProblem('torchvision:'), /name an architecture/);
     assert.match(modelProblem('catalog:nonesuch'), /"catalog:nonesuch", which is not in the model catalog; use one of catalog:alexnet-bvlc/);
@@ -105,7 +107,9 @@ describe('model reference helpers', () => {
     assert.equal(isModelReference('https://h/m.onnx'), true);
     assert.equal(isModelReference('models/m.onnx'), false);
     assert.equal(isModelReference('file:/m.onnx'), false);
-    assert.equal(isModelReference('torchvision:nonesuch'), false);
+    // Any torchvision name is a reference (torchvision says at export whether it exists, as in the CLI).
+    assert.equal(isModelReference('torchvision:efficientnet_b3'), true);
+    assert.equal(isModelReference('torchvision:alex-net'), false);
     const ref = (v: string) => {
       const r = checkModelRef(v);
       assert.ok(r.ok && r.ref);

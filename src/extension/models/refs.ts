@@ -22,6 +22,9 @@ import {
 import { UserError } from '../../core/types';
 import type { PickedModel } from './source';
 
+/** What exportTorchvision (core/models/torchExport.ts) accepts as an architecture name. */
+const TORCHVISION_ARCH_NAME = /^[a-z][a-z0-9_]*$/;
+
 /**
  * Checks a `sparsityLens.model` value. Returns the parsed reference, or a sentence saying
  * what is wrong (the caller names the setting). '' (not set) is valid and gives null.
@@ -40,10 +43,14 @@ export function checkModelRef(value: string): { ok: true; ref: ModelRef | null }
       if (ref.path.trim() === '') return { ok: false, problem: 'names no file after "file:"' };
       return { ok: true, ref };
     case 'torchvision':
-      if (!TORCHVISION_ARCHS.some((a) => a.arch === ref.arch)) {
+      // Which names exist is the user's torchvision's answer (the export script lists them when
+      // one is unknown), as in the CLI: TORCHVISION_ARCHS is only what the pickers offer first,
+      // so efficientnet_b3 or convnext_base are not refused here. Only text that cannot be a
+      // torchvision name is.
+      if (!TORCHVISION_ARCH_NAME.test(ref.arch)) {
         return {
           ok: false,
-          problem: `names the torchvision architecture "${ref.arch}", which Sparsity Lens does not export; use one of ${TORCHVISION_ARCHS.map((a) => a.arch).join(', ')} (e.g. "torchvision:alexnet", or "torchvision:alexnet:random" for random weights)`,
+          problem: `names "${ref.arch}", which is not a torchvision architecture name (lower-case letters, digits and _, e.g. ${TORCHVISION_ARCHS.slice(0, 3).map((a) => `torchvision:${a.arch}`).join(', ')}, or "torchvision:alexnet:random" for random weights)`,
         };
       }
       return { ok: true, ref };
