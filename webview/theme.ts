@@ -6,7 +6,8 @@
  */
 
 export interface ChartTheme {
-  kind: 'light' | 'dark' | 'high-contrast' | 'high-contrast-light';
+  /** 'print': PRINT_THEME, for exported figures (independent of the VS Code theme). */
+  kind: 'light' | 'dark' | 'high-contrast' | 'high-contrast-light' | 'print';
   foreground: string;
   muted: string;
   background: string;
@@ -50,6 +51,27 @@ export const DARK_THEME: ChartTheme = {
   reference: '#f48771',
   significant: '#3794ff',
   insignificant: '#6e6e6e',
+};
+
+/**
+ * Figures for a paper or slide (the figure export): white background, black text and axes, and
+ * series that survive greyscale printing — black / mid grey / dark grey, told apart by the marks'
+ * shapes and dashes (specs.ts SERIES_STYLE), which every theme uses. Independent of VS Code's theme.
+ */
+export const PRINT_THEME: ChartTheme = {
+  kind: 'print',
+  foreground: '#000000',
+  muted: '#404040',
+  background: '#ffffff',
+  grid: '#d9d9d9',
+  font: 'Helvetica, Arial, "Liberation Sans", sans-serif',
+  fontSize: 11,
+  trained: '#000000',
+  permuted: '#7a7a7a',
+  norelu: '#3d3d3d',
+  reference: '#000000',
+  significant: '#000000',
+  insignificant: '#c8c8c8',
 };
 
 /** Theme kind from the classes VS Code puts on <body>. */
@@ -111,7 +133,8 @@ export function vegaConfig(t: ChartTheme): Record<string, unknown> {
     titleFontWeight: 600,
   };
   return {
-    background: 'transparent',
+    // On screen the chart sits on the panel's own background; a printed figure carries its white.
+    background: t.kind === 'print' ? t.background : 'transparent',
     font: t.font,
     view: { stroke: hc ? t.foreground : 'transparent' },
     axis,
