@@ -30,6 +30,8 @@ test('cluster: submit --dry-run writes plan and scripts; the scripts run the sha
   assert.equal(s.code, 0, s.err);
   const runDir = /Run folder: (.*)/.exec(s.out)?.[1] ?? '';
   assert.ok(fs.existsSync(path.join(runDir, 'cluster.json')), s.out);
+  // Named like a local run (<dataset>-<model>-...), so a list of run folders says what each is.
+  assert.match(path.basename(runDir), /^data-tiny-cluster-\d{8}-\d{6}$/);
   assert.match(s.out, /Dry run: nothing submitted.*submit --resume/);
   const plan = JSON.parse(fs.readFileSync(path.join(runDir, 'cluster.json'), 'utf8'));
   assert.equal(plan.shards, 2);

@@ -90,7 +90,7 @@ describe('Analyze on Cluster in VS Code (code-server + local SLURM)', () => {
       await timed('right-click → Analyze on Cluster...', () => explorerContextMenu(p, 'colours', 'Analyze on Cluster...', 90_000));
       await answer(p, 'Analyze on Cluster (1/2): shards', '2');
       await answer(p, 'Analyze on Cluster (2/2): partition', undefined);
-      const bar = p.locator('.statusbar-item', { hasText: /Sparsity colours-cluster-/ });
+      const bar = p.locator('.statusbar-item', { hasText: /Sparsity colours-[A-Za-z0-9_.-]*-cluster-/ });
       await timed('status bar item', () => bar.first().waitFor({ timeout: 90_000 }));
       log(`status bar: ${await bar.first().innerText()}`);
       await screenshot(p, 'cluster-1-status-bar');
@@ -99,7 +99,7 @@ describe('Analyze on Cluster in VS Code (code-server + local SLURM)', () => {
       const header = (await frame.locator('[data-testid="report-header"]').innerText()).replace(/\s+/g, ' ');
       assert.match(header, /colours/);
       await screenshot(p, 'cluster-2-merged-report');
-      const runs = fs.readdirSync(path.join(ws, '.sparsity-lens')).filter((d) => d.startsWith('colours-cluster-'));
+      const runs = fs.readdirSync(path.join(ws, '.sparsity-lens')).filter((d) => /^colours-[A-Za-z0-9_.-]+-cluster-/.test(d));
       assert.equal(runs.length, 1, `one cluster run folder: ${runs.join(', ')}`);
       const plan = JSON.parse(fs.readFileSync(path.join(ws, '.sparsity-lens', runs[0], 'cluster.json'), 'utf8'));
       assert.equal(plan.shards, 2);

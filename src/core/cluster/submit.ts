@@ -10,6 +10,7 @@ import { createUniqueDir } from '../fsAtomic';
 import { modelSha256 } from '../modelHash';
 import { parseShard } from '../dataset';
 import { UserError } from '../types';
+import { runFolderBase } from '../runName';
 import { schedulerNamed } from './index';
 import { loadPlan, PLAN_VERSION, requireShared, savePlan, type ClusterPlan, type ClusterResources, type ShardRequest, type Submission } from './layout';
 import type { CommandRunner, ScriptFiles, WaitFor } from './scheduler';
@@ -38,9 +39,10 @@ export interface SubmitResult {
   hints: string[];
 }
 
-function runFolderName(datasetPath: string): string {
+/** `<dataset>-<model>-cluster-<time>`: named like a local run (core/runName.ts), and says it is a cluster run. */
+function runFolderName(datasetPath: string, modelPath: string, modelSource?: string): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-  return `${path.basename(path.resolve(datasetPath)).replace(/[^A-Za-z0-9_.-]+/g, '_')}-cluster-${stamp}`;
+  return `${runFolderBase(datasetPath, modelPath, modelSource)}-cluster-${stamp}`;
 }
 
 export async function submitRun(o: SubmitOptions): Promise<SubmitResult> {
@@ -58,7 +60,7 @@ export async function submitRun(o: SubmitOptions): Promise<SubmitResult> {
   for (const p of o.command.filter((a) => path.isAbsolute(a))) requireShared(p, 'The sparsity-lens installation file');
   const sha256 = await modelSha256(modelPath);
   fs.mkdirSync(path.resolve(o.outputRoot), { recursive: true });
-  const runDir = createUniqueDir(path.resolve(o.outputRoot), runFolderName(datasetPath));
+  const runDir = createUniqueDir(path.resolve(o.outputRoot), runFolderName(datasetPath, modelPath, o.request.modelSource));
   const plan: ClusterPlan = {
     version: PLAN_VERSION,
     scheduler: scheduler.name,
