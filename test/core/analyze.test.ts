@@ -137,6 +137,7 @@ test('pipeline: shards over categories merge exactly into the unsharded result',
   const s2 = await analyze({ datasetPath: data, modelPath: model, outputRoot: out, settings: { ...s, shard: '2/2' }, html: false });
   assert.deepEqual(s1.report.categories.map((c) => c.name), ['cat_a', 'cat_c']);
   const merged = await mergeRuns([s2.runDir, s1.runDir], path.join(dir, 'merged'));
+  assert.equal(path.basename(merged.runDir), 'data-tiny-merged-2-shards'); // <dataset>-<model>, like every run folder
   assert.deepEqual(stripVolatile(merged.report), stripVolatile(full.report));
   const a = decodeNpy(fs.readFileSync(path.join(merged.runDir, 'responses/trained/fc1.npy')));
   const b = decodeNpy(fs.readFileSync(path.join(full.runDir, 'responses/trained/fc1.npy')));
