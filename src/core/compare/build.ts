@@ -11,10 +11,10 @@
  * SeededRandom(seed) per layer so a layer's interval does not depend on which other runs or
  * layers are in the comparison.
  */
-import { SeededRandom } from '../random';
 import { basename, modelName } from '../report/format';
 import type { AnalysisSettings, LayerPsi, PassResult, SparsityReport, TrendStat } from '../report/schema';
 import { weightsText } from '../report/tables';
+import { BOOTSTRAP_LEVEL, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, bootstrapMedianCi } from '../report/uncertainty';
 import { kendallTauB, quantile, spearman, spread, wilcoxonSignedRank } from '../stats';
 import { UserError } from '../types';
 import { TOOL_VERSION } from '../version';
@@ -48,9 +48,12 @@ export interface CompareOptions {
   createdAt?: string;
 }
 
-export const DEFAULT_RESAMPLES = 2000;
-export const DEFAULT_BOOTSTRAP_SEED = 0;
-const LEVEL = 0.95;
+// One bootstrap for the comparison and the report panel (core/report/uncertainty.ts): the same
+// resamples, seed and level, so a layer's interval is the same number in both.
+export const DEFAULT_RESAMPLES = BOOTSTRAP_RESAMPLES;
+export const DEFAULT_BOOTSTRAP_SEED = BOOTSTRAP_SEED;
+const LEVEL = BOOTSTRAP_LEVEL;
+export { bootstrapMedianCi };
 
 /** Run ids A, B, … Z, then R27, R28 (nobody lines up more by eye). */
 export function runId(i: number): string {
@@ -61,22 +64,6 @@ export function runId(i: number): string {
 export function runLabel(report: SparsityReport): string {
   const w = report.model.weights ? ` · ${weightsText(report.model.weights)}` : '';
   return `${modelName(report.model.path)}${w} on ${basename(report.dataset.path)}`;
-}
-
-/** Percentile bootstrap interval of the median of `values` (NaN values: NaN interval). */
-export function bootstrapMedianCi(values: ArrayLike<number>, resamples: number, seed: number, level = LEVEL): { low: number; high: number } {
-  const n = values.length;
-  if (n === 0 || Array.prototype.some.call(values, (v: number) => Number.isNaN(v))) return { low: NaN, high: NaN };
-  const rng = new SeededRandom(seed);
-  const medians = new Float64Array(resamples);
-  const sample = new Float64Array(n);
-  for (let b = 0; b < resamples; b++) {
-    for (let i = 0; i < n; i++) sample[i] = values[rng.int(n)];
-    medians[b] = quantile(sample, 0.5);
-  }
-  medians.sort();
-  const alpha = (1 - level) / 2;
-  return { low: quantile(medians, alpha, true), high: quantile(medians, 1 - alpha, true) };
 }
 
 function reportValues(layer: LayerPsi, index: IndexInfo, file: string): number[] {
@@ -93,7 +80,7 @@ function reportValues(layer: LayerPsi, index: IndexInfo, file: string): number[]
 function comparedLayer(layer: LayerPsi, values: number[], index: IndexInfo, o: Required<Pick<CompareOptions, 'resamples' | 'seed'>>): ComparedLayer {
   // The report's own summary when it has one (the numbers the run printed); else numpy-linear quantiles.
   const s = layerIndexSummary(layer, index.id) ?? spread(values);
-  const ci = bootstrapMedianCi(values, o.resamples, o.seed);
+  const ci = bootstrapMedianCi(values, o.resamples, o.seed, LEVEL);
   return {
     name: layer.name,
     index: layer.index,
