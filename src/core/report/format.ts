@@ -19,21 +19,31 @@ export function fmt(x: number | null | undefined, digits = 3): string {
   return x.toFixed(digits);
 }
 
-/** p-values in the panel: `< 1e-300` for underflow, scientific below 0.001. */
+/** The space inside `< 0.001`: no-break, so a table cell never wraps a p-value. */
+const NBSP = '\u00a0';
+
+/**
+ * The one p-value format of the panel, report.html, the comparison and the CLI: three decimals
+ * (`0.419`, `0.003`), `< 0.001` below that (the exact value stays in the JSON and CSVs). Never
+ * scientific notation: its `-` lets a cell wrap and it mixed with fixed-point in one table.
+ * Rounding never moves a value onto a significance threshold its stars say it is below:
+ * 0.04996 shows `0.0499` (not `0.050` beside a `*`).
+ */
 export function fmtP(p: number | null | undefined): string {
   if (!finite(p)) return MISSING;
-  if (p <= 0) return '< 1e-300';
-  if (p < 0.001) {
-    const [m, e] = p.toExponential(1).split('e');
-    return `${m}e${e}`;
+  if (p < 0.001) return `<${NBSP}0.001`;
+  const text = p.toFixed(3);
+  for (const threshold of [0.05, 0.01]) {
+    // Truncated, not rounded: 0.04996 rounds to 0.0500 at any few decimals.
+    if (p < threshold && Number(text) >= threshold) return (Math.floor(p * 1e4) / 1e4).toFixed(4);
   }
-  return p.toFixed(3);
+  return text;
 }
 
-/** p-values in the CLI table: always scientific with `digits` decimals (`3.21e-5`), so columns line up. */
-export function fmtPExp(p: number | null | undefined, digits = 2): string {
-  if (!finite(p)) return MISSING;
-  return p.toExponential(digits);
+/** `p = 0.042` / `p < 0.001`: a p-value in running text (captions, subtitles, labels). */
+export function pClause(p: number | null | undefined): string {
+  const v = fmtP(p);
+  return v.startsWith('<') ? `p${NBSP}${v}` : `p${NBSP}=${NBSP}${v}`;
 }
 
 /** A fraction in [0, 1] as a percentage with one decimal: `83.3%`. */

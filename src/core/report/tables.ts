@@ -4,7 +4,7 @@
  * are formatted by format.ts; CSV text comes from csv.ts.
  */
 import { toCsv } from './csv';
-import { basename, engineText, fmt, fmtP, fmtPExp, formatCount, formatDuration, formatPercent, modelName, stars } from './format';
+import { basename, engineText, fmt, fmtP, formatCount, formatDuration, formatPercent, modelName, pClause, stars } from './format';
 import type { PassResult, SparsityReport } from './schema';
 import { viewIndex } from './indexView';
 
@@ -25,6 +25,11 @@ export interface HeaderInfo {
   created: string;
   passes: string;
   complete: boolean;
+  /**
+   * What a live (partial) report's statistics rest on: `2 of 10 categories` (finished so far of
+   * those being analysed); absent when the report is complete.
+   */
+  partialOf?: string;
 }
 
 /** The trained model's pass (passes[0] in every report this tool writes). */
@@ -61,6 +66,7 @@ export function headerInfo(report: SparsityReport): HeaderInfo {
     created: report.createdAt,
     passes: passParts.join(' + '),
     complete: report.complete,
+    ...(report.complete ? {} : { partialOf: `${formatCount(ds.categoriesUsed)} of ${formatCount(ds.categoriesFound - ds.droppedCategories.length)} categories` }),
   };
 }
 
@@ -133,7 +139,9 @@ export type CategoryRow = Record<string, string | number | null>;
 export function categoryColumns(report: SparsityReport): CategoryColumn[] {
   const cols: CategoryColumn[] = [
     { key: 'category', label: 'category', numeric: false },
-    { key: 'class', label: 'class', numeric: false },
+    // The model's output class of each folder. Only when the folders map to classes (synset
+    // names, a label file): with decoder accuracy on folders that do not, it would be empty.
+    ...(hasClassColumn(report) ? [{ key: 'class', label: 'class', numeric: false }] : []),
     { key: 'images', label: 'images', numeric: true },
   ];
   if (report.accuracy) cols.push({ key: 'accuracy', label: 'accuracy', numeric: true });
@@ -141,10 +149,18 @@ export function categoryColumns(report: SparsityReport): CategoryColumn[] {
   return cols;
 }
 
+/** The analysis maps category folders to model classes all or none (core/analyze.ts); any says so. */
+function hasClassColumn(report: SparsityReport): boolean {
+  return report.categories.some((c) => c.className !== undefined || c.classIndex !== undefined);
+}
+
 export function categoryRows(report: SparsityReport): CategoryRow[] {
   const layers = trainedPass(report)?.layers ?? [];
+  const withClass = hasClassColumn(report);
   return report.categories.map((c, i) => {
-    const row: CategoryRow = { category: c.name, class: c.className ?? '', images: c.images };
+    const row: CategoryRow = { category: c.name, images: c.images };
+    // A folder without a class where others have one shows `–` (null), never a blank.
+    if (withClass) row.class = c.className ?? (c.classIndex !== undefined ? `#${c.classIndex}` : null);
     if (report.accuracy) row.accuracy = finiteOrNull(report.accuracy.perCategory[i]);
     for (const l of layers) row[`psi:${l.name}`] = finiteOrNull(l.psi[i]);
     return row;
@@ -225,18 +241,18 @@ export function formatTable(report: SparsityReport, options: { indices?: readonl
       `${fmt(l.summary.q1, 3)}-${fmt(l.summary.q3, 3)}`,
       ...(permuted ? [fmt(permuted.median[i], 4)] : []),
       ...controls.map((p) => fmt(p.layers[i]?.summary.median, 4)),
-      ...(pa ? [fmt(c?.r, 3), fmtPExp(c?.p)] : []),
+      ...(pa ? [fmt(c?.r, 3), fmtP(c?.p)] : []),
     ];
   });
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
   const line = (r: string[]) => r.map((v, c) => v.padEnd(widths[c])).join('  ');
   const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
   const t = trained.depthTrend;
-  out.push('', `Depth trend (Kendall tau-b, layer index vs category PSI): tau = ${fmt(t.tau, 3)}, p = ${fmtPExp(t.p)}, n = ${t.n}`);
+  out.push('', `Depth trend (Kendall tau-b, layer index vs category PSI): tau = ${fmt(t.tau, 3)}, ${pClause(t.p)}, n = ${t.n}`);
   for (const p of report.passes.slice(1)) {
     if (p.kind === 'permuted' && p.id !== 'permuted-1') continue;
     const label = p.kind === 'permuted' ? `permuted (1 of ${report.passes.filter((x) => x.kind === 'permuted').length})` : p.id;
-    out.push(`  ${label}: tau = ${fmt(p.depthTrend.tau, 3)}, p = ${fmtPExp(p.depthTrend.p)}; rise survives: ${report.controls?.riseSurvives[p.id] ? 'yes' : 'no'}`);
+    out.push(`  ${label}: tau = ${fmt(p.depthTrend.tau, 3)}, ${pClause(p.depthTrend.p)}; rise survives: ${report.controls?.riseSurvives[p.id] ? 'yes' : 'no'}`);
   }
   if (report.accuracy) {
     const a = report.accuracy;
@@ -247,7 +263,7 @@ export function formatTable(report: SparsityReport, options: { indices?: readonl
     );
   }
   if (pa) {
-    out.push(`Trend of r with depth: tau = ${fmt(pa.trend.tau, 3)}, p = ${fmtPExp(pa.trend.p)}`);
+    out.push(`Trend of r with depth: tau = ${fmt(pa.trend.tau, 3)}, ${pClause(pa.trend.p)}`);
     for (const r of pa.regressions) out.push(`Regression accuracy ~ PSI[${r.group}: ${r.layers.join('+')}]: R² = ${fmt(r.r2, 3)}, adj. R² = ${fmt(r.adjR2, 3)}; stepwise: ${r.stepwise.selected.join(', ') || '(none)'}`);
   }
   if (report.model.weights) out.push(`Model weights: ${weightsText(report.model.weights)}`);
@@ -280,7 +296,7 @@ export function indexMedianLines(report: SparsityReport, ids: readonly string[])
     for (const id of have) {
       const t = trained.trends?.[id];
       const r = report.indexAccuracy?.[id];
-      out.push(`Depth trend of ${id}: tau = ${fmt(t?.tau, 3)}, p = ${fmtPExp(t?.p)}${r ? `; trend of r(${id}, accuracy): tau = ${fmt(r.trend.tau, 3)}` : ''}`);
+      out.push(`Depth trend of ${id}: tau = ${fmt(t?.tau, 3)}, ${pClause(t?.p)}${r ? `; trend of r(${id}, accuracy): tau = ${fmt(r.trend.tau, 3)}` : ''}`);
     }
   }
   if (lacking.length) out.push(`Not in this report: ${lacking.join(', ')}`);

@@ -1,7 +1,7 @@
 /** Display text of report values (src/core/report/format.ts), shared by CLI, panel and standalone page. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fmtP, formatEta, formatProgress, progressPercent, stars } from '../../../src/core/report/format';
+import { fmtP, formatEta, formatProgress, pClause, progressPercent, stars } from '../../../src/core/report/format';
 
 describe('progress text', () => {
   it('formats pass, percentage, speed and ETA', () => {
@@ -22,8 +22,24 @@ describe('p-values', () => {
     assert.equal(stars(0.009), '**');
     assert.equal(stars(0.049), '*');
     assert.equal(stars(0.05), '');
-    assert.equal(fmtP(0), '< 1e-300');
-    assert.equal(fmtP(0.00012), '1.2e-4');
+  });
+
+  it('shows every p-value in one fixed-point format that cannot wrap', () => {
     assert.equal(fmtP(0.4194), '0.419');
+    assert.equal(fmtP(0.0031), '0.003');
+    assert.equal(fmtP(1), '1.000');
+    assert.equal(fmtP(0.001), '0.001');
+    // below 0.001: one text, with a no-break space (no scientific notation, whose "-" wraps)
+    for (const p of [0, 1e-300, 0.00012, 0.000999]) assert.equal(fmtP(p), '<\u00a00.001', `p = ${p}`);
+    // rounding never lands on a threshold the stars say the value is below
+    assert.equal(fmtP(0.04996), '0.0499');
+    assert.equal(stars(0.04996), '*');
+    assert.equal(fmtP(0.009996), '0.0099');
+    assert.equal(fmtP(0.0504), '0.050');
+    assert.equal(fmtP(0.0104), '0.010');
+    for (const bad of [NaN, Infinity, null, undefined]) assert.equal(fmtP(bad), '–');
+    assert.equal(pClause(0.042), 'p\u00a0=\u00a00.042');
+    assert.equal(pClause(1e-9), 'p\u00a0<\u00a00.001');
+    assert.equal(pClause(NaN), 'p\u00a0=\u00a0–');
   });
 });

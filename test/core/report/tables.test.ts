@@ -26,6 +26,11 @@ describe('header and tables', () => {
     assert.equal(h.backend, 'onnxruntime-node 1.30.0 · cpu');
     assert.equal(h.duration, '40 s');
     assert.equal(headerInfo({ ...report, complete: false }).duration, '40 s so far');
+    // A live report says on how many categories its statistics rest (found minus dropped).
+    assert.equal(h.partialOf, undefined, 'a complete report has no "n of N"');
+    assert.equal(headerInfo({ ...report, complete: false }).partialOf, '7 of 7 categories');
+    const live = { ...report, complete: false, dataset: { ...report.dataset, categoriesFound: 10, categoriesUsed: 2, droppedCategories: [] } };
+    assert.equal(headerInfo(live).partialOf, '2 of 10 categories');
     assert.equal(formatDuration(3725), '1 h 2 min');
     assert.equal(formatDuration(65), '1 min 5 s');
   });
@@ -66,6 +71,26 @@ describe('header and tables', () => {
     assert.equal(csv.length, report.categories.length + 1);
     assert.equal(csv[0], 'category,class,images,accuracy,PSI conv1,PSI conv2,PSI conv3,PSI fc1,PSI fc2');
     assert.ok(csv[7].startsWith('"cat\'s <eye> & ""friends""",,20,'));
+  });
+
+  it('has a class column only when the folders map to model classes (never an empty one)', () => {
+    const rows = categoryRows(report);
+    assert.equal(rows[1].class, 'goldfish');
+    assert.equal(rows[6].class, null, 'a folder without a class shows as missing (–), not blank');
+    // Decoder accuracy on folders that are not model classes: no class anywhere, so no column.
+    const unmapped = { ...report, categories: report.categories.map(({ name, images }) => ({ name, images })) };
+    assert.deepEqual(categoryColumns(unmapped).map((c) => c.key).slice(0, 3), ['category', 'images', 'accuracy']);
+    assert.ok(categoryRows(unmapped).every((r) => !('class' in r)));
+    assert.equal(categoryCsv(unmapped).split('\n')[0], 'category,images,accuracy,PSI conv1,PSI conv2,PSI conv3,PSI fc1,PSI fc2');
+  });
+
+  it('formats every p-value of the statistics tables and the CLI table the same way', async () => {
+    const { formatTable } = await import('../../../src/core/report/tables');
+    const cells = [...depthTrendTable(report).rows.map((r) => r[2]), ...correlationTable(report)!.rows.map((r) => r[2])];
+    for (const c of cells) assert.match(c, /^(\d\.\d{3,4}|<\u00a00\.001)$/, `p cell "${c}"`);
+    const text = formatTable(report);
+    assert.doesNotMatch(text, /\de-\d/, 'no scientific p-values in the CLI table');
+    assert.match(text, /tau = -?\d\.\d{3}, p(\u00a0=\u00a0\d\.\d{3,4}|\u00a0<\u00a00\.001), n = \d+/);
   });
 });
 
