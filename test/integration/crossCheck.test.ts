@@ -16,11 +16,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import sharp from 'sharp';
 import { decodeNpy } from '../../src/core/npy';
-import { SeededRandom } from '../../src/core/random';
 import type { SparsityReport } from '../../src/core/report/schema';
 import { PYTHON, requireIntegrationPrerequisites } from './prerequisites';
+import { SYNTHETIC_CATEGORIES, writeSyntheticImages } from '../helpers/syntheticImages';
 
 const execFileP = promisify(execFile);
 const PY = PYTHON;
@@ -40,56 +39,8 @@ interface Reference {
   diagnostics: { layer: string; units: number; maxResponse: number; fractionUnitsNonZero: number; fractionUnitsConstant: number }[];
 }
 
-/** Pixel generators, one per category: each image differs by its seed. */
-type Painter = (rng: SeededRandom, x: number, y: number) => [number, number, number];
-const CATEGORIES: Record<string, (rng: SeededRandom) => Painter> = {
-  // Oriented sinusoidal gratings of random frequency, angle, phase and tint.
-  a_gratings: (rng) => {
-    const f = 0.04 + rng.next() * 0.2;
-    const th = rng.next() * Math.PI;
-    const ph = rng.next() * 6.28;
-    const tint = [rng.next(), rng.next(), rng.next()];
-    return (_r, x, y) => {
-      const v = 0.5 + 0.5 * Math.sin(f * (x * Math.cos(th) + y * Math.sin(th)) + ph);
-      return [v * 255 * (0.4 + 0.6 * tint[0]), v * 255 * (0.4 + 0.6 * tint[1]), v * 255 * (0.4 + 0.6 * tint[2])];
-    };
-  },
-  // Bright filled discs on a dark background.
-  b_discs: (rng) => {
-    const discs = Array.from({ length: 3 + rng.int(5) }, () => ({ cx: rng.next() * SIZE, cy: rng.next() * SIZE, r: 10 + rng.next() * 40, c: [150 + rng.int(106), 150 + rng.int(106), rng.int(256)] }));
-    return (_r, x, y) => {
-      for (const d of discs) if ((x - d.cx) ** 2 + (y - d.cy) ** 2 < d.r * d.r) return d.c as [number, number, number];
-      return [20, 20, 40];
-    };
-  },
-  // Checkerboards of random cell size and two random colours.
-  c_checkers: (rng) => {
-    const cell = 6 + rng.int(30);
-    const c0 = [rng.int(256), rng.int(256), rng.int(256)];
-    const c1 = [rng.int(256), rng.int(256), rng.int(256)];
-    return (_r, x, y) => ((Math.floor(x / cell) + Math.floor(y / cell)) % 2 ? c0 : c1) as [number, number, number];
-  },
-  // Per-pixel coloured noise (i.i.d. uniform).
-  d_noise: () => (r) => [r.int(256), r.int(256), r.int(256)],
-};
-
-async function writeImages(root: string): Promise<void> {
-  const rng = new SeededRandom(2020);
-  for (const [cat, make] of Object.entries(CATEGORIES)) {
-    fs.mkdirSync(path.join(root, cat), { recursive: true });
-    for (let i = 0; i < 3; i++) {
-      const paint = make(rng);
-      const px = Buffer.alloc(SIZE * SIZE * 3);
-      for (let y = 0; y < SIZE; y++) {
-        for (let x = 0; x < SIZE; x++) {
-          const v = paint(rng, x, y);
-          // A little seeded noise everywhere so no image is piecewise constant.
-          for (let c = 0; c < 3; c++) px[(y * SIZE + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(v[c] + (rng.next() - 0.5) * 16)));
-        }
-      }
-      await sharp(px, { raw: { width: SIZE, height: SIZE, channels: 3 } }).png().toFile(path.join(root, cat, `img${i}.png`));
-    }
-  }
+function writeImages(root: string): Promise<void> {
+  return writeSyntheticImages(root, { perCategory: 3, size: SIZE, gratingPhase: true });
 }
 
 async function python(args: string[]): Promise<string> {
@@ -143,7 +94,7 @@ after(() => {
 
 test('crosscheck: the PyTorch reference is meaningful (every layer responds, categories differ)', () => {
   assert.deepEqual(ref.layers, LAYERS);
-  assert.deepEqual(ref.categories, Object.keys(CATEGORIES).sort());
+  assert.deepEqual(ref.categories, [...SYNTHETIC_CATEGORIES].sort());
   assert.deepEqual(ref.images, [3, 3, 3, 3]);
   for (const d of ref.diagnostics) {
     // Random init: deep activations are small, but most units must respond (not a dead net).

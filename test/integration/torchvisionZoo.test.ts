@@ -28,11 +28,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import sharp from 'sharp';
 import { resolveModel } from '../../src/core/models/resolve';
-import { SeededRandom } from '../../src/core/random';
 import type { SparsityReport } from '../../src/core/report/schema';
 import { PYTHON, requireIntegrationPrerequisites } from './prerequisites';
+import { SYNTHETIC_CATEGORIES, writeSyntheticImages } from '../helpers/syntheticImages';
 
 const execFileP = promisify(execFile);
 const ROOT = path.join(__dirname, '..', '..');
@@ -85,51 +84,10 @@ interface Reference {
   blocks: string[];
 }
 
-type Painter = (rng: SeededRandom, x: number, y: number) => [number, number, number];
-const CATEGORIES: Record<string, (rng: SeededRandom) => Painter> = {
-  a_gratings: (rng) => {
-    const f = 0.04 + rng.next() * 0.2;
-    const th = rng.next() * Math.PI;
-    const tint = [rng.next(), rng.next(), rng.next()];
-    return (_r, x, y) => {
-      const v = 0.5 + 0.5 * Math.sin(f * (x * Math.cos(th) + y * Math.sin(th)));
-      return [v * 255 * (0.4 + 0.6 * tint[0]), v * 255 * (0.4 + 0.6 * tint[1]), v * 255 * (0.4 + 0.6 * tint[2])];
-    };
-  },
-  b_discs: (rng) => {
-    const discs = Array.from({ length: 3 + rng.int(5) }, () => ({ cx: rng.next() * SIZE, cy: rng.next() * SIZE, r: 10 + rng.next() * 40, c: [150 + rng.int(106), 150 + rng.int(106), rng.int(256)] }));
-    return (_r, x, y) => {
-      for (const d of discs) if ((x - d.cx) ** 2 + (y - d.cy) ** 2 < d.r * d.r) return d.c as [number, number, number];
-      return [20, 20, 40];
-    };
-  },
-  c_checkers: (rng) => {
-    const cell = 6 + rng.int(30);
-    const c0 = [rng.int(256), rng.int(256), rng.int(256)];
-    const c1 = [rng.int(256), rng.int(256), rng.int(256)];
-    return (_r, x, y) => ((Math.floor(x / cell) + Math.floor(y / cell)) % 2 ? c0 : c1) as [number, number, number];
-  },
-  d_noise: () => (r) => [r.int(256), r.int(256), r.int(256)],
-};
 const IMAGES_PER_CATEGORY = 2;
 
-async function writeImages(root: string): Promise<void> {
-  const rng = new SeededRandom(2020);
-  for (const [cat, make] of Object.entries(CATEGORIES)) {
-    fs.mkdirSync(path.join(root, cat), { recursive: true });
-    for (let i = 0; i < IMAGES_PER_CATEGORY; i++) {
-      const paint = make(rng);
-      const px = Buffer.alloc(SIZE * SIZE * 3);
-      for (let y = 0; y < SIZE; y++) {
-        for (let x = 0; x < SIZE; x++) {
-          const v = paint(rng, x, y);
-          // A little seeded noise everywhere so no image is piecewise constant.
-          for (let c = 0; c < 3; c++) px[(y * SIZE + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(v[c] + (rng.next() - 0.5) * 16)));
-        }
-      }
-      await sharp(px, { raw: { width: SIZE, height: SIZE, channels: 3 } }).png().toFile(path.join(root, cat, `img${i}.png`));
-    }
-  }
+function writeImages(root: string): Promise<void> {
+  return writeSyntheticImages(root, { perCategory: IMAGES_PER_CATEGORY, size: SIZE, gratingPhase: false });
 }
 
 async function reference(arch: string, taps: string[]): Promise<Reference> {
@@ -208,7 +166,7 @@ describe('torchvision networks: default taps equal PyTorch forward hooks (issue 
       assert.deepEqual(report.model.weights, { kind: 'random', seed: 0 }, 'the report says: random weights, seed 0');
       assert.deepEqual(
         report.categories.map((c) => [c.name, c.images]),
-        Object.keys(CATEGORIES).map((c) => [c, IMAGES_PER_CATEGORY]),
+        [...SYNTHETIC_CATEGORIES].map((c) => [c, IMAGES_PER_CATEGORY]),
       );
       const layers = report.passes[0].layers;
       const names = layers.map((l) => l.name);
