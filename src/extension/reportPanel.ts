@@ -172,8 +172,16 @@ export class ReportView implements vscode.Disposable {
           return;
         }
         const uri = vscode.Uri.file(file);
-        if (vscode.workspace.getWorkspaceFolder(uri)) await vscode.commands.executeCommand('revealInExplorer', uri);
-        else await vscode.commands.executeCommand('revealFileInOS', uri);
+        if (vscode.workspace.getWorkspaceFolder(uri)) {
+          await vscode.commands.executeCommand('revealInExplorer', uri);
+        } else if ((await vscode.commands.getCommands(true)).includes('revealFileInOS')) {
+          await vscode.commands.executeCommand('revealFileInOS', uri);
+        } else {
+          // Outside the workspace the Explorer cannot show it, and code-server has no OS file
+          // manager: say where it is rather than do nothing.
+          this.env.log.info(`Skipped file: ${file} (${s.reason})`);
+          void vscode.window.showInformationMessage(`Sparsity Lens: ${file} is outside the workspace, so the Explorer cannot show it (its path is in the Output).`);
+        }
         return;
       }
     }
