@@ -32,6 +32,7 @@ export function withContributes(pkg: Record<string, unknown>): Record<string, un
       { command: 'sparsityLens.openReport', title: 'Open Report…', category: C },
       { command: 'sparsityLens.chooseModel', title: 'Choose Model…', category: C },
       { command: 'sparsityLens.showLayers', title: 'Show Layers of Model', category: C },
+      { command: 'sparsityLens.analysisOptions', title: 'Analysis Options…', category: C },
       { command: 'sparsityLens.manageModels', title: 'Manage Cached Models', category: C },
       { command: 'sparsityLens.exportReport', title: 'Export Report…', category: C, icon: '$(save-as)' },
       { command: 'sparsityLens.cancelAnalysis', title: 'Cancel Analysis', category: C },

@@ -31,6 +31,7 @@ const app = new ReportApp(
     exportReport: (format) => post({ type: 'exportReport', format }),
     exportChart: (chart, format, data) => post({ type: 'exportChart', chart, format, data }),
     cancelRun: (runId) => post({ type: 'cancelRun', runId }),
+    openAnalysisOptions: () => post({ type: 'openAnalysisOptions' }),
     revealSkipped: (index) => post({ type: 'revealSkipped', index }),
     log: (level, message) => post({ type: 'log', level, message }),
     saveState: (state) => vscode.setState(state),

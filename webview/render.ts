@@ -49,6 +49,8 @@ export interface HostAdapter {
   exportChart(chart: ChartId, format: ChartExportFormat, data: string): void;
   cancelRun?(runId: string): void;
   revealSkipped?(index: number): void;
+  /** The "Analysis Options…" command (images per category, preprocessing): the VS Code panel only. */
+  openAnalysisOptions?(): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
   saveState(state: WebviewPersistedState): void;
 }
@@ -229,8 +231,9 @@ export class ReportApp {
     const header = el('header', { class: 'sl-header', 'data-testid': 'report-header' });
     const title = el('h1', {}, `Sparsity: ${h.model} on ${h.dataset}`);
     // A live report says how much it rests on: the categories finished so far of those being analysed.
-    const ofN = `${r.dataset.categoriesUsed} of ${r.dataset.categoriesFound - r.dataset.droppedCategories.length} categories`;
-    title.append(' ', ui.badge(h.complete ? 'complete' : `partial: ${ofN}`, h.complete ? 'All passes finished' : `Statistics on the ${ofN} finished so far; the run is still going and the numbers change`));
+    const badge = ui.badge(h.partialOf ? `partial: ${h.partialOf}` : 'complete', h.partialOf ? `Statistics on the ${h.partialOf} finished so far; the run is still going and the numbers change` : 'All passes finished');
+    badge.setAttribute('data-testid', 'report-completeness');
+    title.append(' ', badge);
     header.append(title);
     const dl = el('dl', { class: 'sl-facts' });
     const fact = (label: string, value: string, attrs: Record<string, string> = {}, title?: string): void => {
@@ -245,10 +248,17 @@ export class ReportApp {
     fact('Dataset', h.dataset, { 'data-testid': 'header-dataset' }, h.datasetPath);
     fact('Images', h.images, { 'data-testid': 'header-images', 'data-value': String(r.dataset.imagesUsed) });
     fact('Categories', h.categories, { 'data-testid': 'header-categories', 'data-value': String(r.dataset.categoriesUsed) });
-    fact('Skipped', `${h.skipped} file${h.skipped === 1 ? '' : 's'}${h.droppedCategories ? `, ${h.droppedCategories} categor${h.droppedCategories === 1 ? 'y' : 'ies'} dropped` : ''}`, {
-      'data-testid': 'header-skipped',
-      'data-value': String(h.skipped),
-    });
+    const skippedText = `${h.skipped} file${h.skipped === 1 ? '' : 's'}${h.droppedCategories ? `, ${h.droppedCategories} categor${h.droppedCategories === 1 ? 'y' : 'ies'} dropped` : ''}`;
+    fact('Skipped', h.skipped || h.droppedCategories ? '' : skippedText, { 'data-testid': 'header-skipped', 'data-value': String(h.skipped) });
+    if (h.skipped || h.droppedCategories) {
+      // A link to the list of what was skipped (further down): scrolls there and focuses it.
+      const link = el('a', { href: '#sl-skipped', class: 'sl-link', 'data-testid': 'header-skipped-link', title: 'Show the list of skipped files' }, skippedText);
+      link.addEventListener('click', (ev) => {
+        ev.preventDefault();
+        this.focusSkippedList();
+      });
+      dl.querySelector('[data-testid="header-skipped"]')!.append(link);
+    }
     fact('Passes', h.passes, { 'data-testid': 'header-passes' });
     fact('Backend', h.backend, { 'data-testid': 'header-backend' });
     fact('Duration', h.duration, { 'data-testid': 'header-duration' });
@@ -265,6 +275,10 @@ export class ReportApp {
     const tools = el('div', { class: 'sl-toolbar', role: 'toolbar', 'aria-label': 'Export report' });
     for (const f of this.host.reportFormats) {
       tools.append(ui.button(FORMAT_LABEL[f], { testId: `export-${f}`, title: `${FORMAT_LABEL[f]} of the whole report`, onClick: () => this.host.exportReport(f, r) }));
+    }
+    if (this.host.openAnalysisOptions) {
+      const open = this.host.openAnalysisOptions.bind(this.host);
+      tools.append(ui.button('Analysis Options…', { testId: 'analysis-options', title: 'Images per category and preprocessing (mean, std) of the next run, saved in the workspace settings', onClick: () => open() }));
     }
     header.append(tools);
     return header;
@@ -512,10 +526,20 @@ export class ReportApp {
     return sec;
   }
 
+  /** The header's "Skipped N files" link: brings the skipped list into view and moves focus to it. */
+  private focusSkippedList(): void {
+    const list = this.mainEl.querySelector<HTMLElement>('[data-testid="skipped-list"]');
+    const sec = this.mainEl.querySelector<HTMLElement>('#sl-skipped');
+    if (!list || !sec) return;
+    sec.scrollIntoView({ block: 'start' });
+    list.focus({ preventScroll: true });
+  }
+
   private renderSkipped(r: SparsityReport): HTMLElement {
-    const sec = el('section', { class: 'sl-card', 'aria-labelledby': 'h-skipped' });
+    const sec = el('section', { class: 'sl-card', id: 'sl-skipped', 'aria-labelledby': 'h-skipped' });
     sec.append(el('h2', { id: 'h-skipped' }, `Skipped files (${r.skipped.length})`));
-    const list = el('ul', { class: 'sl-skipped', 'data-testid': 'skipped-list', 'data-count': String(r.skipped.length) });
+    // tabindex -1: focusable from the header's link, not a tab stop of its own.
+    const list = el('ul', { class: 'sl-skipped', 'data-testid': 'skipped-list', 'data-count': String(r.skipped.length), tabindex: '-1', 'aria-labelledby': 'h-skipped' });
     if (r.skipped.length === 0) list.append(el('li', { class: 'sl-muted' }, 'None: every image was read.'));
     r.skipped.forEach((s, i) => {
       const li = el('li');

@@ -8,6 +8,7 @@
 import * as vscode from 'vscode';
 import { compareReportsCommand, compareWithCommand } from './comparePanel';
 import { chooseModelCommand, exportReportCommand, openReportCommand, showLayersCommand, type CommandEnv } from './commands';
+import { analysisOptionsCommand } from './analysisOptions';
 import { analyzeOnClusterCommand } from './cluster';
 import { createLogger } from './log';
 import { manageModelsCommand } from './models/cacheCommands';
@@ -66,6 +67,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('sparsityLens.chooseModel', guard('chooseModel', () => chooseModelCommand(cmdEnv))),
     vscode.commands.registerCommand('sparsityLens.manageModels', guard('manageModels', () => manageModelsCommand(cmdEnv))),
     vscode.commands.registerCommand('sparsityLens.showLayers', guard('showLayers', () => showLayersCommand(cmdEnv))),
+    vscode.commands.registerCommand('sparsityLens.analysisOptions', guard('analysisOptions', (uri?: vscode.Uri) => analysisOptionsCommand(log, uri))),
     vscode.commands.registerCommand('sparsityLens.exportReport', guard('exportReport', (uri?: vscode.Uri) => exportReportCommand(cmdEnv, uri))),
     vscode.commands.registerCommand('sparsityLens.compareReports', guard('compareReports', (uri?: vscode.Uri, uris?: vscode.Uri[]) => compareReportsCommand(panelEnv, uri, uris))),
     vscode.commands.registerCommand('sparsityLens.compareWith', guard('compareWith', (uri?: vscode.Uri) => compareWithCommand(panelEnv, uri))),

@@ -138,6 +138,10 @@ export class ReportView implements vscode.Disposable {
 
   private async handle(m: WebviewToHostMessage): Promise<void> {
     switch (m.type) {
+      case 'openAnalysisOptions':
+        // The options of the shown report's folder (its workspace folder's settings), else the workspace's.
+        await vscode.commands.executeCommand('sparsityLens.analysisOptions', this.report ? vscode.Uri.file(this.report.dataset.path) : undefined);
+        return;
       case 'ready':
         this.ready = true;
         this.flush();

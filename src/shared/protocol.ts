@@ -69,6 +69,8 @@ export type WebviewToHostMessage =
   | ReadyMessage
   /** Save the whole report as JSON, CSV (long format) or standalone HTML (host shows a save dialog). */
   | { type: 'exportReport'; format: ReportExportFormat }
+  /** Open "Sparsity Lens: Analysis Options…" (images per category, preprocessing mean/std) for the shown report's folder. */
+  | { type: 'openAnalysisOptions' }
   | ExportChartMessage<ChartId>
   /** Cancel the live run shown in this panel. */
   | { type: 'cancelRun'; runId: string }
@@ -164,6 +166,11 @@ export function validateWebviewMessage(raw: unknown): ValidationResult<WebviewTo
         return fail('runId must be a short string');
       }
       return { ok: true, message: { type: 'cancelRun', runId: raw.runId } };
+    }
+    case 'openAnalysisOptions': {
+      const extra = onlyKeys(raw, []);
+      if (extra) return fail(extra);
+      return { ok: true, message: { type: 'openAnalysisOptions' } };
     }
     case 'revealSkipped': {
       const extra = onlyKeys(raw, ['index']);
