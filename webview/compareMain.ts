@@ -20,13 +20,14 @@ const app = new ComparisonApp(root, {
   formats: ['json', 'csv', 'html'],
   exportComparison: (format) => post({ type: 'exportComparison', format }),
   exportChart: (chart, format, data) => post({ type: 'exportChart', chart, format, data }),
+  compareIndex: (index) => post({ type: 'compareIndex', index }),
   log: (level, message) => post({ type: 'log', level, message }),
 });
 
 window.addEventListener('message', (ev: MessageEvent) => {
   const m: unknown = ev.data;
   if (!isHostComparisonMessage(m)) return;
-  if (m.type === 'comparison') app.showComparison(m.comparison);
+  if (m.type === 'comparison') app.showComparison(m.comparison, m.indices);
   else if (m.type === 'empty') app.showEmpty(m.message);
   else app.showToast(m.ok, m.message);
 });

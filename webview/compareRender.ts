@@ -8,7 +8,7 @@ import type { Result } from 'vega-embed';
 import type { Comparison } from '../src/core/compare/schema';
 import { differencesTable, pairedTables, trendTable } from '../src/core/compare/tables';
 import type { ChartExportFormat } from '../src/shared/protocol';
-import type { ComparisonChartId, ComparisonExportFormat } from '../src/shared/compareProtocol';
+import type { ComparableIndex, ComparisonChartId, ComparisonExportFormat } from '../src/shared/compareProtocol';
 import { depthSpec, pairedDiffSpec, pairedScatterSpec } from './compareSpecs';
 import type { VlSpec } from './specs';
 import { readTheme, vegaConfig, type ChartTheme } from './theme';
@@ -19,6 +19,8 @@ export interface ComparisonHost {
   formats: ComparisonExportFormat[];
   exportComparison(format: ComparisonExportFormat, c: Comparison): void;
   exportChart(chart: ComparisonChartId, format: ChartExportFormat, data: string): void;
+  /** Rebuild on another index (the VS Code panel; the standalone page has no host to do it). */
+  compareIndex?(index: string): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
 }
 
@@ -31,6 +33,8 @@ interface ChartDef {
 
 export class ComparisonApp {
   private comparison: Comparison | null = null;
+  /** Indices the host can rebuild this comparison on (all compared reports hold them). */
+  private indices: ComparableIndex[] = [];
   private theme: ChartTheme;
   private views = new Map<ComparisonChartId, Result>();
   private charts: ChartDef[] = [];
@@ -57,8 +61,9 @@ export class ComparisonApp {
     }).observe(document.body, { attributes: true, attributeFilter: ['class', 'style'] });
   }
 
-  showComparison(c: Comparison): void {
+  showComparison(c: Comparison, indices: ComparableIndex[] = []): void {
     this.comparison = c;
+    this.indices = indices;
     this.render();
   }
 
@@ -123,6 +128,16 @@ export class ComparisonApp {
   private renderHeader(c: Comparison): HTMLElement {
     const h = el('header', { class: 'sl-card sl-header', 'data-testid': 'comparison-header' });
     h.append(el('h1', {}, `Comparison of ${c.runs.length} runs: ${c.index.label}`));
+    const rebuild = this.host.compareIndex;
+    if (rebuild && this.indices.length > 1) {
+      h.append(
+        ui.dropdown(
+          this.indices.map((i) => [i.id, `${i.label} (${i.id})`] as [string, string]),
+          c.index.id,
+          { label: 'Index', testId: 'compare-index', onChange: (v) => rebuild(v) },
+        ),
+      );
+    }
     const list = el('ul', { 'data-testid': 'runs' });
     for (const r of c.runs) {
       const li = el('li', { 'data-run': r.id });

@@ -10,8 +10,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { buildComparison } from '../core/compare/build';
+import { sharedIndices } from '../core/compare/values';
 import { comparisonCsv } from '../core/compare/csv';
 import { readComparison, readInputs, renderComparisonHtml } from '../core/compare/io';
+import type { CompareInput } from '../core/compare/build';
 import { isComparisonData } from '../core/compare/parse';
 import { COMPARISON_CSV, COMPARISON_FILE, COMPARISON_HTML, type Comparison } from '../core/compare/schema';
 import { REPORT_FILE } from '../core/report/schema';
@@ -41,6 +43,8 @@ export class ComparisonView implements vscode.Disposable {
   private ready = false;
   private comparison: Comparison | null = null;
   private file: string | undefined;
+  /** The reports a comparison was built from (not for a saved comparison file): to rebuild it on another index. */
+  private inputs: CompareInput[] | undefined;
   private empty: string | null = null;
   private readonly disposables: vscode.Disposable[] = [];
   readonly onDidDispose: vscode.Event<void>;
@@ -55,11 +59,18 @@ export class ComparisonView implements vscode.Disposable {
     this.disposables.push(panel.onDidDispose(() => this.dispose()));
   }
 
-  setComparison(c: Comparison, file?: string): void {
+  setComparison(c: Comparison, file?: string, inputs?: CompareInput[]): void {
     this.comparison = c;
     this.file = file;
+    this.inputs = inputs;
     this.empty = null;
-    this.post({ type: 'comparison', comparison: c, ...(file ? { file } : {}) });
+    this.post(this.comparisonMessage());
+  }
+
+  private comparisonMessage(): HostToComparisonMessage {
+    const c = this.comparison!;
+    const indices = this.inputs ? sharedIndices(this.inputs.map((i) => i.report)).map((i) => ({ id: i.id, label: i.label })) : undefined;
+    return { type: 'comparison', comparison: c, ...(this.file ? { file: this.file } : {}), ...(indices ? { indices } : {}) };
   }
 
   setEmpty(message: string): void {
@@ -88,12 +99,20 @@ export class ComparisonView implements vscode.Disposable {
     switch (m.type) {
       case 'ready':
         this.ready = true;
-        if (this.comparison) this.post({ type: 'comparison', comparison: this.comparison, ...(this.file ? { file: this.file } : {}) });
+        if (this.comparison) this.post(this.comparisonMessage());
         else if (this.empty) this.post({ type: 'empty', message: this.empty });
         return;
       case 'log':
         this.env.log[m.level === 'error' ? 'error' : m.level === 'warn' ? 'warn' : 'info'](`comparison webview: ${m.message}`);
         return;
+      case 'compareIndex': {
+        if (!this.inputs) return;
+        // buildComparison refuses, naming the report, an index a report lacks: shown as a toast.
+        const c = buildComparison(this.inputs, { passes: 'all', index: m.index });
+        this.setComparison(c, undefined, this.inputs);
+        this.env.log.info(`Comparison rebuilt on ${c.index.label} (${c.index.id}).`);
+        return;
+      }
       case 'exportComparison': {
         const c = this.comparison;
         if (!c) return;
@@ -148,11 +167,12 @@ export function showComparisonFile(panel: vscode.WebviewPanel, env: CompareEnv, 
 
 /** Compares the reports (run folders or report files) and opens the panel beside the editor. */
 export function openComparison(env: CompareEnv, paths: string[]): ComparisonView {
+  const inputs = readInputs(paths);
   // All passes, so the panel can show the controls on request (its Passes menu); the chart starts with the trained models.
-  const c = buildComparison(readInputs(paths), { passes: 'all' });
+  const c = buildComparison(inputs, { passes: 'all' });
   const panel = vscode.window.createWebviewPanel(COMPARISON_PANEL_VIEW_TYPE, panelTitle(c), vscode.ViewColumn.Beside, { enableScripts: true, retainContextWhenHidden: true });
   const view = new ComparisonView(panel, env);
-  view.setComparison(c);
+  view.setComparison(c, undefined, inputs);
   env.log.info(`Compared ${paths.length} reports: ${c.runs.map((r) => `${r.id} ${r.reportFile}`).join('; ')}`);
   return view;
 }

@@ -5,6 +5,7 @@
  * (validateWebviewMessage's exportChart). Pure: no vscode, no DOM.
  */
 import type { Comparison } from '../core/compare/schema';
+import { INDEX_IDS } from '../core/measures/registry';
 import {
   CHART_EXPORT_FORMATS,
   isCommonHostMessage,
@@ -31,11 +32,23 @@ export function isComparisonChartId(v: unknown): v is ComparisonChartId {
   return typeof v === 'string' && CHART_ID.test(v);
 }
 
-export type HostToComparisonMessage = { type: 'comparison'; comparison: Comparison; file?: string } | EmptyMessage | ExportResultMessage;
+/** An index the comparison can be rebuilt on (every compared report holds it). */
+export interface ComparableIndex {
+  id: string;
+  label: string;
+}
+
+export type HostToComparisonMessage =
+  /** `indices`: what the panel may switch to (a comparison built from reports; absent for a saved comparison file). */
+  | { type: 'comparison'; comparison: Comparison; file?: string; indices?: ComparableIndex[] }
+  | EmptyMessage
+  | ExportResultMessage;
 
 export type ComparisonToHostMessage =
   | ReadyMessage
   | { type: 'exportComparison'; format: ComparisonExportFormat }
+  /** Rebuild the comparison on another sparseness index (the host checks the reports hold it). */
+  | { type: 'compareIndex'; index: string }
   | ExportChartMessage<ComparisonChartId>
   | LogMessage;
 
@@ -55,6 +68,11 @@ export function validateComparisonMessage(raw: unknown): ValidationResult<Compar
       const f = raw.format;
       if (typeof f !== 'string' || !(COMPARISON_EXPORT_FORMATS as readonly string[]).includes(f)) return { ok: false, error: 'format must be json, csv or html' };
       return { ok: true, message: { type: 'exportComparison', format: f as ComparisonExportFormat } };
+    }
+    case 'compareIndex': {
+      for (const k of Object.keys(raw)) if (k !== 'type' && k !== 'index') return { ok: false, error: `unexpected field "${k}"` };
+      if (typeof raw.index !== 'string' || !INDEX_IDS.includes(raw.index)) return { ok: false, error: 'index must be a known index id' };
+      return { ok: true, message: { type: 'compareIndex', index: raw.index } };
     }
     case 'exportChart': {
       if (!isComparisonChartId(raw.chart)) return { ok: false, error: 'unknown chart' };

@@ -9,6 +9,9 @@ test('comparison messages: valid ones pass as fresh copies, anything else is rej
   assert.deepEqual(validateComparisonMessage({ type: 'exportComparison', format: 'csv' }), { ok: true, message: { type: 'exportComparison', format: 'csv' } });
   assert.equal(validateComparisonMessage({ type: 'exportComparison', format: 'exe' }).ok, false);
   assert.equal(validateComparisonMessage({ type: 'exportComparison', format: 'json', path: '/etc/passwd' }).ok, false);
+  assert.deepEqual(validateComparisonMessage({ type: 'compareIndex', index: 'hoyer:raw' }), { ok: true, message: { type: 'compareIndex', index: 'hoyer:raw' } });
+  assert.equal(validateComparisonMessage({ type: 'compareIndex', index: 'nonesuch' }).ok, false, 'only registry indices');
+  assert.equal(validateComparisonMessage({ type: 'compareIndex', index: 'psi', file: '/x' }).ok, false);
   const svg = { type: 'exportChart', chart: 'compare-paired-scatter-0', format: 'svg', data: '<svg xmlns="http://www.w3.org/2000/svg"></svg>' };
   assert.deepEqual(validateComparisonMessage(svg), { ok: true, message: svg });
   assert.equal(validateComparisonMessage({ ...svg, chart: 'psi-by-layer' }).ok, false, 'report chart ids are not comparison charts');

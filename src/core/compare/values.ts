@@ -56,3 +56,11 @@ export function passIndexTrend(pass: { depthTrend: { tau: number; p: number; n: 
   const { tau, p, n } = t as Record<string, unknown>;
   return typeof tau === 'number' && typeof p === 'number' && typeof n === 'number' ? { tau, p, n } : undefined;
 }
+
+/**
+ * The indices every given report holds for every layer of every pass (registry order, `psi`
+ * first): what a comparison of these reports can be made on. The panel offers these.
+ */
+export function sharedIndices(reports: readonly { passes: readonly { layers: readonly LayerPsi[] }[] }[]): IndexInfo[] {
+  return INDEX_IDS.filter((id) => reports.every((r) => r.passes.every((p) => p.layers.every((l) => layerIndexValues(l, id) !== undefined)))).map(indexInfo);
+}
