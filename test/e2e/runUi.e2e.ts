@@ -13,69 +13,56 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import {
-  CodeServer, ROOT, buildAndPackage, clearNotifications, closeAllEditors, ensureCodeServer, explorerContextMenu, log, mkTemp, notificationTexts,
-  openWorkbench, printTimings, reportFilesUnder, screenshot, sleep, timed, webview, withDiagnostics, type Workbench,
+  ROOT, clearNotifications, closeAllEditors, explorerContextMenu, log, notificationTexts, quickInput, reportFilesUnder, runCommand, scaledTimeout,
+  screenshot, sleep, timed, waitForWorkspaceSetting, webview, webviewShowing, withDiagnostics, workbenchSession, type CodeServer, type Workbench,
 } from './harness';
 
 const RUN_TIMEOUT = Number(process.env.E2E_RUN_TIMEOUT_MS ?? 6 * 60_000);
 
-let server: CodeServer | undefined;
-let wb: Workbench | undefined;
-let home = '';
-let ws = '';
-let setupError: Error | undefined;
-const page = (): Page => {
-  if (setupError) throw new Error(`e2e setup failed: ${setupError.message}`);
-  if (!wb) throw new Error('the workbench did not open (see the before hook)');
-  return wb.page;
-};
+const CORRUPT = 'zz-corrupt.jpg'; // a truncated JPEG: the header's "Skipped 1 file" links to the list
+const LARGE = { categories: 6, perCategory: 40 };
+const BASE_SETTINGS = { 'sparsityLens.model': 'models/demo/model.json', 'sparsityLens.controls.permutedWeights': 1, 'sparsityLens.folds': 2 };
 
-async function setup(): Promise<void> {
-  const bin = await timed('e2e-setup (code-server, chromium)', () => ensureCodeServer());
-  home = mkTemp('sl-e2e-runui-');
-  ws = path.join(home, 'workspace');
-  fs.mkdirSync(path.join(ws, '.vscode'), { recursive: true });
-  const mod = (await import(pathToFileURL(path.join(ROOT, 'scripts', 'demo-stimuli.ts')).href)) as { generateStimuli: (dir: string, o: Record<string, unknown>) => Promise<unknown> };
-  await mod.generateStimuli(path.join(ws, 'stimuli'), { categories: 3, perCategory: 4, size: 64, seed: 21 });
-  // "flat": images but no category sub-folders, so the run fails while scanning
-  await mod.generateStimuli(path.join(home, 'flat-src'), { categories: 1, perCategory: 3, size: 64, seed: 22 });
-  const src = path.join(home, 'flat-src', fs.readdirSync(path.join(home, 'flat-src'))[0]);
-  fs.mkdirSync(path.join(ws, 'flat'));
-  for (const f of fs.readdirSync(src)) fs.copyFileSync(path.join(src, f), path.join(ws, 'flat', f));
-  fs.cpSync(path.join(ROOT, 'media', 'demo-model'), path.join(ws, 'models', 'demo'), { recursive: true });
-  fs.writeFileSync(
-    path.join(ws, '.vscode', 'settings.json'),
-    JSON.stringify({ 'sparsityLens.model': 'models/demo/model.json', 'sparsityLens.controls.permutedWeights': 1, 'sparsityLens.folds': 2 }, null, 2),
-  );
-  const vsix = await timed('npm run package (build + VSIX)', () => buildAndPackage(path.join(home, 'sparsity-lens-linux-x64.vsix')));
-  server = new CodeServer({ bin, home, workspace: ws, name: 'runui' });
-  const installed = await timed('code-server --install-extension', () => server!.installExtension(vsix));
-  if (!/successfully installed/i.test(installed)) throw new Error(`--install-extension did not report success:\n${installed}`);
-  await timed('code-server start', () => server!.start());
-  wb = await timed('workbench load', () => openWorkbench(server!, 'runui'));
+const session = workbenchSession({
+  name: 'runui',
+  async prepare(ws, home) {
+    const mod = (await import(pathToFileURL(path.join(ROOT, 'scripts', 'demo-stimuli.ts')).href)) as { generateStimuli: (dir: string, o: Record<string, unknown>) => Promise<unknown> };
+    await mod.generateStimuli(path.join(ws, 'stimuli'), { categories: 3, perCategory: 4, size: 64, seed: 21 });
+    const first = fs.readdirSync(path.join(ws, 'stimuli')).sort()[0];
+    fs.writeFileSync(path.join(ws, 'stimuli', first, CORRUPT), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01]));
+    // a run long enough to be live while the test looks at it (and is asked about a second run)
+    await mod.generateStimuli(path.join(ws, 'stimuli-long'), { ...LARGE, size: 64, seed: 23 });
+    // "flat": images but no category sub-folders, so the run fails while scanning
+    await mod.generateStimuli(path.join(home, 'flat-src'), { categories: 1, perCategory: 3, size: 64, seed: 22 });
+    const src = path.join(home, 'flat-src', fs.readdirSync(path.join(home, 'flat-src'))[0]);
+    fs.mkdirSync(path.join(ws, 'flat'));
+    for (const f of fs.readdirSync(src)) fs.copyFileSync(path.join(src, f), path.join(ws, 'flat', f));
+    fs.cpSync(path.join(ROOT, 'media', 'demo-model'), path.join(ws, 'models', 'demo'), { recursive: true });
+  },
+  workspaceSettings: BASE_SETTINGS,
+});
+const page = (): Page => session.page();
+const wb = (): Workbench | undefined => session.workbench();
+const server = (): CodeServer | undefined => session.codeServer();
+
+async function writeSettings(extra: Record<string, unknown>): Promise<void> {
+  fs.writeFileSync(path.join(session.ws, '.vscode', 'settings.json'), JSON.stringify({ ...BASE_SETTINGS, ...extra }, null, 2));
+  await sleep(3_000); // the configuration service reloads settings.json from its file watcher
+}
+
+/** How many analyses the extension started (its output channel logs "Analyze <folder>" per run). */
+function analyzeStarts(): number {
+  return (server()?.extensionLogs(/Sparsity Lens\.log$/) ?? []).reduce((n, { text }) => n + text.split('\n').filter((l) => /\] Analyze \//.test(l)).length, 0);
 }
 
 const toast = (p: Page, text: RegExp | string) => p.locator('.notifications-toasts .notification-toast').filter({ hasText: text }).first();
 
 describe('Sparsity Lens run UI (code-server)', () => {
-  before(async () => {
-    try {
-      await setup();
-    } catch (e) {
-      setupError = e as Error;
-      console.error(`[e2e] setup failed: ${setupError.stack ?? setupError}`);
-      if (wb) await screenshot(wb.page, 'FAILED-runui-setup');
-    }
-  });
-  after(async () => {
-    await wb?.close();
-    await server?.stop();
-    if (home && !process.env.E2E_KEEP) fs.rmSync(home, { recursive: true, force: true });
-    printTimings();
-  });
+  before(() => session.start());
+  after(() => session.stop());
 
   test('a failed run clears its progress within 2 s, while its error is still shown; Cancel Analysis says nothing runs', async () => {
-    await withDiagnostics('runui-failed', () => wb, () => server, async () => {
+    await withDiagnostics('runui-failed', wb, server, async () => {
       const p = page();
       await closeAllEditors(p);
       await clearNotifications(p);
@@ -117,7 +104,7 @@ describe('Sparsity Lens run UI (code-server)', () => {
   });
 
   test('a second run of a folder reuses its panel: one tab, no new editor group, no horizontal scrollbar', async () => {
-    await withDiagnostics('runui-one-panel', () => wb, () => server, async () => {
+    await withDiagnostics('runui-one-panel', wb, server, async () => {
       const p = page();
       await closeAllEditors(p);
       await clearNotifications(p);
@@ -125,7 +112,7 @@ describe('Sparsity Lens run UI (code-server)', () => {
       const groups = p.locator('.editor-group-container');
       const waitReport = async (before: string[]): Promise<void> => {
         const deadline = Date.now() + RUN_TIMEOUT;
-        while (!reportFilesUnder(ws).some((f) => !before.includes(f))) {
+        while (!reportFilesUnder(session.ws).some((f) => !before.includes(f))) {
           const err = (await notificationTexts(p)).find((n) => /error|failed|cannot/i.test(n));
           if (err) throw new Error(`the run reported an error: ${err}`);
           if (Date.now() > deadline) throw new Error('no new report.sparsity.json');
@@ -133,7 +120,7 @@ describe('Sparsity Lens run UI (code-server)', () => {
         }
         await toast(p, /report saved in/).waitFor({ state: 'visible', timeout: 30_000 });
       };
-      let before = reportFilesUnder(ws);
+      let before = reportFilesUnder(session.ws);
       await explorerContextMenu(p, 'stimuli', 'Analyze Sparsity', 90_000);
       await timed('run 1', () => waitReport(before));
       await tabs.first().waitFor({ timeout: 15_000 });
@@ -145,7 +132,7 @@ describe('Sparsity Lens run UI (code-server)', () => {
       assert.ok(buttons.includes('Reveal in Explorer'), `Reveal in Explorer offered: ${JSON.stringify(buttons)}`);
       await clearNotifications(p);
 
-      before = reportFilesUnder(ws);
+      before = reportFilesUnder(session.ws);
       await explorerContextMenu(p, 'stimuli', 'Analyze Sparsity', 30_000);
       await timed('run 2', () => waitReport(before));
       await sleep(1_000);
@@ -179,12 +166,121 @@ describe('Sparsity Lens run UI (code-server)', () => {
     });
   });
 
-  test('Open Settings on a missing model file opens the Workspace settings, where the wrong path is', async () => {
-    await withDiagnostics('runui-settings-scope', () => wb, () => server, async () => {
+  test('the report panel: no empty class column (decoder accuracy), one p-value format, "Skipped 1 file" links to and focuses the list', async () => {
+    await withDiagnostics('runui-panel-details', wb, server, async () => {
+      const p = page();
+      // The panel of the previous test's run of "stimuli" (decoder accuracy: the folders are not model classes).
+      const frame = await webviewShowing(p, '[data-testid="category-table"]', 30_000);
+      const table = frame.locator('[data-testid="category-table"]');
+      const headers = (await table.locator('thead th').allInnerTexts()).map((t) => t.trim());
+      assert.ok(!headers.includes('class'), `no class column when no folder maps to a model class: ${JSON.stringify(headers)}`);
+      const cells = await table.locator('tbody td, tbody th').allInnerTexts();
+      assert.ok(cells.length > 0 && cells.every((c) => c.trim() !== ''), `every cell of the category table has a value: ${JSON.stringify(cells)}`);
+      // p-values: one fixed-point format, never scientific, never wrapped over two lines
+      const pCells = frame.locator('[data-testid="stats"] table tbody tr td:nth-child(3)');
+      const pTexts = await pCells.allInnerTexts();
+      assert.ok(pTexts.length > 0, 'the statistics tables have p cells');
+      for (const t of pTexts) assert.match(t.trim(), /^(\d\.\d{3,4}|<\u00a00\.001|–)$/, `p cell "${t}"`);
+      const wrapped = await pCells.evaluateAll((els) => els.filter((e) => e.getClientRects().length > 1 || e.scrollHeight > 1.8 * parseFloat(getComputedStyle(e).lineHeight || '16')).length);
+      assert.equal(wrapped, 0, 'no p-value cell wraps');
+      // the header's skipped count is a link to the list: it scrolls there and focuses it
+      const link = frame.locator('[data-testid="header-skipped-link"]');
+      assert.match((await link.innerText()).trim(), /^1 file$/);
+      await frame.locator('[data-testid="report-header"]').scrollIntoViewIfNeeded();
+      await link.click();
+      const focused = await frame.locator('body').evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.testid ?? document.activeElement?.tagName ?? '');
+      assert.equal(focused, 'skipped-list', 'the skipped list has the focus after the link');
+      const inView = await frame.locator('[data-testid="skipped-list"]').evaluate((e) => {
+        const r = e.getBoundingClientRect();
+        return r.top >= 0 && r.top < window.innerHeight;
+      });
+      assert.ok(inView, 'the skipped list is scrolled into view');
+      assert.match((await frame.locator('[data-testid="skipped-list"]').innerText()), new RegExp(CORRUPT));
+      await screenshot(p, 'runui-4-skipped-link');
+    });
+  });
+
+  test('Analysis Options… (Command Palette and panel) validates through the settings table and writes the Workspace setting', async () => {
+    await withDiagnostics('runui-options', wb, server, async () => {
+      const p = page();
+      await clearNotifications(p);
+      await runCommand(p, 'Sparsity Lens: Analysis Options…');
+      let pick = await quickInput(p, 'Analysis Options');
+      const rows = (await pick.locator('.monaco-list-row').allInnerTexts()).map((r) => r.replace(/\s+/g, ' '));
+      assert.equal(rows.length, 3, `three options: ${JSON.stringify(rows)}`);
+      assert.match(rows[0], /Images per category .*sparsityLens\.imagesPerCategory/);
+      await pick.locator('input').first().fill('Images per category');
+      await p.keyboard.press('Enter');
+      const box = await quickInput(p, /Images per category \(sparsityLens\.imagesPerCategory\)/);
+      const input = box.locator('input').first();
+      await input.fill('0');
+      const message = box.locator('.quick-input-message');
+      await message.filter({ hasText: /sparsityLens\.imagesPerCategory must be "all" or a whole number from 1/ }).waitFor({ state: 'visible', timeout: scaledTimeout(10_000) });
+      await p.keyboard.press('Enter'); // refused: the box stays
+      await sleep(500);
+      assert.ok(await box.isVisible(), 'an invalid value is not accepted');
+      await input.fill('3');
+      await p.keyboard.press('Enter');
+      assert.equal(await waitForWorkspaceSetting(session.ws, 'sparsityLens.imagesPerCategory', 3), 3, 'sparsityLens.imagesPerCategory = 3 in .vscode/settings.json');
+      // the list comes back with the new value
+      pick = await quickInput(p, 'Analysis Options');
+      await pick.locator('.monaco-list-row').filter({ hasText: /Images per category.*3 \(workspace settings\)/ }).first().waitFor({ timeout: scaledTimeout(10_000) });
+      await pick.locator('input').first().fill('Preprocessing std');
+      await p.keyboard.press('Enter');
+      const std = await quickInput(p, /Preprocessing std/);
+      await std.locator('input').first().fill('0.25 0.25 0.25');
+      await p.keyboard.press('Enter');
+      assert.deepEqual(await waitForWorkspaceSetting(session.ws, 'sparsityLens.preprocessing.std', [0.25, 0.25, 0.25]), [0.25, 0.25, 0.25]);
+      await quickInput(p, 'Analysis Options');
+      await p.keyboard.press('Escape');
+      await screenshot(p, 'runui-5-options');
+      // the panel offers the same command
+      const frame = await webviewShowing(p, '[data-testid="analysis-options"]', 30_000);
+      await frame.locator('[data-testid="analysis-options"]').click();
+      await quickInput(p, 'Analysis Options');
+      await p.keyboard.press('Escape');
+      await writeSettings({});
+    });
+  });
+
+  test('a live run says "partial: n of N categories"; a second Analyze of the folder defaults to Keep Previous', async () => {
+    await withDiagnostics('runui-live', wb, server, async () => {
       const p = page();
       await closeAllEditors(p);
       await clearNotifications(p);
-      fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'sparsityLens.model': 'models/missing/model.json' }, null, 2));
+      await writeSettings({ 'sparsityLens.controls.permutedWeights': 10, 'sparsityLens.batchSize': 1 });
+      const starts = analyzeStarts();
+      await explorerContextMenu(p, 'stimuli-long', 'Analyze Sparsity', 30_000);
+      const frame = await webviewShowing(p, '[data-testid="report-completeness"]', 120_000);
+      const badge = frame.locator('[data-testid="report-completeness"]');
+      const text = (await badge.innerText()).trim();
+      assert.match(text, new RegExp(`^partial: [2-${LARGE.categories - 1}] of ${LARGE.categories} categories$`), `the live badge: "${text}"`);
+      await screenshot(p, 'runui-6-partial');
+      // A second Analyze of the running folder: the modal's default (Enter) is the harmless choice.
+      await explorerContextMenu(p, 'stimuli-long', 'Analyze Sparsity', 30_000);
+      const dialog = p.locator('.monaco-dialog-box');
+      await dialog.waitFor({ state: 'visible', timeout: scaledTimeout(15_000) });
+      assert.match((await dialog.innerText()).replace(/\s+/g, ' '), /already analysing "stimuli-long"/);
+      const focused = await p.evaluate(() => (document.activeElement as HTMLElement | null)?.innerText?.trim() ?? '');
+      assert.equal(focused, 'Keep Previous', 'the focused (default) button of the dialog');
+      await p.keyboard.press('Enter');
+      await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
+      await sleep(2_000);
+      assert.equal(analyzeStarts(), starts + 1, 'Enter kept the previous run: no second run started, none cancelled');
+      assert.ok(!/cancel/i.test(await frame.locator('[data-testid="run-status"]').innerText()), 'the running analysis was not cancelled');
+      // clean up: cancel the long run from its panel
+      await frame.locator('[data-testid="cancel-run"]').click();
+      await frame.locator('[data-testid="run-status"]').filter({ hasText: /cancel/i }).first().waitFor({ state: 'visible', timeout: scaledTimeout(60_000) });
+      await writeSettings({});
+    });
+  });
+
+  test('Open Settings on a missing model file opens the Workspace settings, where the wrong path is', async () => {
+    await withDiagnostics('runui-settings-scope', wb, server, async () => {
+      const p = page();
+      await closeAllEditors(p);
+      await clearNotifications(p);
+      fs.writeFileSync(path.join(session.ws, '.vscode', 'settings.json'), JSON.stringify({ 'sparsityLens.model': 'models/missing/model.json' }, null, 2));
       await sleep(3_000); // the configuration service reloads settings.json from its file watcher
       await explorerContextMenu(p, 'stimuli', 'Analyze Sparsity', 30_000);
       const error = toast(p, /models\/missing\/model\.json.*does not exist/);
