@@ -33,6 +33,7 @@ const app = new ReportApp(
     cancelRun: (runId) => post({ type: 'cancelRun', runId }),
     openAnalysisOptions: () => post({ type: 'openAnalysisOptions' }),
     revealSkipped: (index) => post({ type: 'revealSkipped', index }),
+    listCategoryImages: (category) => post({ type: 'listCategoryImages', category }),
     log: (level, message) => post({ type: 'log', level, message }),
     saveState: (state) => vscode.setState(state),
   },
@@ -57,6 +58,9 @@ window.addEventListener('message', (ev: MessageEvent) => {
       break;
     case 'exportResult':
       app.showToast(m.ok, m.message);
+      break;
+    case 'categoryImages':
+      app.showCategoryImages(m);
       break;
   }
 });

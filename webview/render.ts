@@ -41,6 +41,8 @@ import { CHART_MODULES } from './charts';
 import { indexChoices, indexView, viewIndex } from '../src/core/report/indexView';
 import * as ui from './toolkit';
 import { chartExportData, drawChartInto, el, finalizeViews, statsTable } from './pageKit';
+import { CategoryDrilldown } from './drilldown';
+import type { CategoryImagesMessage } from '../src/shared/protocol';
 
 export interface HostAdapter {
   /** Whole-report export formats offered by buttons. */
@@ -49,6 +51,8 @@ export interface HostAdapter {
   exportChart(chart: ChartId, format: ChartExportFormat, data: string): void;
   cancelRun?(runId: string): void;
   revealSkipped?(index: number): void;
+  /** Thumbnails of a category for the drill-down (by index); absent on the standalone page (no host to list files). */
+  listCategoryImages?(index: number): void;
   /** The "Analysis Options…" command (images per category, preprocessing): the VS Code panel only. */
   openAnalysisOptions?(): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
@@ -81,6 +85,8 @@ export class ReportApp {
   private readonly statusEl: HTMLElement;
   private readonly mainEl: HTMLElement;
   private readonly toastEl: HTMLElement;
+  /** The per-category detail (issue 15): opened from a category table row or an accuracy scatter point. */
+  private readonly drilldown: CategoryDrilldown;
 
   constructor(
     private readonly root: HTMLElement,
@@ -96,6 +102,7 @@ export class ReportApp {
     this.toastEl = el('div', { class: 'sl-toast', role: 'status', 'aria-live': 'polite', hidden: '' });
     this.mainEl = el('div', { class: 'sl-main' });
     root.append(this.statusEl, this.mainEl, this.toastEl);
+    this.drilldown = new CategoryDrilldown(root, host);
     this.showEmpty('Waiting for a report…');
     // Re-render charts when VS Code switches theme (it changes <body>'s class and CSS variables).
     new MutationObserver(() => {
@@ -126,6 +133,7 @@ export class ReportApp {
     this.report = null;
     this.sections = null;
     this.disposeCharts();
+    this.drilldown.close();
     this.mainEl.replaceChildren(el('p', { class: 'sl-empty', 'data-testid': 'report-empty' }, message));
   }
 
@@ -143,6 +151,17 @@ export class ReportApp {
       this.host.saveState(this.state);
     }
     this.renderStatus();
+  }
+
+  /** The host's thumbnails for the drill-down. */
+  showCategoryImages(m: CategoryImagesMessage): void {
+    this.drilldown.receiveImages(m);
+  }
+
+  /** Opens the drill-down of category `index` (report.categories order) in the index the panel shows. */
+  private openCategory(index: number, opener: HTMLElement | null): void {
+    if (!this.report) return;
+    this.drilldown.open(indexView(this.report, this.indexId), index, this.theme, opener);
   }
 
   showToast(ok: boolean, message: string): void {
@@ -224,6 +243,7 @@ export class ReportApp {
       this.sections = { header, charts, chartKey, stats, categories, skipped };
     }
     this.scheduleCharts();
+    if (this.drilldown.openCategory !== null) this.drilldown.refresh(r, this.theme);
   }
 
   private renderHeader(r: SparsityReport): HTMLElement {
@@ -436,10 +456,22 @@ export class ReportApp {
       const stale = () => this.report !== full || this.indexId !== indexId;
       const drawn = await drawChartInto(container, def.id, () => def.spec(r, this.theme), config, this.views, stale, (level, m) => this.host.log(level, m));
       if (!drawn) return;
+      if (def.id === 'accuracy-scatter') this.listenForCategoryClicks(full);
     }
     this.root.dataset.chartsRendered = String(Date.now());
     const ms = Math.round(performance.now() - t0);
     if (ms > 1500) this.host.log('warn', `charts took ${ms} ms to render`);
+  }
+
+  /** A click on a point of the accuracy scatter opens its category (its rows carry the category name, unique per report). */
+  private listenForCategoryClicks(full: SparsityReport): void {
+    const v = this.views.get('accuracy-scatter');
+    v?.view.addEventListener('click', (_e, item) => {
+      const datum = (item as { datum?: { category?: unknown } } | null | undefined)?.datum;
+      if (typeof datum?.category !== 'string' || this.report !== full) return;
+      const index = full.categories.findIndex((c) => c.name === datum.category);
+      if (index >= 0) this.openCategory(index, null);
+    });
   }
 
   private disposeCharts(): void {
@@ -494,7 +526,16 @@ export class ReportApp {
       });
       tbody.replaceChildren(
         ...sorted.map((row) => {
-          const tr = el('tr');
+          // Each row opens its category's drill-down: click, or Enter / Space when focused (tab stops).
+          const index = rows.indexOf(row);
+          const tr = el('tr', { class: 'sl-row-link', tabindex: '0', 'data-testid': 'category-row', 'data-category': String(row.category), title: 'Show this category: its curve, accuracy, images and skipped files' });
+          tr.addEventListener('click', () => this.openCategory(index, tr));
+          tr.addEventListener('keydown', (ev) => {
+            if (ev.key === 'Enter' || ev.key === ' ') {
+              ev.preventDefault();
+              this.openCategory(index, tr);
+            }
+          });
           cols.forEach((c, i) => {
             const cell = el(i === 0 ? 'th' : 'td', i === 0 ? { scope: 'row' } : {}, formatCell(c, row[c.key]));
             if (c.numeric) cell.classList.add('sl-num');

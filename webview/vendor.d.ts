@@ -11,6 +11,8 @@ declare module 'vega-embed' {
     finalize(): void;
     runAsync(): Promise<VegaView>;
     signal(name: string, value?: unknown): unknown;
+    /** Vega's scenegraph events; `item` is the mark item under the pointer (its `datum`: the data row), if any. */
+    addEventListener(type: string, handler: (event: Event, item: { datum?: unknown } | null | undefined) => void): VegaView;
   }
   export interface EmbedOptions {
     renderer?: 'svg' | 'canvas' | 'none';

@@ -18,3 +18,13 @@ export function initPanelWebview(panel: vscode.WebviewPanel, extensionUri: vscod
   });
   panel.iconPath = vscode.Uri.joinPath(media, 'report.svg');
 }
+
+/**
+ * Lets the webview also read `folders` (the report panel's dataset folder, for the drill-down's
+ * thumbnails) besides dist/ and media/. Changing the roots reloads the page in VS Code, so the
+ * report panel calls this once per folder, right after creating the panel, before it loads.
+ */
+export function allowPanelFolders(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, folders: string[]): void {
+  const roots = [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media'), ...folders.map((f) => vscode.Uri.file(f))];
+  panel.webview.options = { ...panel.webview.options, localResourceRoots: roots };
+}

@@ -100,3 +100,22 @@ describe('sanitizePersistedState', () => {
     assert.deepEqual(sanitizePersistedState(undefined), {});
   });
 });
+
+describe('drill-down messages (issue 15)', () => {
+  it('listCategoryImages carries a category index only, never a path', () => {
+    assert.deepEqual(ok({ type: 'listCategoryImages', category: 3 }), { type: 'listCategoryImages', category: 3 });
+    bad({ type: 'listCategoryImages', category: -1 }, /non-negative integer/);
+    bad({ type: 'listCategoryImages', category: 1.5 }, /non-negative integer/);
+    bad({ type: 'listCategoryImages', category: '2' }, /non-negative integer/);
+    bad({ type: 'listCategoryImages', category: LIMITS.categoryIndex + 1 }, /non-negative integer/);
+    bad({ type: 'listCategoryImages', category: 0, folder: '/etc' }, /unexpected field "folder"/);
+  });
+
+  it('the webview takes a categoryImages answer only when it is well formed', () => {
+    assert.ok(isHostMessage({ type: 'categoryImages', category: 0, name: 'cat', images: [{ file: 'a.jpg', uri: 'https://x/a.jpg' }], more: 3 }));
+    assert.ok(isHostMessage({ type: 'categoryImages', category: 0, name: 'cat', images: [], more: 0, error: 'gone' }));
+    assert.ok(!isHostMessage({ type: 'categoryImages', category: 0, name: 'cat', images: [{ file: 'a.jpg' }], more: 0 }));
+    assert.ok(!isHostMessage({ type: 'categoryImages', category: '0', name: 'cat', images: [], more: 0 }));
+    assert.ok(!isHostMessage({ type: 'categoryImages', category: 0, name: 'cat', images: [], more: 0, error: 1 }));
+  });
+});
