@@ -36,6 +36,7 @@ export function withContributes(pkg: Record<string, unknown>): Record<string, un
       { command: 'sparsityLens.manageModels', title: 'Manage Cached Models', category: C },
       { command: 'sparsityLens.exportReport', title: 'Export Report…', category: C, icon: '$(save-as)' },
       { command: 'sparsityLens.cancelAnalysis', title: 'Cancel Analysis', category: C },
+      { command: 'sparsityLens.resumeAnalysis', title: 'Resume Analysis…', category: C },
       { command: 'sparsityLens.compareReports', title: 'Compare Reports…', category: C },
       { command: 'sparsityLens.compareWith', title: 'Compare with…', category: C, icon: '$(diff)' },
     ],

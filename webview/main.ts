@@ -33,7 +33,9 @@ const app = new ReportApp(
     cancelRun: (runId) => post({ type: 'cancelRun', runId }),
     openAnalysisOptions: () => post({ type: 'openAnalysisOptions' }),
     revealSkipped: (index) => post({ type: 'revealSkipped', index }),
-    listCategoryImages: (category) => post({ type: 'listCategoryImages', category }),
+    runAgain: () => post({ type: 'runAgain' }),
+    resumeRun: () => post({ type: 'resumeRun' }),
+    copyText: (text) => post({ type: 'copyText', text }),
     log: (level, message) => post({ type: 'log', level, message }),
     saveState: (state) => vscode.setState(state),
   },
@@ -59,8 +61,8 @@ window.addEventListener('message', (ev: MessageEvent) => {
     case 'exportResult':
       app.showToast(m.ok, m.message);
       break;
-    case 'categoryImages':
-      app.showCategoryImages(m);
+    case 'resumable':
+      app.showResumable(m.description);
       break;
   }
 });

@@ -41,8 +41,7 @@ import { CHART_MODULES } from './charts';
 import { indexChoices, indexView, viewIndex } from '../src/core/report/indexView';
 import * as ui from './toolkit';
 import { chartExportData, drawChartInto, el, finalizeViews, statsTable } from './pageKit';
-import { CategoryDrilldown } from './drilldown';
-import type { CategoryImagesMessage } from '../src/shared/protocol';
+import { renderProvenance } from './provenance';
 
 export interface HostAdapter {
   /** Whole-report export formats offered by buttons. */
@@ -51,8 +50,12 @@ export interface HostAdapter {
   exportChart(chart: ChartId, format: ChartExportFormat, data: string): void;
   cancelRun?(runId: string): void;
   revealSkipped?(index: number): void;
-  /** Thumbnails of a category for the drill-down (by index); absent on the standalone page (no host to list files). */
-  listCategoryImages?(index: number): void;
+  /** "Run again" with the report's settings (the VS Code panel only; issue 15). */
+  runAgain?(): void;
+  /** "Resume" of an interrupted run the host offered (the VS Code panel only). */
+  resumeRun?(): void;
+  /** Put text on the clipboard (the panel asks the host; absent: the page's own clipboard). */
+  copyText?(text: string): void;
   /** The "Analysis Options…" command (images per category, preprocessing): the VS Code panel only. */
   openAnalysisOptions?(): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
@@ -85,8 +88,6 @@ export class ReportApp {
   private readonly statusEl: HTMLElement;
   private readonly mainEl: HTMLElement;
   private readonly toastEl: HTMLElement;
-  /** The per-category detail (issue 15): opened from a category table row or an accuracy scatter point. */
-  private readonly drilldown: CategoryDrilldown;
 
   constructor(
     private readonly root: HTMLElement,
@@ -102,7 +103,6 @@ export class ReportApp {
     this.toastEl = el('div', { class: 'sl-toast', role: 'status', 'aria-live': 'polite', hidden: '' });
     this.mainEl = el('div', { class: 'sl-main' });
     root.append(this.statusEl, this.mainEl, this.toastEl);
-    this.drilldown = new CategoryDrilldown(root, host);
     this.showEmpty('Waiting for a report…');
     // Re-render charts when VS Code switches theme (it changes <body>'s class and CSS variables).
     new MutationObserver(() => {
@@ -133,7 +133,6 @@ export class ReportApp {
     this.report = null;
     this.sections = null;
     this.disposeCharts();
-    this.drilldown.close();
     this.mainEl.replaceChildren(el('p', { class: 'sl-empty', 'data-testid': 'report-empty' }, message));
   }
 
@@ -153,15 +152,34 @@ export class ReportApp {
     this.renderStatus();
   }
 
-  /** The host's thumbnails for the drill-down. */
-  showCategoryImages(m: CategoryImagesMessage): void {
-    this.drilldown.receiveImages(m);
+  /** After showEmpty: the host can resume this panel's interrupted run (issue 15). */
+  showResumable(description: string): void {
+    if (this.report || !this.host.resumeRun) return;
+    const box = el('div', { class: 'sl-resumable', 'data-testid': 'resumable' });
+    box.append(el('p', { 'data-testid': 'resumable-run' }, description));
+    box.append(ui.button('Resume', { testId: 'resume-run', appearance: 'primary', title: 'Continue the interrupted run from its checkpoint', onClick: () => this.host.resumeRun!() }));
+    this.mainEl.append(box);
   }
 
-  /** Opens the drill-down of category `index` (report.categories order) in the index the panel shows. */
-  private openCategory(index: number, opener: HTMLElement | null): void {
-    if (!this.report) return;
-    this.drilldown.open(indexView(this.report, this.indexId), index, this.theme, opener);
+  /** Whether the provenance section is open (kept across partial-report updates). */
+  private provenanceOpen = false;
+
+  private renderProvenanceSection(r: SparsityReport): HTMLElement {
+    const section = renderProvenance(r, {
+      button: (label, o) => ui.button(label, o),
+      copy: (text, what) => {
+        if (this.host.copyText) this.host.copyText(text);
+        else
+          void navigator.clipboard.writeText(text).then(
+            () => this.showToast(true, `Provenance copied as ${what}.`),
+            (e: unknown) => this.showToast(false, `Could not copy: ${String(e)}`),
+          );
+      },
+      runAgain: this.host.runAgain ? () => this.host.runAgain!() : undefined,
+    });
+    if (this.provenanceOpen) section.setAttribute('open', '');
+    section.addEventListener('toggle', () => (this.provenanceOpen = (section as HTMLDetailsElement).open));
+    return section;
   }
 
   showToast(ok: boolean, message: string): void {
@@ -223,6 +241,7 @@ export class ReportApp {
     const chartKey = JSON.stringify([available.map((d) => d.id), scatterLayers(r), r.passes.map((p) => p.id), this.host.reportFormats, this.indexId]);
     const header = this.renderHeader(full);
     header.append(this.renderIndexSelector(full));
+    header.append(this.renderProvenanceSection(full));
     const stats = this.renderStats(r);
     const categories = this.renderCategoryTable(r);
     const skipped = this.renderSkipped(r);
@@ -243,7 +262,6 @@ export class ReportApp {
       this.sections = { header, charts, chartKey, stats, categories, skipped };
     }
     this.scheduleCharts();
-    if (this.drilldown.openCategory !== null) this.drilldown.refresh(r, this.theme);
   }
 
   private renderHeader(r: SparsityReport): HTMLElement {
@@ -456,22 +474,10 @@ export class ReportApp {
       const stale = () => this.report !== full || this.indexId !== indexId;
       const drawn = await drawChartInto(container, def.id, () => def.spec(r, this.theme), config, this.views, stale, (level, m) => this.host.log(level, m));
       if (!drawn) return;
-      if (def.id === 'accuracy-scatter') this.listenForCategoryClicks(full);
     }
     this.root.dataset.chartsRendered = String(Date.now());
     const ms = Math.round(performance.now() - t0);
     if (ms > 1500) this.host.log('warn', `charts took ${ms} ms to render`);
-  }
-
-  /** A click on a point of the accuracy scatter opens its category (its rows carry the category name, unique per report). */
-  private listenForCategoryClicks(full: SparsityReport): void {
-    const v = this.views.get('accuracy-scatter');
-    v?.view.addEventListener('click', (_e, item) => {
-      const datum = (item as { datum?: { category?: unknown } } | null | undefined)?.datum;
-      if (typeof datum?.category !== 'string' || this.report !== full) return;
-      const index = full.categories.findIndex((c) => c.name === datum.category);
-      if (index >= 0) this.openCategory(index, null);
-    });
   }
 
   private disposeCharts(): void {
@@ -526,16 +532,7 @@ export class ReportApp {
       });
       tbody.replaceChildren(
         ...sorted.map((row) => {
-          // Each row opens its category's drill-down: click, or Enter / Space when focused (tab stops).
-          const index = rows.indexOf(row);
-          const tr = el('tr', { class: 'sl-row-link', tabindex: '0', 'data-testid': 'category-row', 'data-category': String(row.category), title: 'Show this category: its curve, accuracy, images and skipped files' });
-          tr.addEventListener('click', () => this.openCategory(index, tr));
-          tr.addEventListener('keydown', (ev) => {
-            if (ev.key === 'Enter' || ev.key === ' ') {
-              ev.preventDefault();
-              this.openCategory(index, tr);
-            }
-          });
+          const tr = el('tr');
           cols.forEach((c, i) => {
             const cell = el(i === 0 ? 'th' : 'td', i === 0 ? { scope: 'row' } : {}, formatCell(c, row[c.key]));
             if (c.numeric) cell.classList.add('sl-num');

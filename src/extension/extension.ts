@@ -15,6 +15,7 @@ import { manageModelsCommand } from './models/cacheCommands';
 import type { ModelContext } from './models/resolve';
 import { EDITOR_VIEW_TYPE, PANEL_VIEW_TYPE, ReportEditorProvider, ReportPanelSerializer, type PanelEnv } from './reportPanel';
 import { RunManager } from './runs';
+import { findInterruptedFor, notifyInterruptedRuns, resumeAnalysisCommand, resumeRun, runAgain } from './resumeCommands';
 
 const RECENT_KEY = 'sparsityLens.recentModels';
 const SAVE_ANSWER_KEY = 'sparsityLens.saveChosenModel';
@@ -44,7 +45,14 @@ export function activate(context: vscode.ExtensionContext): void {
     },
   });
 
-  const panelEnv: PanelEnv = { extensionUri: context.extensionUri, log, cancelRun: (id) => runs.cancel(id) };
+  const panelEnv: PanelEnv = {
+    extensionUri: context.extensionUri,
+    log,
+    cancelRun: (id) => runs.cancel(id),
+    runAgain: (report, reportPath) => runAgain(runs, report, reportPath, log),
+    findInterrupted: (datasetPath) => findInterruptedFor(runs, datasetPath),
+    resumeRun: (runDir) => resumeRun(runs, runDir, log),
+  };
   const runs = new RunManager({ context, log, panelEnv: () => panelEnv, modelContext });
   context.subscriptions.push(runs);
 
@@ -72,6 +80,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('sparsityLens.compareReports', guard('compareReports', (uri?: vscode.Uri, uris?: vscode.Uri[]) => compareReportsCommand(panelEnv, uri, uris))),
     vscode.commands.registerCommand('sparsityLens.compareWith', guard('compareWith', (uri?: vscode.Uri) => compareWithCommand(panelEnv, uri))),
     vscode.commands.registerCommand('sparsityLens.cancelAnalysis', guard('cancelAnalysis', () => runs.cancelInteractive())),
+    vscode.commands.registerCommand('sparsityLens.resumeAnalysis', guard('resumeAnalysis', () => resumeAnalysisCommand(runs, log))),
     vscode.window.registerCustomEditorProvider(EDITOR_VIEW_TYPE, new ReportEditorProvider(panelEnv), {
       supportsMultipleEditorsPerDocument: true,
       webviewOptions: { retainContextWhenHidden: false },
@@ -80,6 +89,8 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.workspace.onDidGrantWorkspaceTrust(() => log.info('Workspace trusted: the workspace\'s sparsityLens.model is used from now on.')),
   );
   void vscode.commands.executeCommand('setContext', 'sparsityLens.running', false);
+  // A run of this workspace interrupted by a reload or a crash: say so once, without a dialog (issue 15).
+  notifyInterruptedRuns(runs, log);
 }
 
 export function deactivate(): void {

@@ -22,8 +22,7 @@ import { isComparisonFile, showComparisonFile } from './comparePanel';
 import { exportChart, exportReportInteractive } from './exporting';
 import type { Logger } from './log';
 import { runPanelTitle } from './runLogic';
-import { allowPanelFolders, initPanelWebview } from './panelWebview';
-import { listCategoryImages } from './categoryImages';
+import { initPanelWebview } from './panelWebview';
 
 export const PANEL_VIEW_TYPE = 'sparsityLens.report';
 export const EDITOR_VIEW_TYPE = 'sparsityLens.reportViewer';
@@ -33,6 +32,20 @@ export interface PanelEnv {
   log: Logger;
   /** Cancels a run of this window by id (from the panel's Cancel button). */
   cancelRun(runId: string): void;
+  /** "Run again": the report's dataset with the report's settings (issue 15; resumeCommands.ts). */
+  runAgain?(report: SparsityReport, reportPath: string | undefined): Promise<void>;
+  /** The interrupted run a panel restored after a reload can resume (its folder's, else the newest), if any. */
+  findInterrupted?(datasetPath: string | undefined): ResumableRun | undefined;
+  /** Resumes the interrupted run in `runDir` (its live panel: the folder's, so this one). */
+  resumeRun?(runDir: string): Promise<void>;
+}
+
+/** An interrupted run a panel offers to resume. */
+export interface ResumableRun {
+  runDir: string;
+  datasetPath: string;
+  /** Which run, for the panel: dataset, model, how far it got, when. */
+  description: string;
 }
 
 /** One webview showing a report (live or from a file). */
@@ -43,6 +56,7 @@ export class ReportView implements vscode.Disposable {
   private empty: string | null = null;
   private progress: { runId: string; event: ProgressEvent } | null = null;
   private status: Extract<HostToWebviewMessage, { type: 'runStatus' }> | null = null;
+  private resumable: ResumableRun | null = null;
   private readonly disposables: vscode.Disposable[] = [];
   private disposed = false;
   readonly onDidDispose: vscode.Event<void>;
@@ -88,19 +102,7 @@ export class ReportView implements vscode.Disposable {
     return this.source;
   }
 
-  /** Folders the webview may read besides dist/ and media/ (the dataset folders of its reports: thumbnails). */
-  private readonly allowedFolders: string[] = [];
-
-  /** Lets the webview show images of `folder` (the drill-down's thumbnails); a no-op when it already may. */
-  allowFolder(folder: string): void {
-    const f = path.resolve(folder);
-    if (this.allowedFolders.includes(f)) return;
-    this.allowedFolders.push(f);
-    allowPanelFolders(this.panel, this.env.extensionUri, this.allowedFolders);
-  }
-
   setReport(report: SparsityReport, source: ReportSource): void {
-    this.allowFolder(report.dataset.path);
     this.report = report;
     this.source = source;
     this.empty = null;
@@ -110,7 +112,14 @@ export class ReportView implements vscode.Disposable {
   setEmpty(message: string): void {
     this.empty = message;
     this.report = null;
+    this.resumable = null;
     this.post({ type: 'empty', message });
+  }
+
+  /** After setEmpty: offer a Resume button for this interrupted run (issue 15). */
+  setResumable(run: ResumableRun): void {
+    this.resumable = run;
+    this.post({ type: 'resumable', description: run.description });
   }
 
   setProgress(runId: string, event: ProgressEvent): void {
@@ -133,6 +142,7 @@ export class ReportView implements vscode.Disposable {
   private flush(): void {
     if (this.report && this.source) this.post({ type: 'report', report: this.report, source: this.source });
     else if (this.empty) this.post({ type: 'empty', message: this.empty });
+    if (!this.report && this.resumable) this.post({ type: 'resumable', description: this.resumable.description });
     if (this.progress && (!this.status || this.status.status === 'running')) this.post({ type: 'progress', runId: this.progress.runId, progress: this.progress.event });
     if (this.status) this.post(this.status);
   }
@@ -178,18 +188,23 @@ export class ReportView implements vscode.Disposable {
         if (saved) this.post({ type: 'exportResult', ok: true, message: `Saved ${saved}` });
         return;
       }
-      case 'listCategoryImages': {
-        const r = this.report;
-        if (!r) return;
-        const listing = listCategoryImages(r, m.category);
-        if (!listing.ok) {
-          this.post({ type: 'categoryImages', category: m.category, name: listing.name, images: [], more: 0, error: listing.message });
-          return;
-        }
-        const images = listing.files.map((f) => ({ file: path.relative(listing.folder, f), uri: this.panel.webview.asWebviewUri(vscode.Uri.file(f)).toString() }));
-        this.post({ type: 'categoryImages', category: m.category, name: listing.name, images, more: listing.more, ...(listing.note ? { note: listing.note } : {}) });
+      case 'runAgain': {
+        // The host's own copy of the report (never settings from the webview); only a finished one.
+        if (!this.report?.complete || !this.env.runAgain) return;
+        await this.env.runAgain(this.report, this.source?.reportPath);
         return;
       }
+      case 'resumeRun': {
+        const run = this.resumable;
+        if (!run || !this.env.resumeRun) return;
+        this.datasetPath = run.datasetPath; // so the resumed run's live panel is this one
+        await this.env.resumeRun(run.runDir);
+        return;
+      }
+      case 'copyText':
+        await vscode.env.clipboard.writeText(m.text);
+        this.post({ type: 'exportResult', ok: true, message: 'Copied to the clipboard.' });
+        return;
       case 'revealSkipped': {
         const r = this.report;
         const s = r?.skipped[m.index];
@@ -253,7 +268,6 @@ export function createLivePanel(env: PanelEnv, datasetPath: string, busy: (view:
     { enableScripts: true, retainContextWhenHidden: false },
   );
   const view = new ReportView(panel, env);
-  view.allowFolder(datasetPath); // before the page loads (changing the roots later reloads it)
   view.datasetPath = datasetPath;
   view.runNumber = runNumber;
   return view;
@@ -280,6 +294,14 @@ export class ReportPanelSerializer implements vscode.WebviewPanelSerializer {
       }
     }
     panel.title = 'Sparsity (interrupted)';
+    // Its checkpoint survives the reload (the worker stops without removing it): offer to resume it.
+    const run = this.env.findInterrupted?.(state.source?.datasetPath);
+    if (run) {
+      view.datasetPath = run.datasetPath;
+      view.setEmpty('The analysis shown here stopped when the window reloaded, before its report was saved. Its checkpoint is kept: Resume continues it to a complete report.');
+      view.setResumable(run);
+      return;
+    }
     view.setEmpty('The analysis shown here stopped when the window reloaded, before its report was saved. Run "Analyze Sparsity" on the folder again.');
   }
 }

@@ -10,7 +10,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { AnalyzeResult, ProgressEvent } from '../core/analyzeTypes';
+import type { AnalyzeRequest, AnalyzeResult, ProgressEvent } from '../core/analyzeTypes';
 import { engineText, fmt, formatProgress, progressPercent } from '../core/report/format';
 import { getValidSettings, openSetting, openSettingWhereSet } from './config';
 import { isModelErrorCode } from './models/errors';
@@ -21,6 +21,7 @@ import { EtaEstimator, runPanelTitle, type PanelState } from './runLogic';
 import { createLivePanel, type PanelEnv, type ReportView } from './reportPanel';
 import { buildAnalyzeRequest, describeSettings, resolveOutputRoot } from './settings';
 import { startAnalyze, WorkerCancelledError, WorkerError, type WorkerJob } from './workerClient';
+import type { ModelResolveSpec } from './workerProtocol';
 
 export interface RunEnv {
   context: vscode.ExtensionContext;
@@ -36,6 +37,8 @@ interface ActiveRun {
   view: ReportView;
   startedAt: number;
   lastProgress?: ProgressEvent;
+  /** The run folder a resumed run continues (a new run's folder is made by the worker). */
+  resumeRunDir?: string;
   /** Resolves once the run has left the running set (its panel may then take a new run). */
   ended: Promise<void>;
   markEnded(): void;
@@ -177,16 +180,28 @@ export class RunManager implements vscode.Disposable {
 
     const outputRoot = resolveOutputRoot(settings.outputFolder, wsFolder?.uri.fsPath, datasetPath);
     const request = buildAnalyzeRequest(settings, { datasetPath, modelPath: model.path, outputRoot, modelSource: model.source });
+    await this.startRun(datasetPath, request, modelSpec, [
+      `Analyze ${datasetPath}`,
+      modelSpec ? `model: ${model.ref} (resolved through the model cache ${modelSpec.cacheDir})` : `model: ${model.path} (${model.source})`,
+      `output folder: ${outputRoot}`,
+      ...describeSettings(settings),
+    ]);
+  }
+
+  /**
+   * Starts a run of an already-built request: a new run (analyzeFolder), a rerun with a report's
+   * own settings instead of the workspace's (Run again), or `request.resumeRunDir` (Resume; the
+   * core takes the model, dataset and settings from the run's checkpoint). Issue 15.
+   */
+  async startRun(datasetPath: string, request: AnalyzeRequest, modelSpec: ModelResolveSpec | undefined, logLines: string[]): Promise<void> {
+    const log = this.env.log;
     const script = this.workerScript();
     if (!fs.existsSync(script)) {
       void vscode.window.showErrorMessage(`Sparsity Lens is not built: ${script} is missing (run "npm run build").`);
       return;
     }
     const runId = `run-${Date.now().toString(36)}-${++runCounter}`;
-    log.info(`Analyze ${datasetPath}`);
-    log.info(modelSpec ? `model: ${model.ref} (resolved through the model cache ${modelSpec.cacheDir})` : `model: ${model.path} (${model.source})`);
-    log.info(`output folder: ${outputRoot}`);
-    for (const l of describeSettings(settings)) log.info(l);
+    for (const l of logLines) log.info(l);
 
     const view = createLivePanel(this.env.panelEnv(), datasetPath, (v) => this.active.some((r) => r.view === v));
     view.setEmpty(`Analysing ${datasetPath}…`);
@@ -204,7 +219,7 @@ export class RunManager implements vscode.Disposable {
           view.setProgress(runId, e);
           progressSink?.(e);
         },
-        onPartial: (report) => view.setReport(report, { kind: 'live', runId }),
+        onPartial: (report) => view.setReport(report, { kind: 'live', runId, datasetPath }),
         onLog: (line) => log.info(line),
       },
       modelSpec,
@@ -212,7 +227,7 @@ export class RunManager implements vscode.Disposable {
     let progressSink: ((e: ProgressEvent) => void) | undefined;
     let markEnded = (): void => undefined;
     const ended = new Promise<void>((resolve) => (markEnded = resolve));
-    const run: ActiveRun = { runId, datasetPath, job, view, startedAt: Date.now(), ended, markEnded };
+    const run: ActiveRun = { runId, datasetPath, job, view, startedAt: Date.now(), ended, markEnded, resumeRunDir: request.resumeRunDir };
     this.runs.set(runId, run);
     this.updateContext();
     log.info(`worker pid ${job.pid ?? '?'} started (run ${runId})`);
@@ -316,11 +331,21 @@ export class RunManager implements vscode.Disposable {
     run.view.setStatus(run.runId, 'failed', message);
   }
 
+  /**
+   * Whether the interrupted-looking run folder `meta` describes is a run of this window still
+   * going (a new run's folder is only known when it ends): a resumed one by its folder, a new one
+   * by its dataset and a start no earlier than this window started it.
+   */
+  isRunning(runDir: string, datasetPath: string, startedAt: string): boolean {
+    const started = Date.parse(startedAt);
+    return this.active.some((r) => r.resumeRunDir === runDir || (r.datasetPath === datasetPath && Number.isFinite(started) && started >= r.startedAt - 5000));
+  }
+
   dispose(): void {
     for (const r of this.runs.values()) {
-      r.job.cancel();
-      // The window is closing: do not wait for the grace period.
-      setTimeout(() => r.job.kill(), 2000).unref?.();
+      // The window is closing or reloading: stop the worker at once WITHOUT a cancel, which would
+      // remove the new run's folder; its checkpoint stays, and Resume continues it (issue 15).
+      r.job.kill();
     }
   }
 }

@@ -4,8 +4,8 @@
  * `analyze` (progress, partial reports and log lines streamed back, throttled), `layers`,
  * and `cancel` (aborts the AbortSignal handed to analyze(); the core stops within one batch
  * and leaves no report; the worker then reports `cancelled`).
- * If the parent goes away (extension host reload/crash) the running job is aborted and the
- * process exits.
+ * If the parent goes away (extension host reload/crash) the process exits at once, leaving the
+ * run's checkpoint for Resume.
  */
 import type { AnalyzeHooks, AnalyzeRequest, AnalyzeResult, ProgressEvent } from '../core/analyzeTypes';
 import { formatBytes } from '../core/models/download';
@@ -208,10 +208,10 @@ export function runWorker(core: CoreApi, channel: WorkerChannel, options: Worker
     else void runLayers(m.jobId, m.modelPath);
   });
   channel.on('disconnect', () => {
-    for (const c of jobs.values()) c.abort();
-    // Give the core one batch to stop and clean up, then go.
-    setTimeout(() => channel.exit(0), 5000).unref();
-    if (jobs.size === 0) channel.exit(0);
+    // The parent went away (window reload, extension host crash): stop at once, NOT through the
+    // abort signal — a cancelled new run removes its run folder, and this run's checkpoint
+    // (<run>/state/, atomic) must stay so that Resume can continue it (issue 15).
+    channel.exit(0);
   });
   send({ type: 'ready', pid: process.pid });
 }

@@ -36,6 +36,8 @@ export interface ReportSource {
   reportPath?: string;
   /** Identifies the run of a live panel. */
   runId?: string;
+  /** The image folder of a live run: after a reload, the panel offers to resume this folder's interrupted run (issue 15). */
+  datasetPath?: string;
 }
 
 // ---------------------------------------------------------------- shared by both panels
@@ -62,26 +64,10 @@ export type HostToWebviewMessage =
   | { type: 'runStatus'; runId: string; status: RunStatus; message?: string; reportPath?: string }
   | EmptyMessage
   | ExportResultMessage
-  | CategoryImagesMessage;
+  /** After an `empty`: the panel's run was interrupted and can be resumed; `description` says which run (issue 15). */
+  | ResumableMessage;
 
-/**
- * A few images of one category for the drill-down (answer to `listCategoryImages`): webview URIs
- * of the first files by name, or `error` saying why there are none (dataset folder gone, …).
- */
-export type CategoryImagesMessage = {
-  type: 'categoryImages';
-  /** The category's index in report.categories, and its name (the webview checks both still match). */
-  category: number;
-  name: string;
-  /** Thumbnails, in file-name order: the file name (relative to the category folder) and its webview URI. */
-  images: { file: string; uri: string }[];
-  /** Image files of the folder not shown (past the limit, or formats the panel cannot preview). */
-  more: number;
-  /** Why nothing can be shown (the folder is gone, outside the dataset, …); absent when `images` is the answer. */
-  error?: string;
-  /** Something the reader should know about the listing (e.g. images in sub-folders are not listed). */
-  note?: string;
-};
+export type ResumableMessage = { type: 'resumable'; description: string };
 
 // ---------------------------------------------------------------- webview → host
 
@@ -96,8 +82,12 @@ export type WebviewToHostMessage =
   | { type: 'cancelRun'; runId: string }
   /** Reveal a skipped file (by its index in report.skipped; never a path from the webview). */
   | { type: 'revealSkipped'; index: number }
-  /** A few thumbnails of a category (by its index in report.categories; never a path from the webview). */
-  | { type: 'listCategoryImages'; category: number }
+  /** Run the shown report's dataset again with the report's settings (the host uses its own copy of the report). */
+  | { type: 'runAgain' }
+  /** Resume the interrupted run the host offered with `resumable` (the host knows which folder; never a path from here). */
+  | { type: 'resumeRun' }
+  /** Put this text (the provenance, as text or JSON) on the clipboard. */
+  | { type: 'copyText'; text: string }
   | LogMessage;
 
 /** What the webview keeps across reloads (`vscode.setState`) and the serializer gets back. */
@@ -114,7 +104,7 @@ export const LIMITS = {
   logChars: 4000,
   idChars: 200,
   skippedIndex: 10_000_000,
-  categoryIndex: 10_000_000,
+  copyChars: 1_000_000,
 } as const;
 
 export type ValidationResult<T> = { ok: true; message: T } | { ok: false; error: string };
@@ -204,14 +194,18 @@ export function validateWebviewMessage(raw: unknown): ValidationResult<WebviewTo
       }
       return { ok: true, message: { type: 'revealSkipped', index: i } };
     }
-    case 'listCategoryImages': {
-      const extra = onlyKeys(raw, ['category']);
+    case 'runAgain':
+    case 'resumeRun': {
+      const extra = onlyKeys(raw, []);
       if (extra) return fail(extra);
-      const i = raw.category;
-      if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i > LIMITS.categoryIndex) {
-        return fail('category must be a non-negative integer');
-      }
-      return { ok: true, message: { type: 'listCategoryImages', category: i } };
+      return { ok: true, message: { type: t } };
+    }
+    case 'copyText': {
+      const extra = onlyKeys(raw, ['text']);
+      if (extra) return fail(extra);
+      if (typeof raw.text !== 'string' || raw.text.length === 0) return fail('text must be a non-empty string');
+      if (raw.text.length > LIMITS.copyChars) return fail('text too large');
+      return { ok: true, message: { type: 'copyText', text: raw.text } };
     }
     case 'log': {
       const extra = onlyKeys(raw, ['level', 'message']);
@@ -238,16 +232,8 @@ export function isHostMessage(raw: unknown): raw is HostToWebviewMessage {
     case 'empty':
     case 'exportResult':
       return isCommonHostMessage(raw);
-    case 'categoryImages':
-      return (
-        typeof raw.category === 'number' &&
-        typeof raw.name === 'string' &&
-        typeof raw.more === 'number' &&
-        Array.isArray(raw.images) &&
-        raw.images.every((x) => isRecord(x) && typeof x.file === 'string' && typeof x.uri === 'string') &&
-        (raw.error === undefined || typeof raw.error === 'string') &&
-        (raw.note === undefined || typeof raw.note === 'string')
-      );
+    case 'resumable':
+      return typeof raw.description === 'string';
     default:
       return false;
   }
@@ -274,6 +260,7 @@ export function sanitizePersistedState(raw: unknown): WebviewPersistedState {
     out.source = { kind: s.kind };
     if (typeof s.reportPath === 'string' && s.reportPath.length < 4096) out.source.reportPath = s.reportPath;
     if (typeof s.runId === 'string' && s.runId.length < LIMITS.idChars) out.source.runId = s.runId;
+    if (typeof s.datasetPath === 'string' && s.datasetPath.length < 4096) out.source.datasetPath = s.datasetPath;
   }
   if (typeof raw.selectedLayer === 'string' && raw.selectedLayer.length < 500) out.selectedLayer = raw.selectedLayer;
   const sort = raw.sort;

@@ -1,0 +1,121 @@
+/**
+ * Resume and Run again in VS Code (issue 15): the "Resume Analysis…" command, the notification
+ * on activation when this workspace has an interrupted run, the Resume button of a panel
+ * restored after a reload, and the panel's "Run again". The decisions are in resume.ts (no vscode).
+ */
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { modelSha256 } from '../core/modelHash';
+import type { SparsityReport } from '../core/report/schema';
+import { readSetting } from './config';
+import type { Logger } from './log';
+import type { ResumableRun } from './reportPanel';
+import { describeInterruptedRun, findInterruptedRuns, runAgainPlan, runAgainProblems, type InterruptedRun } from './resume';
+import type { RunManager } from './runs';
+import { resolveOutputRoot } from './settings';
+
+/** The output roots of this workspace: each folder's sparsityLens.outputFolder. */
+export function workspaceOutputRoots(): string[] {
+  return (vscode.workspace.workspaceFolders ?? []).map((f) => {
+    const configured = readSetting('outputFolder', f.uri);
+    return resolveOutputRoot(typeof configured === 'string' && configured ? configured : '.sparsity-lens', f.uri.fsPath, f.uri.fsPath);
+  });
+}
+
+/** Interrupted runs of this workspace, newest first, without the runs still going in this window. */
+export function interruptedRuns(runs: RunManager): InterruptedRun[] {
+  return findInterruptedRuns(workspaceOutputRoots()).filter((r) => !runs.isRunning(r.runDir, r.datasetPath, r.startedAt));
+}
+
+function resumable(run: InterruptedRun): ResumableRun {
+  const d = describeInterruptedRun(run);
+  return { runDir: run.runDir, datasetPath: run.datasetPath, description: `${d.label}: ${d.description}; ${d.detail}` };
+}
+
+/** For a restored panel: the interrupted run of its folder (the newest), else the workspace's newest. */
+export function findInterruptedFor(runs: RunManager, datasetPath: string | undefined): ResumableRun | undefined {
+  const all = interruptedRuns(runs);
+  const mine = datasetPath ? all.find((r) => r.datasetPath === datasetPath) : undefined;
+  const run = mine ?? all[0];
+  return run ? resumable(run) : undefined;
+}
+
+export async function resumeRun(runs: RunManager, runDir: string, log: Logger): Promise<void> {
+  const run = findInterruptedRuns([path.dirname(runDir)]).find((r) => r.runDir === runDir);
+  if (!run) {
+    void vscode.window.showErrorMessage(`Sparsity Lens: ${runDir} has no checkpoint to resume (it finished, or was removed).`);
+    return;
+  }
+  await runs.startRun(run.datasetPath, { datasetPath: '', modelPath: '', outputRoot: '', resumeRunDir: runDir }, undefined, [
+    `Resume ${runDir} (${describeInterruptedRun(run).description})`,
+    `dataset: ${run.datasetPath}; model: ${run.modelPath}`,
+  ]);
+  log.info(`Resumed run ${runDir} ended.`);
+}
+
+/** "Sparsity Lens: Resume Analysis…": pick an interrupted run of this workspace. */
+export async function resumeAnalysisCommand(runs: RunManager, log: Logger): Promise<void> {
+  const list = interruptedRuns(runs);
+  if (list.length === 0) {
+    void vscode.window.showInformationMessage('Sparsity Lens: no interrupted analysis in this workspace (run folders with a checkpoint and no report).');
+    return;
+  }
+  const pick = await vscode.window.showQuickPick(
+    list.map((r) => ({ ...describeInterruptedRun(r), run: r })),
+    { title: 'Resume which analysis?', matchOnDescription: true, matchOnDetail: true },
+  );
+  if (pick) await resumeRun(runs, pick.run.runDir, log);
+}
+
+/** On activation: a non-modal notification when this workspace has an interrupted run. */
+export function notifyInterruptedRuns(runs: RunManager, log: Logger): void {
+  let list: InterruptedRun[];
+  try {
+    list = interruptedRuns(runs);
+  } catch (e) {
+    log.warn(`Looking for interrupted runs: ${(e as Error).message}`);
+    return;
+  }
+  if (list.length === 0) return;
+  const d = describeInterruptedRun(list[0]);
+  const more = list.length > 1 ? ` (${list.length - 1} more interrupted)` : '';
+  const actions = list.length > 1 ? ['Resume', 'Choose…'] : ['Resume'];
+  log.info(`Interrupted runs in this workspace: ${list.map((r) => r.runDir).join(', ')}`);
+  void vscode.window.showInformationMessage(`Sparsity Lens: the analysis of "${d.label}" (${d.description}) was interrupted${more}.`, ...actions).then(async (c) => {
+    if (c === 'Resume') await resumeRun(runs, list[0].runDir, log);
+    else if (c === 'Choose…') await resumeAnalysisCommand(runs, log);
+  });
+}
+
+/**
+ * The panel's "Run again": the report's dataset and model file with the report's settings. A
+ * missing dataset or model stops it; a model file that changed (sha256) or settings the report
+ * does not record (older reports) are said, and the user decides.
+ */
+export async function runAgain(runs: RunManager, report: SparsityReport, reportPath: string | undefined, log: Logger): Promise<void> {
+  let sha: string | undefined;
+  try {
+    sha = await modelSha256(report.model.path);
+  } catch {
+    sha = undefined; // missing: runAgainProblems says so
+  }
+  const problems = runAgainProblems(report, sha);
+  if (problems.blocking.length) {
+    void vscode.window.showErrorMessage(`Sparsity Lens cannot run this report again: ${problems.blocking.join(' ')}`);
+    return;
+  }
+  const plan = runAgainPlan(report, reportPath, path.join(path.dirname(report.dataset.path), '.sparsity-lens'));
+  const notes = [...problems.warnings];
+  if (plan.notRecorded.length) notes.push(`This report does not record ${plan.notRecorded.join(', ')}; the rerun uses today's default for them.`);
+  if (notes.length) {
+    const go = await vscode.window.showWarningMessage('Sparsity Lens: the rerun will not be exactly the same run.', { modal: true, detail: notes.join('\n\n') }, 'Run Anyway');
+    if (go !== 'Run Anyway') return;
+  }
+  await runs.startRun(report.dataset.path, plan.request, undefined, [
+    `Run again ${report.dataset.path} with the settings of ${reportPath ?? 'the report shown'}`,
+    `model: ${report.model.path} (sha256 ${report.model.sha256.slice(0, 12)}…)`,
+    `output folder: ${plan.request.outputRoot}`,
+    `settings: ${JSON.stringify({ ...plan.request.settings })}`,
+    ...notes,
+  ]);
+}

@@ -1,0 +1,80 @@
+/**
+ * Interrupted runs on disk and "Run again" (src/extension/resume.ts, issue 15): a run killed
+ * mid-way is found (checkpoint, no report) with how far it got, finished runs and other folders
+ * are not; resuming it gives the report a fresh run gives; Run again on a report repeats the
+ * report's settings exactly (a real second run, settings compared), whatever the defaults are.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { analyze } from '../../src/core/analyze';
+import { parseReportJson } from '../../src/core/report/parse';
+import { findInterruptedRuns, readInterruptedRun, runAgainPlan, runAgainProblems, settingsNotRecorded } from '../../src/extension/resume';
+import { buildClosedFormOnnx, writeStimuli } from '../helpers/tinyModels';
+import { tempDir } from '../helpers/tempDir';
+
+const settings = { batchSize: 2, accuracy: 'none' as const, concurrentPasses: 1, seed: 7, controls: { permutations: 1, noNonlinearity: false } };
+
+test('a killed run is found as interrupted with its progress; a finished run and a folder without a checkpoint are not; it resumes to the fresh result', async () => {
+  const root = tempDir('resume-find-');
+  const model = buildClosedFormOnnx(path.join(root, 'tiny.onnx'));
+  const data = path.join(root, 'data');
+  await writeStimuli(data);
+  const out = path.join(root, 'out');
+  let batches = 0;
+  await assert.rejects(
+    analyze({ datasetPath: data, modelPath: model, outputRoot: out, settings, html: false, checkpointSeconds: 0 }, { onProgress: (e) => { if (e.phase === 'run' && ++batches === 3) throw new Error('kill'); } }),
+    /kill/,
+  );
+  const killed = path.join(out, fs.readdirSync(out)[0]);
+  const finished = await analyze({ datasetPath: data, modelPath: model, outputRoot: out, settings, html: false });
+  fs.mkdirSync(path.join(out, 'not-a-run'));
+
+  const found = findInterruptedRuns([out, path.join(root, 'missing-root')]);
+  assert.deepEqual(found.map((r) => r.runDir), [killed], 'only the killed run');
+  const run = found[0];
+  assert.equal(run.datasetPath, data);
+  assert.equal(run.modelPath, model);
+  assert.ok(run.total > 0 && run.done > 0 && run.done < run.total, `progress between 0 and total: ${run.done}/${run.total}`);
+  assert.ok(!Number.isNaN(Date.parse(run.startedAt)));
+  assert.equal(readInterruptedRun(finished.runDir), undefined, 'a run with a report is not interrupted');
+
+  const resumed = await analyze({ datasetPath: '', modelPath: '', outputRoot: '', resumeRunDir: killed, html: false });
+  assert.deepEqual(resumed.report.passes.map((p) => p.layers.map((l) => l.psi)), finished.report.passes.map((p) => p.layers.map((l) => l.psi)));
+  assert.deepEqual(findInterruptedRuns([out]), [], 'once resumed to a report it is no longer offered');
+});
+
+test('Run again: a second run from the plan has exactly the report\'s settings, even where they differ from the defaults', async () => {
+  const root = tempDir('resume-again-');
+  const model = buildClosedFormOnnx(path.join(root, 'tiny.onnx'));
+  const data = path.join(root, 'data');
+  await writeStimuli(data);
+  const out = path.join(root, 'out');
+  const first = await analyze({ datasetPath: data, modelPath: model, outputRoot: out, settings, preprocessing: { mean: [0.1, 0.2, 0.3], std: [0.5, 0.5, 0.5] }, html: false });
+  const plan = runAgainPlan(first.report, first.reportPath, '/unused');
+  assert.equal(plan.request.outputRoot, out, 'the rerun writes beside the report');
+  assert.deepEqual(plan.notRecorded, []);
+  assert.deepEqual(runAgainProblems(first.report, first.report.model.sha256), { blocking: [], warnings: [] });
+  const again = await analyze({ ...plan.request, html: false });
+  assert.notEqual(again.runDir, first.runDir);
+  assert.deepEqual(again.report.settings, first.report.settings);
+  assert.deepEqual(again.report.settings.preprocessing.mean, [0.1, 0.2, 0.3]);
+  assert.equal(again.report.settings.seed, 7);
+  assert.equal(again.report.model.sha256, first.report.model.sha256);
+});
+
+test('Run again says what it cannot repeat: a changed model file, a missing dataset, settings an old report lacks', () => {
+  const fixture = path.join(__dirname, '..', 'fixtures', 'report', 'sample-v1.sparsity.json');
+  const old = parseReportJson(fs.readFileSync(fixture, 'utf8'), fixture);
+  // Not recorded by a schema-1 report: the rerun takes today's default, and says so.
+  assert.deepEqual(settingsNotRecorded(old.settings), ['taps', 'tokens', 'controls.keepNorms']);
+  const p = runAgainProblems(old, undefined);
+  assert.match(p.blocking.join(' '), /dataset folder \/data\/.* no longer exists/);
+  const root = tempDir('resume-changed-');
+  const model = buildClosedFormOnnx(path.join(root, 'tiny.onnx'));
+  const withModel = { ...old, dataset: { ...old.dataset, path: root }, model: { ...old.model, path: model } };
+  const changed = runAgainProblems(withModel, 'f'.repeat(64));
+  assert.deepEqual(changed.blocking, []);
+  assert.match(changed.warnings[0], /changed since this report \(sha256 ffffffffffff… now, 000000000000… in the report\)/);
+});
