@@ -5,6 +5,8 @@
  *   dist/extension.js        extension host entry (src/extension/extension.ts), CommonJS, node
  *   dist/analysisWorker.js   analysis child process (src/extension/analysisWorker.ts), CommonJS, node
  *   dist/cli.js              the `sparsity-lens` command line (src/cli/main.ts), CommonJS, node
+ *   dist/shuffleWorker.js    worker thread that shuffles permuted control models (src/core/shuffleWorker.ts),
+ *                            started by src/core/shufflePool.ts from beside the bundle that runs analyze()
  *   dist/webview.js          report panel UI (webview/main.ts), browser IIFE
  *   dist/reportStandalone.js standalone report.html renderer (webview/standalone.ts), browser IIFE
  *   dist/comparisonWebview.js comparison panel UI (webview/compareMain.ts), browser IIFE
@@ -51,6 +53,7 @@ const entries = [
   { name: 'extension', src: 'src/extension/extension.ts', out: 'extension.js', ...node },
   { name: 'worker', src: 'src/extension/analysisWorker.ts', out: 'analysisWorker.js', ...node },
   { name: 'cli', src: 'src/cli/main.ts', out: 'cli.js', ...node, hashbang: true },
+  { name: 'shuffle-worker', src: 'src/core/shuffleWorker.ts', out: 'shuffleWorker.js', ...node },
   { name: 'webview', src: 'webview/main.ts', out: 'webview.js', ...browser },
   { name: 'standalone', src: 'webview/standalone.ts', out: 'reportStandalone.js', ...browser, sourcemap: false },
   { name: 'comparison-webview', src: 'webview/compareMain.ts', out: 'comparisonWebview.js', ...browser },

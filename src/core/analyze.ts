@@ -23,7 +23,7 @@ import { createUniqueDir } from './fsAtomic';
 import { modelSha256 } from './modelHash';
 import { resolveModelPreprocessing } from './modelPreprocessing';
 import { buildReport } from './buildReport';
-import { REPORT_FILE } from './report/schema';
+import { REPORT_FILE, type SparsityReport } from './report/schema';
 import { writeReport } from './report/writer';
 import { RunState, type PassSpec, type TapSpec } from './runState';
 import { resolveSettings } from './settings';
@@ -34,6 +34,14 @@ const CHECKPOINT_SECONDS = 30;
 /** Checkpoints never take more than 1/CHECKPOINT_COST_FACTOR of the run time (big runs write ~1 GB of sums). */
 const CHECKPOINT_COST_FACTOR = 20;
 const PARTIAL_SECONDS = 2;
+/**
+ * Decoded images kept in memory for the later pass groups of this process (issue 15). Why a
+ * bounded cache rather than decoding again: a pass-major run (one pass per group, below) would
+ * otherwise decode every image once per pass (~6 ms of CPU each, as much as a third of the
+ * inference); the pixels at the model's input size are small (150 KB at 224 x 224), so runs
+ * that fit decode once. Beyond the budget images are decoded again, in order, as before.
+ */
+const DECODED_CACHE_BYTES = Math.min(512 * 1024 * 1024, os.totalmem() / 16);
 
 export function passSpecs(permutations: number, noNonlinearity: boolean, seed: number): PassSpec[] {
   const passes: PassSpec[] = [{ id: 'trained', kind: 'trained', label: 'trained' }];
@@ -138,8 +146,16 @@ async function prepare(request: AnalyzeRequest, engine: Engine, hooks: AnalyzeHo
     settings.decoderLayer = name;
   }
   const passes = passSpecs(settings.controls.permutations, settings.controls.noNonlinearity, settings.seed);
-  const passGroupSize = settings.concurrentPasses === 'auto' ? autoPassGroupSize(request.modelPath, passes.length) : Math.min(settings.concurrentPasses, passes.length);
-  if (passGroupSize < passes.length) {
+  const imageBytes = scan.categories.reduce((a, c) => a + c.files.length, 0) * preprocessing.width * preprocessing.height * 3;
+  // Pass-major when every decoded image fits the cache: the trained pass runs at once (its first
+  // partial report within seconds) while the controls are prepared in the background, and each
+  // control runs as soon as its model is ready, on the cached images. Bigger runs keep the passes
+  // together (each image decoded once per group); model preparation is then a small part.
+  const passMajor = settings.concurrentPasses === 'auto' && passes.length > 1 && imageBytes <= DECODED_CACHE_BYTES;
+  const passGroupSize = passMajor ? 1 : settings.concurrentPasses === 'auto' ? autoPassGroupSize(request.modelPath, passes.length) : Math.min(settings.concurrentPasses, passes.length);
+  if (passMajor) {
+    hooks.onLog?.(`Running the ${passes.length} passes one after another on images decoded once: the trained pass first, each control as soon as its model is prepared (in the background).`);
+  } else if (passGroupSize < passes.length) {
     hooks.onLog?.(`Running ${passes.length} passes in groups of ${passGroupSize} to bound memory (each image is decoded once per group); set concurrentPasses to change this.`);
   }
   const state = new RunState(
@@ -185,7 +201,23 @@ async function selectImages(scan: ScanResult, settings: AnalysisSettings, pre: P
   return sel;
 }
 
-/** Decodes images in order with bounded look-ahead; failures become skip records. */
+/** Decoded images of this process by file index, up to a byte budget (DECODED_CACHE_BYTES). */
+class DecodedCache {
+  private readonly images = new Map<number, DecodedImage | ImageDecodeError>();
+  private bytes = 0;
+  constructor(private readonly budget: number) {}
+  get(i: number): DecodedImage | ImageDecodeError | undefined {
+    return this.images.get(i);
+  }
+  offer(i: number, r: DecodedImage | ImageDecodeError): void {
+    const b = r instanceof ImageDecodeError ? 0 : r.pixels.byteLength;
+    if (this.images.has(i) || this.bytes + b > this.budget) return;
+    this.images.set(i, r);
+    this.bytes += b;
+  }
+}
+
+/** Decodes images in order with bounded look-ahead; failures become skip records. Cached images are not decoded again. */
 class Prefetcher {
   private readonly pending = new Map<number, Promise<DecodedImage | ImageDecodeError>>();
   private next: number;
@@ -196,12 +228,14 @@ class Prefetcher {
     start: number,
     private readonly preprocessing: RunState['meta']['settings']['preprocessing'],
     private readonly lookahead: number,
+    private readonly cache: DecodedCache | null = null,
   ) {
     this.next = start;
   }
   private fill(from: number): void {
     while (this.next < this.files.length && this.next < from + this.lookahead) {
       const i = this.next++;
+      if (this.cache?.get(i)) continue;
       this.pending.set(
         i,
         decodeImage(this.files[i], this.preprocessing).catch((e: unknown) =>
@@ -212,11 +246,16 @@ class Prefetcher {
   }
   async take(i: number): Promise<DecodedImage | ImageDecodeError> {
     this.fill(i);
-    const p = this.pending.get(i)!;
+    const p = this.pending.get(i);
+    if (!p) {
+      this.fill(i + 1);
+      return this.cache!.get(i)!;
+    }
     this.pending.delete(i);
     const t0 = performance.now();
     const r = await p;
     this.waitSeconds += (performance.now() - t0) / 1000;
+    this.cache?.offer(i, r);
     this.fill(i + 1);
     return r;
   }
@@ -224,6 +263,127 @@ class Prefetcher {
   async drain(): Promise<void> {
     await Promise.allSettled(this.pending.values());
     this.pending.clear();
+  }
+}
+
+/** Rejects with CancelledError when the signal aborts (a wait for a control model stays cancellable). */
+function whenAborted(signal: AbortSignal | undefined): { promise: Promise<never>; done: () => void } {
+  if (!signal) return { promise: new Promise<never>(() => {}), done: () => {} };
+  let onAbort = () => {};
+  const promise = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new CancelledError());
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  promise.catch(() => {});
+  return { promise, done: () => signal.removeEventListener('abort', onAbort) };
+}
+
+/**
+ * Opens the sessions of the passes still to run, in run order, ahead of their pass group
+ * (issue 15): while the trained pass runs, the controls are being prepared (permuted models in
+ * the engine's worker threads, `sessionBuildConcurrency` at once), so a pass-major run goes on
+ * to each control as soon as it is ready. At most `maxAlive` sessions exist at once (those the
+ * running group holds plus those prepared or in preparation): the memory bound of
+ * concurrentPasses / autoPassGroupSize. Sessions are handed out in pass order, with their
+ * control changes recorded then, as before.
+ */
+class SessionPreparer {
+  private readonly started = new Map<number, Promise<ModelSession>>();
+  private readonly settled = new Set<number>();
+  private next = 0;
+  private inFlight = 0;
+  private held = 0;
+  private disposed = false;
+  private readonly concurrency: number;
+
+  constructor(
+    private readonly state: RunState,
+    private readonly engine: Engine,
+    private readonly order: number[],
+    private readonly maxAlive: number,
+    private readonly trained: SessionHandOver,
+  ) {
+    this.concurrency = Math.max(1, engine.sessionBuildConcurrency ?? 1);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.disposed && this.next < this.order.length && this.inFlight < this.concurrency && this.held + this.started.size < this.maxAlive) {
+      this.start(this.order[this.next++]);
+    }
+  }
+
+  private start(pi: number): void {
+    const p = this.state.passes[pi];
+    const s = this.state.meta.settings;
+    let session: Promise<ModelSession>;
+    if (p.kind === 'trained' && this.trained.session) {
+      session = Promise.resolve(this.trained.session);
+      this.trained.session = undefined;
+    } else {
+      this.inFlight++;
+      session = this.engine.createSession({
+        taps: this.state.taps.map((t) => t.name),
+        variant: variantOf(p, s.controls.permuteTarget, s.controls.keepNorms === true),
+        unitMode: s.unit,
+        includeLogits: p.kind === 'trained' && this.state.meta.modelAccuracy === true,
+        // availableParallelism follows the CPU set a scheduler gives the job (SLURM --cpus-per-task),
+        // where os.cpus() lists every CPU of the node and oversubscribes it.
+        threads: os.availableParallelism(),
+        tokens: s.tokens,
+      });
+      const settle = () => {
+        this.inFlight--;
+        // Every control is made: the engine may free what it kept to make them (a 244 MB template for AlexNet).
+        if (this.next >= this.order.length && this.inFlight === 0) this.engine.releaseControlTemplates?.();
+        this.pump();
+      };
+      session.then(settle, settle);
+    }
+    session.then(
+      () => this.settled.add(pi),
+      () => this.settled.add(pi), // the error is reported when taken (in pass order), not as an unhandled rejection
+    );
+    this.started.set(pi, session);
+  }
+
+  /** True when the session of pass `pi` is made (or failed): taking it does not wait. */
+  isReady(pi: number): boolean {
+    return this.settled.has(pi);
+  }
+
+  /** The session of pass `pi`, when ready; rejects with CancelledError at once on abort. */
+  async take(pi: number, signal?: AbortSignal): Promise<ModelSession> {
+    if (!this.started.has(pi)) {
+      // Taken before its turn came (a group larger than maxAlive): start it now rather than wait forever.
+      const at = this.order.indexOf(pi, this.next);
+      if (at >= 0) this.order.splice(at, 1);
+      this.start(pi);
+    }
+    const p = this.started.get(pi)!;
+    const abort = whenAborted(signal);
+    try {
+      const session = await Promise.race([p, abort.promise]);
+      this.started.delete(pi);
+      this.held++;
+      return session;
+    } finally {
+      abort.done();
+    }
+  }
+
+  /** The running group disposed `count` sessions: room for the next ones. */
+  released(count: number): void {
+    this.held -= count;
+    this.pump();
+  }
+
+  /** Stops preparing; sessions made or still being made are disposed when they exist (not waited for: cancel stays prompt). */
+  dispose(): void {
+    this.disposed = true;
+    for (const p of this.started.values()) p.then((x) => x.dispose()).catch(() => {});
+    this.started.clear();
   }
 }
 
@@ -265,12 +425,48 @@ export function autoPassGroupSize(modelPath: string, passCount: number, totalMem
 async function runPasses(state: RunState, engine: Engine, runDir: string, request: AnalyzeRequest, hooks: AnalyzeHooks, trained: SessionHandOver): Promise<void> {
   const files = state.categories.flatMap((c) => c.files);
   const groups = passGroups(state.passes.length, state.meta.passGroupSize);
-  while (state.passGroup < groups.length) {
-    if (state.nextImage < files.length) await runGroup(state, groups, files, engine, runDir, request, hooks, trained);
-    if (state.passGroup === groups.length - 1) break;
-    state.passGroup++;
-    state.nextImage = 0;
-    if (request.checkpoint !== false) state.save(path.join(runDir, 'state'));
+  const s = state.meta.settings;
+  const groupSize = state.meta.passGroupSize;
+  // An explicit concurrentPasses bounds the sessions alive at once; 'auto' may prepare ahead as many as fit in memory.
+  const maxAlive = s.concurrentPasses === 'auto' ? Math.max(groupSize, autoPassGroupSize(state.meta.modelPath, state.passes.length)) : groupSize;
+  const order = groups.slice(state.passGroup).flatMap((g, k) => (k === 0 && state.nextImage >= files.length ? [] : g));
+  const preparer = new SessionPreparer(state, engine, order, maxAlive, trained);
+  const cache = groups.length - state.passGroup > 1 ? new DecodedCache(DECODED_CACHE_BYTES) : null;
+  const partials = new PartialClock();
+  try {
+    while (state.passGroup < groups.length) {
+      if (state.nextImage < files.length) await runGroup(state, groups, files, engine, runDir, request, hooks, preparer, cache, partials);
+      if (state.passGroup === groups.length - 1) break;
+      // A group done: the passes so far are complete over every category (trained + controls so far).
+      const done = groups[state.passGroup];
+      if (hooks.onPartial && state.categories.length >= 2 && partials.due()) {
+        await partials.emit(hooks, () => buildReport(state, { partial: true, runDir, passCount: done[done.length - 1] + 1 }));
+      }
+      state.passGroup++;
+      state.nextImage = 0;
+      if (request.checkpoint !== false) state.save(path.join(runDir, 'state'));
+    }
+  } finally {
+    preparer.dispose();
+  }
+}
+
+/**
+ * When live partial reports go out: at most every PARTIAL_SECONDS, and never more than a fifth
+ * of the time (a partial of 12 passes x 1,000 categories takes seconds to build).
+ */
+class PartialClock {
+  private last = -Infinity;
+  private cost = 0;
+  due(now = performance.now()): boolean {
+    return (now - this.last) / 1000 >= Math.max(PARTIAL_SECONDS, 4 * this.cost);
+  }
+  async emit(hooks: AnalyzeHooks, build: () => Promise<SparsityReport>): Promise<void> {
+    const t0 = performance.now();
+    const report = await build();
+    this.last = performance.now();
+    this.cost = (this.last - t0) / 1000;
+    hooks.onPartial?.(report);
   }
 }
 
@@ -286,29 +482,14 @@ function categoryIndex(state: RunState, fileCount: number): { categoryOf: Int32A
   return { categoryOf, categoryEnd };
 }
 
-/** One session per pass of the group; the trained pass reuses the session opened to size the taps. */
-async function openGroupSessions(state: RunState, group: number[], engine: Engine, hooks: AnalyzeHooks, trained: SessionHandOver, sessions: ModelSession[]): Promise<void> {
-  const s = state.meta.settings;
-  const tapNames = state.taps.map((t) => t.name);
-  // availableParallelism follows the CPU set a scheduler gives the job (SLURM --cpus-per-task),
-  // where os.cpus() lists every CPU of the node and oversubscribes it.
-  const threads = os.availableParallelism();
+/** One session per pass of the group, from the preparer (the trained pass reuses the session opened to size the taps). */
+async function openGroupSessions(state: RunState, group: number[], preparer: SessionPreparer, hooks: AnalyzeHooks, sessions: ModelSession[]): Promise<void> {
   for (const pi of group) {
     const p = state.passes[pi];
-    if (p.kind === 'trained' && trained.session) {
-      sessions.push(trained.session);
-      trained.session = undefined;
-      continue;
+    if (!preparer.isReady(pi)) {
+      hooks.onProgress?.({ phase: 'load', passLabel: p.label, done: 0, total: 0, imagesPerSecond: 0, etaSeconds: null, message: `Preparing ${p.label} model` });
     }
-    hooks.onProgress?.({ phase: 'load', passLabel: p.label, done: 0, total: 0, imagesPerSecond: 0, etaSeconds: null, message: `Preparing ${p.label} model` });
-    const session = await engine.createSession({
-      taps: tapNames,
-      variant: variantOf(p, s.controls.permuteTarget, s.controls.keepNorms === true),
-      unitMode: s.unit,
-      includeLogits: p.kind === 'trained' && state.meta.modelAccuracy === true,
-      threads,
-      tokens: s.tokens,
-    });
+    const session = await preparer.take(pi, hooks.signal);
     sessions.push(session);
     recordChanges(state, p, session, hooks);
     checkAborted(hooks.signal);
@@ -372,7 +553,9 @@ async function runGroup(
   runDir: string,
   request: AnalyzeRequest,
   hooks: AnalyzeHooks,
-  trained: SessionHandOver,
+  preparer: SessionPreparer,
+  cache: DecodedCache | null,
+  partials: PartialClock,
 ): Promise<void> {
   const s = state.meta.settings;
   const group = groups[state.passGroup];
@@ -382,23 +565,22 @@ async function runGroup(
   const pre = s.preprocessing;
   const sessions: ModelSession[] = [];
   try {
-    await openGroupSessions(state, group, engine, hooks, trained, sessions);
+    await openGroupSessions(state, group, preparer, hooks, sessions);
     const batchSize = s.batchSize;
     const input = new Float32Array(batchSize * 3 * pre.width * pre.height);
-    const prefetch = new Prefetcher(files, state.nextImage, pre, batchSize * 3);
+    // The last group decodes for itself only; earlier ones keep what fits for the groups after them.
+    const prefetch = new Prefetcher(files, state.nextImage, pre, batchSize * 3, state.passGroup < groups.length - 1 ? cache : null);
     const decodeBefore = state.decodeSeconds; // from before a resume or an earlier group
     const total = files.length * state.passes.length;
     const doneBefore = files.length * groups.slice(0, state.passGroup).reduce((a, g) => a + g.length, 0);
     const passesLeftAfter = groups.slice(state.passGroup + 1).reduce((a, g) => a + g.length, 0);
     const startImage = state.nextImage;
-    const label = groups.length > 1 ? `passes ${group[0] + 1}-${group[group.length - 1] + 1} of ${state.passes.length}` : state.passes.length > 1 ? `trained + ${state.passes.length - 1} control${state.passes.length > 2 ? 's' : ''}` : 'trained';
+    const label = group.length === 1 && groups.length > 1 ? `${state.passes[group[0]].label} (pass ${group[0] + 1} of ${state.passes.length})` : groups.length > 1 ? `passes ${group[0] + 1}-${group[group.length - 1] + 1} of ${state.passes.length}` : state.passes.length > 1 ? `trained + ${state.passes.length - 1} control${state.passes.length > 2 ? 's' : ''}` : 'trained';
     const t0 = performance.now();
     let lastCheckpoint = t0;
     let checkpointEvery = request.checkpointSeconds ?? CHECKPOINT_SECONDS;
     // The first partial report goes out as soon as two categories are complete (a first chart at
-    // once); later ones at most every PARTIAL_SECONDS. (0 here made the first wait until the
-    // process was 2 s old, so short runs never showed a live chart.)
-    let lastPartial = -Infinity;
+    // once); later ones at most every PARTIAL_SECONDS (PartialClock).
     let completedCategories = categoryEnd.filter((e) => e <= state.nextImage).length;
     try {
       while (state.nextImage < files.length) {
@@ -432,9 +614,8 @@ async function runGroup(
         if (nowComplete > completedCategories) {
           completedCategories = nowComplete;
           // Live previews come from the first group (it has the trained model): its passes only.
-          if (firstGroup && hooks.onPartial && nowComplete >= 2 && (now - lastPartial) / 1000 >= PARTIAL_SECONDS && state.nextImage < files.length) {
-            lastPartial = now;
-            hooks.onPartial(await buildReport(state, { partial: true, runDir, passCount: group.length }));
+          if (firstGroup && hooks.onPartial && nowComplete >= 2 && partials.due(now) && state.nextImage < files.length) {
+            await partials.emit(hooks, () => buildReport(state, { partial: true, runDir, passCount: group.length }));
           }
         }
         if (request.checkpoint !== false && (now - lastCheckpoint) / 1000 >= checkpointEvery) {
@@ -449,6 +630,7 @@ async function runGroup(
     }
   } finally {
     for (const ses of sessions) await ses.dispose();
+    preparer.released(sessions.length);
   }
 }
 

@@ -132,6 +132,10 @@ export interface Engine {
   /** A layer by any name the engine accepts for it (display name, id, node name, a module path it ends), or null. */
   resolveLayer?(name: string): LayerInfo | null;
   createSession(options: SessionOptions): Promise<ModelSession>;
+  /** Control sessions worth building at once (the ONNX engine shuffles them in worker threads); default 1. */
+  readonly sessionBuildConcurrency?: number;
+  /** No more control sessions will be made: free what was kept to make them faster (the ONNX permutation template). */
+  releaseControlTemplates?(): void;
   dispose(): Promise<void>;
 }
 

@@ -28,7 +28,28 @@ import {
 } from '../types';
 import { defaultTapIds } from '../taps/select';
 import { AxisLabel, unitAxisOf } from '../taps/view';
-import { analyseModel, buildSessionModel, GraphError, ModelAnalysis, num, SessionModelError, Shape } from './onnxGraph';
+import { analyseModel, buildPermutationTemplate, buildSessionModel, GraphError, ModelAnalysis, num, SessionModel, SessionModelError, Shape } from './onnxGraph';
+import type { PermutationRegion } from '../shuffleRegions';
+import { ShufflePool, shuffleWorkerEntry } from '../shufflePool';
+
+/**
+ * Worker threads that shuffle permuted control models (issue 15); 0 builds each control on the
+ * main thread with buildSessionModel as before (the reference path; same models). Environment
+ * SPARSITY_LENS_CONTROL_WORKERS overrides (bench, tests, diagnosis).
+ */
+function controlWorkerCount(): number {
+  const env = process.env.SPARSITY_LENS_CONTROL_WORKERS;
+  if (env !== undefined && env !== '' && Number.isInteger(Number(env)) && Number(env) >= 0) return Number(env);
+  // Shuffles are memory-latency bound: two overlap well even on two cores (docs/PERFORMANCE.md).
+  return Math.max(1, Math.min(2, os.availableParallelism()));
+}
+
+/** A permutation template shared with the workers: the encoded bytes once, the regions to shuffle. */
+interface SharedTemplate extends Omit<SessionModel, 'bytes'> {
+  shared: SharedArrayBuffer;
+  byteLength: number;
+  regions: PermutationRegion[];
+}
 
 export interface OnnxEngineOptions {
   /** Default intra-op threads for sessions (SessionOptions.threads overrides). Default: os.availableParallelism() (the CPUs this process may use). */
@@ -254,6 +275,12 @@ class OnnxEngine implements Engine {
   private analysis: ModelAnalysis | null;
   private readonly byName = new Map<string, LayerInfo>();
   private readonly sessions = new Set<OnnxSession>();
+  /** Permutation templates by session shape (taps, units, logits, target); null: not spliceable. */
+  private readonly templates = new Map<string, SharedTemplate | null>();
+  private pool: ShufflePool | null = null;
+  private readonly controlWorkers = controlWorkerCount();
+  /** Permuted sessions worth building at once: one per shuffle worker (see Engine). */
+  readonly sessionBuildConcurrency = Math.max(1, this.controlWorkers);
 
   constructor(readonly modelPath: string, analysis: ModelAnalysis, private readonly threads: number) {
     this.analysis = analysis;
@@ -297,19 +324,63 @@ class OnnxEngine implements Engine {
     );
   }
 
+  /** The shared permutation template for these options, built on first use; null when the model needs buildSessionModel. */
+  private template(a: ModelAnalysis, layers: LayerInfo[], options: SessionOptions): SharedTemplate | null {
+    const v = options.variant;
+    if (v.kind !== 'permuted') return null;
+    const key = JSON.stringify([layers.map((l) => l.id), options.unitMode, options.includeLogits, options.tokens ?? 'mean', v.target, v.keepNorms === true]);
+    if (this.templates.has(key)) return this.templates.get(key)!;
+    const t = buildPermutationTemplate(
+      a,
+      layers.map((l) => ({ id: l.id, name: l.name, shape: a.shapes.get(l.id) ?? null, kind: l.kind })),
+      v,
+      options.unitMode,
+      options.includeLogits,
+      options.tokens ?? 'mean',
+    );
+    let shared: SharedTemplate | null = null;
+    if (t) {
+      const sab = new SharedArrayBuffer(t.bytes.byteLength);
+      new Uint8Array(sab).set(t.bytes);
+      shared = { shared: sab, byteLength: t.bytes.byteLength, regions: t.regions, tapOutputs: t.tapOutputs, logitsOutput: t.logitsOutput, permutedTensors: t.permutedTensors, changes: t.changes };
+    }
+    this.templates.set(key, shared);
+    return shared;
+  }
+
+  /** Frees the permutation templates (one encoded model each) once no more controls will be made; a later control builds it again. */
+  releaseControlTemplates(): void {
+    this.templates.clear();
+  }
+
+  /** A permuted control from the template, shuffled by a worker; null when this model or setting takes buildSessionModel. */
+  private async splicedModel(a: ModelAnalysis, layers: LayerInfo[], options: SessionOptions): Promise<SessionModel | null> {
+    if (options.variant.kind !== 'permuted' || this.controlWorkers === 0) return null;
+    const entry = shuffleWorkerEntry();
+    if (!entry) return null; // no worker file (an unusual packaging): the main-thread path
+    const t = this.template(a, layers, options);
+    if (!t) return null;
+    this.pool ??= new ShufflePool(this.controlWorkers, entry);
+    const bytes = await this.pool.shuffled(t.shared, t.byteLength, t.regions, options.variant.seed);
+    return { bytes, tapOutputs: t.tapOutputs, logitsOutput: t.logitsOutput, permutedTensors: t.permutedTensors, changes: structuredClone(t.changes) };
+  }
+
   async createSession(options: SessionOptions): Promise<ModelSession> {
     const a = this.a;
     const layers = options.taps.map((t) => this.resolve(t));
-    let built;
+    let built: SessionModel;
     try {
-      built = buildSessionModel(
-        a,
-        layers.map((l) => ({ id: l.id, name: l.name, shape: a.shapes.get(l.id) ?? null, kind: l.kind })),
-        options.variant,
-        options.unitMode,
-        options.includeLogits,
-        options.tokens ?? 'mean',
-      );
+      built =
+        (await this.splicedModel(a, layers, options)) ??
+        buildSessionModel(
+          a,
+          layers.map((l) => ({ id: l.id, name: l.name, shape: a.shapes.get(l.id) ?? null, kind: l.kind })),
+          options.variant,
+          options.unitMode,
+          options.includeLogits,
+          options.tokens ?? 'mean',
+        );
+      if (!this.analysis) throw new Error('ONNX engine disposed while a session was being prepared');
     } catch (e) {
       if (e instanceof SessionModelError) {
         throw new UserError(`${this.modelPath}: ${e.message}. Choose another control or model.`, 'E_ONNX_SESSION');
@@ -361,8 +432,12 @@ class OnnxEngine implements Engine {
   }
 
   async dispose(): Promise<void> {
-    for (const s of [...this.sessions]) await s.dispose();
+    const pool = this.pool;
+    this.pool = null;
+    this.templates.clear();
     this.analysis = null;
+    await pool?.terminate();
+    for (const s of [...this.sessions]) await s.dispose();
   }
 }
 

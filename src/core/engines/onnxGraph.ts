@@ -9,6 +9,7 @@
  */
 import { onnx } from 'onnx-proto';
 import { SeededRandom } from '../random';
+import type { PermutationRegion } from '../shuffleRegions';
 import type { Recognised } from '../taps/activations';
 import { defaultTapIds, planTaps, sanitizeName, TapPlan } from '../taps/select';
 import { AxisLabel, GraphView, unitAxisOf } from '../taps/view';
@@ -949,12 +950,165 @@ export function buildSessionModel(
   includeLogits: boolean,
   tokens: TokenUnit = 'mean',
 ): SessionModel {
+  return buildSession(a, taps, variant, unitMode, includeLogits, tokens);
+}
+
+/** A stored tensor the permutation shuffles, left unshuffled in a PermutationTemplate. */
+interface PermutedSource {
+  kind: 'initializer' | 'constant';
+  /** Initializer name, or the Constant node's output. */
+  name: string;
+  tensor: onnx.ITensorProto;
+}
+
+/**
+ * The session model of a permuted variant encoded ONCE with its tensors unshuffled, plus where
+ * each tensor's raw_data lies in those bytes, in the order of the permutation's seeded stream.
+ * A control is then the bytes with each region shuffled in place (shuffleRegions): the same
+ * model as buildSessionModel(variant) (same graph, same shuffled bit patterns) without
+ * re-serialising 244 MB per control (issue 15). Controls differ only by seed, so one template
+ * serves all of them.
+ */
+export interface PermutationTemplate extends Omit<SessionModel, 'bytes'> {
+  bytes: Uint8Array;
+  regions: PermutationRegion[];
+}
+
+/**
+ * The template for `variant` (a permuted variant; its seed is not used), or null when some
+ * tensor to permute is not in raw_data form (typed repeated fields, a Constant given as
+ * value_floats, ...): those models take buildSessionModel per control.
+ */
+export function buildPermutationTemplate(
+  a: ModelAnalysis,
+  taps: TapRequest[],
+  variant: Extract<ModelVariant, { kind: 'permuted' }>,
+  unitMode: UnitMode,
+  includeLogits: boolean,
+  tokens: TokenUnit = 'mean',
+): PermutationTemplate | null {
+  const sources: PermutedSource[] = [];
+  const built = buildSession(a, taps, variant, unitMode, includeLogits, tokens, sources);
+  const regions: PermutationRegion[] = [];
+  const located = locateRawData(built.bytes);
+  for (const src of sources) {
+    const t = src.tensor;
+    const size = rawElementSize(t.dataType ?? 0);
+    const n = tensorElementCount(t);
+    const at = (src.kind === 'initializer' ? located.initializers : located.constants).get(src.name);
+    // Pruned (e.g. the logits layer when no logits are read): shuffled today all the same, so its
+    // n - 1 draws are skipped in the stream, which only needs its element count.
+    if (!at && src.kind === 'initializer' && !located.initializerNames.has(src.name)) {
+      regions.push({ name: src.name, offset: -1, count: n, elementSize: 1 });
+      continue;
+    }
+    if (!t.rawData || t.rawData.byteLength === 0 || !size || t.rawData.byteLength !== n * size) return null;
+    if (!at || at.length !== t.rawData.byteLength) return null;
+    regions.push({ name: src.name, offset: at.offset, count: n, elementSize: size });
+  }
+  return { ...built, regions };
+}
+
+/**
+ * Offsets of raw_data in an encoded ModelProto: initializers by name, Constant nodes' `value`
+ * tensors by the node's output. A minimal protobuf walk (ModelProto.graph = 7; GraphProto.node = 1,
+ * .initializer = 5; NodeProto.output = 2, .attribute = 5, .op_type = 4; AttributeProto.name = 1,
+ * .t = 5; TensorProto.name = 8, .raw_data = 9).
+ */
+export function locateRawData(bytes: Uint8Array): {
+  initializers: Map<string, { offset: number; length: number }>;
+  /** Every initializer in the model, raw_data or not. */
+  initializerNames: Set<string>;
+  constants: Map<string, { offset: number; length: number }>;
+} {
+  const initializers = new Map<string, { offset: number; length: number }>();
+  const initializerNames = new Set<string>();
+  const constants = new Map<string, { offset: number; length: number }>();
+  const dec = new TextDecoder();
+  let p = 0;
+  const varint = (): number => {
+    let v = 0;
+    let mul = 1;
+    for (;;) {
+      const b = bytes[p++];
+      v += (b & 0x7f) * mul;
+      if (b < 0x80) return v;
+      mul *= 128;
+    }
+  };
+  /** Calls fn(field, start, end) for each length-delimited field of the message in [from, to); skips the rest. */
+  const fields = (from: number, to: number, fn: (field: number, start: number, end: number) => void): void => {
+    p = from;
+    while (p < to) {
+      const key = varint();
+      const field = Math.floor(key / 8);
+      const wire = key % 8;
+      if (wire === 0) varint();
+      else if (wire === 1) p += 8;
+      else if (wire === 5) p += 4;
+      else if (wire === 2) {
+        const len = varint();
+        const start = p;
+        fn(field, start, start + len);
+        p = start + len;
+      } else throw new Error(`encoded model: unsupported wire type ${wire}`);
+    }
+  };
+  const tensor = (from: number, to: number): { name: string; raw?: { offset: number; length: number } } => {
+    let name = '';
+    let raw: { offset: number; length: number } | undefined;
+    fields(from, to, (f, s, e) => {
+      if (f === 8) name = dec.decode(bytes.subarray(s, e));
+      else if (f === 9) raw = { offset: s, length: e - s };
+    });
+    return { name, raw };
+  };
+  fields(0, bytes.length, (f, gs, ge) => {
+    if (f !== 7) return;
+    fields(gs, ge, (gf, s, e) => {
+      if (gf === 5) {
+        const t = tensor(s, e);
+        initializerNames.add(t.name);
+        if (t.raw) initializers.set(t.name, t.raw);
+      } else if (gf === 1) {
+        let op = '';
+        const outputs: string[] = [];
+        let value: { offset: number; length: number } | undefined;
+        fields(s, e, (nf, ns, ne) => {
+          if (nf === 4) op = dec.decode(bytes.subarray(ns, ne));
+          else if (nf === 2) outputs.push(dec.decode(bytes.subarray(ns, ne)));
+          else if (nf === 5) {
+            let aname = '';
+            let t: { offset: number; length: number } | undefined;
+            fields(ns, ne, (af, as, ae) => {
+              if (af === 1) aname = dec.decode(bytes.subarray(as, ae));
+              else if (af === 5) t = tensor(as, ae).raw;
+            });
+            if (aname === 'value' && t) value = t;
+          }
+        });
+        if (op === 'Constant' && value && outputs[0]) constants.set(outputs[0], value);
+      }
+    });
+  });
+  return { initializers, initializerNames, constants };
+}
+
+function buildSession(
+  a: ModelAnalysis,
+  taps: TapRequest[],
+  variant: ModelVariant,
+  unitMode: UnitMode,
+  includeLogits: boolean,
+  tokens: TokenUnit,
+  record?: PermutedSource[],
+): SessionModel {
   const initializers = new Map(a.initializers);
   const changes: ControlChanges = { replaced: {}, gatesKept: 0, permuted: {} };
   let nodes: onnx.INodeProto[] = a.nodes.map((g) => g.node);
   let permutedTensors: string[] = [];
   if (variant.kind === 'norelu') nodes = withoutNonlinearities(a, nodes, changes);
-  else if (variant.kind === 'permuted') ({ nodes, permutedTensors } = permuteWeights(a, nodes, initializers, variant, changes));
+  else if (variant.kind === 'permuted') ({ nodes, permutedTensors } = permuteWeights(a, nodes, initializers, variant, changes, record));
   const fixedBatch = a.inputDims[0];
   if (fixedBatch !== null) nodes = unpinBatch(a, nodes, initializers, fixedBatch);
   const outs = tapReadouts(a, taps, unitMode, tokens, initializers);
@@ -995,6 +1149,8 @@ function permuteWeights(
   initializers: Map<string, onnx.ITensorProto>,
   variant: Extract<ModelVariant, { kind: 'permuted' }>,
   changes: ControlChanges,
+  /** Template mode (buildPermutationTemplate): list the tensors in stream order, shuffle none. */
+  record?: PermutedSource[],
 ): { nodes: onnx.INodeProto[]; permutedTensors: string[] } {
   const rng = new SeededRandom(variant.seed);
   const done = new Set<string>();
@@ -1010,11 +1166,19 @@ function permuteWeights(
     if (done.has(src.name)) continue; // shared tensor: shuffled once
     done.add(src.name);
     if (src.kind === 'initializer') {
-      initializers.set(src.name, shuffledTensor(initializers.get(src.name)!, rng));
+      if (record) record.push({ kind: 'initializer', name: src.name, tensor: initializers.get(src.name)! });
+      else initializers.set(src.name, shuffledTensor(initializers.get(src.name)!, rng));
     } else {
       const cn = src.node!.node;
       const t = constantNodeTensor(cn);
       if (!t) throw new SessionModelError(`cannot permute Constant node "${cn.name}"`);
+      if (record) {
+        // Only a `value` tensor is spliced; value_floats etc. make the template refuse (rawData absent).
+        record.push({ kind: 'constant', name: src.name, tensor: (cn.attribute ?? []).length === 1 && cn.attribute![0].name === 'value' ? t : {} });
+        permutedTensors.push(src.name);
+        changes.permuted[role] = (changes.permuted[role] ?? 0) + 1;
+        continue;
+      }
       const shuffled = shuffledTensor(t, rng);
       replacedConst.set(cn, newNode({ ...cn, attribute: [{ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: shuffled }] }));
     }
