@@ -30,6 +30,7 @@ const app = new ReportApp(
     reportFormats: ['json', 'csv', 'html'],
     exportReport: (format) => post({ type: 'exportReport', format }),
     exportChart: (chart, format, data) => post({ type: 'exportChart', chart, format, data }),
+    exportFigure: (figure, format, dpi, data) => post({ type: 'exportFigure', figure, format, dpi, data }),
     cancelRun: (runId) => post({ type: 'cancelRun', runId }),
     openAnalysisOptions: () => post({ type: 'openAnalysisOptions' }),
     revealSkipped: (index) => post({ type: 'revealSkipped', index }),

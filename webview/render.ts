@@ -503,6 +503,9 @@ export class ReportApp {
   private renderStats(r: SparsityReport): HTMLElement {
     const sec = el('section', { class: 'sl-card', 'aria-labelledby': 'h-stats', 'data-testid': 'stats' });
     sec.append(el('h2', { id: 'h-stats' }, 'Statistics'));
+    // Live statistics say how much they rest on beside the numbers, not only in the header's badge.
+    const partialOf = headerInfo(r).partialOf;
+    if (partialOf) sec.append(el('p', { class: 'sl-note', 'data-testid': 'stats-partial' }, `Live: on the ${partialOf} finished so far; these numbers change as the run goes on.`));
     const grid = el('div', { class: 'sl-tables' });
     grid.append(statsTable(depthTrendTable(r), 'stats-depth'));
     const corr = correlationTable(r);

@@ -8,7 +8,7 @@ import { CSV_TABLES } from '../src/core/report/csv';
 import { reportStem } from '../src/core/report/format';
 import { parseReportJson } from '../src/core/report/parse';
 import type { SparsityReport } from '../src/core/report/schema';
-import type { ChartExportFormat, ChartId, ReportExportFormat } from '../src/shared/protocol';
+import type { ChartExportFormat, ChartId, FigureId, ReportExportFormat } from '../src/shared/protocol';
 import { ReportApp } from './render';
 import { download, readEmbedded, whenReady } from './pageKit';
 import { registerToolkit } from './toolkit';
@@ -30,6 +30,11 @@ function start(): void {
     exportChart(chart: ChartId, format: ChartExportFormat, data: string) {
       if (format === 'svg') download(`${chart}.svg`, new Blob([data], { type: 'image/svg+xml' }));
       else download(`${chart}.png`, data);
+    },
+    exportFigure(figure: FigureId, format: ChartExportFormat, _dpi: number, data: string) {
+      // A download keeps the PNG as drawn (its DPI is in the pixel count; the host's save also writes it into the file).
+      if (format === 'svg') download(`${stem}-${figure}.svg`, new Blob([data], { type: 'image/svg+xml' }));
+      else download(`${stem}-${figure}.png`, data);
     },
     log(level, message) {
       if (level === 'error') console.error(message);

@@ -21,10 +21,20 @@ function scopeOf(folder?: vscode.Uri): vscode.Uri | undefined {
   return vscode.workspace.workspaceFolders?.[0]?.uri;
 }
 
+/**
+ * Whether a folder's own settings set `key` apart from the workspace's. In a single-folder window
+ * (no .code-workspace file) the folder's settings ARE the workspace settings: VS Code reports the
+ * same value at both levels, which is no override.
+ */
+function folderOverrides(key: AnalysisOptionKey, scope?: vscode.Uri): boolean {
+  return vscode.workspace.workspaceFile !== undefined && inspectSetting(key, scope)?.workspaceFolderValue !== undefined;
+}
+
 /** Where the value in effect comes from, in words (the Workspace value is what this command writes). */
 function origin(key: AnalysisOptionKey, scope?: vscode.Uri): string {
   const i = inspectSetting(key, scope);
-  if (i?.workspaceFolderValue !== undefined) return 'folder settings';
+  if (folderOverrides(key, scope)) return 'folder settings';
+  if (i?.workspaceFolderValue !== undefined) return 'workspace settings';
   if (i?.workspaceValue !== undefined) return 'workspace settings';
   if (i?.globalValue !== undefined) return 'user settings';
   return 'default';
@@ -67,7 +77,7 @@ export async function analysisOptionsCommand(log: Logger, folder?: vscode.Uri): 
     await updateSetting(pick.key, parsed.value, vscode.ConfigurationTarget.Workspace, scope);
     const shown = optionValueLabel(pick.key, parsed.value);
     log.info(`Analysis Options: ${SECTION}.${pick.key} = ${JSON.stringify(parsed.value)} (workspace settings)`);
-    const overridden = inspectSetting(pick.key, scope)?.workspaceFolderValue !== undefined;
+    const overridden = folderOverrides(pick.key, scope);
     void vscode.window.showInformationMessage(
       overridden
         ? `Sparsity Lens: ${option.label} saved in the workspace settings (${shown}), but the folder settings set it too and win for this folder.`

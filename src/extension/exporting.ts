@@ -10,8 +10,10 @@ import { CSV_TABLES, csvFor, csvTables, type CsvTable } from '../core/report/csv
 import { reportStem } from '../core/report/format';
 import { renderStandaloneHtml } from '../core/report/html';
 import type { SparsityReport } from '../core/report/schema';
-import type { ChartExportFormat, ChartId, ReportExportFormat } from '../shared/protocol';
+import type { ChartExportFormat, ChartId, ExportFigureMessage, ReportExportFormat } from '../shared/protocol';
 import type { Logger } from './log';
+import { writeFileAtomic } from '../core/fsAtomic';
+import { figureFileBytes, pngBytes } from './figureFile';
 
 function defaultDir(reportPath: string | undefined): vscode.Uri | undefined {
   if (reportPath) return vscode.Uri.file(path.dirname(reportPath));
@@ -64,10 +66,7 @@ export async function exportReportInteractive(
   return uri.fsPath;
 }
 
-/** Decodes a validated `data:image/png;base64,` URL. */
-export function pngBytes(dataUrl: string): Buffer {
-  return Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64');
-}
+export { pngBytes };
 
 export async function exportChart(chart: ChartId, format: ChartExportFormat, data: string, reportPath: string | undefined, log: Logger): Promise<string | undefined> {
   const filters: Record<string, string[]> = format === 'svg' ? { 'SVG image': ['svg'] } : { 'PNG image': ['png'] };
@@ -76,6 +75,28 @@ export async function exportChart(chart: ChartId, format: ChartExportFormat, dat
   const bytes = format === 'svg' ? Buffer.from(data, 'utf8') : pngBytes(data);
   await vscode.workspace.fs.writeFile(uri, bytes);
   log.info(`Saved chart ${chart} (${format}, ${bytes.length} bytes) to ${uri.fsPath}`);
+  return uri.fsPath;
+}
+
+/** Writes a file the save dialog chose: atomically on disk (temp + rename), through VS Code's file system elsewhere. */
+async function writeChosen(uri: vscode.Uri, bytes: Uint8Array): Promise<void> {
+  if (uri.scheme === 'file') writeFileAtomic(uri.fsPath, bytes);
+  else await vscode.workspace.fs.writeFile(uri, bytes);
+}
+
+/**
+ * Saves a figure from the figure dialog (issue 15): asks where, writes the SVG, or the PNG with its
+ * DPI in the file (figureFile.ts). Returns the path, or undefined when the dialog was cancelled.
+ */
+export async function exportFigure(m: ExportFigureMessage, report: SparsityReport | null, reportPath: string | undefined, log: Logger): Promise<string | undefined> {
+  const stem = report ? reportStem(report.dataset.path) : 'sparsity';
+  const filters: Record<string, string[]> = m.format === 'svg' ? { 'SVG image': ['svg'] } : { 'PNG image': ['png'] };
+  const what = m.figure === 'multi-panel' ? 'the multi-panel figure' : `figure ${m.figure}`;
+  const uri = await saveDialog(`${stem}-${m.figure}.${m.format}`, reportPath, filters, `Save ${what} as ${m.format.toUpperCase()}`);
+  if (!uri) return undefined;
+  const bytes = await figureFileBytes(m.format, m.data, m.dpi);
+  await writeChosen(uri, bytes);
+  log.info(`Saved ${what} (${m.format}${m.format === 'png' ? `, ${m.dpi} dpi` : ''}, ${bytes.length} bytes) to ${uri.fsPath}`);
   return uri.fsPath;
 }
 

@@ -19,7 +19,7 @@ import {
   type WebviewToHostMessage,
 } from '../shared/protocol';
 import { isComparisonFile, showComparisonFile } from './comparePanel';
-import { exportChart, exportReportInteractive } from './exporting';
+import { exportChart, exportFigure, exportReportInteractive } from './exporting';
 import type { Logger } from './log';
 import { runPanelTitle } from './runLogic';
 import { initPanelWebview } from './panelWebview';
@@ -185,6 +185,11 @@ export class ReportView implements vscode.Disposable {
       }
       case 'exportChart': {
         const saved = await exportChart(m.chart, m.format, m.data, this.source?.reportPath, this.env.log);
+        if (saved) this.post({ type: 'exportResult', ok: true, message: `Saved ${saved}` });
+        return;
+      }
+      case 'exportFigure': {
+        const saved = await exportFigure(m, this.report, this.source?.reportPath, this.env.log);
         if (saved) this.post({ type: 'exportResult', ok: true, message: `Saved ${saved}` });
         return;
       }

@@ -40,6 +40,55 @@ export interface ReportSource {
   datasetPath?: string;
 }
 
+// ---------------------------------------------------------------- figures for a paper (issue 15)
+
+/** What a figure export shows: one chart, or the multi-panel figure (PSI by layer, r by layer, accuracy vs PSI). */
+export type FigureId = ChartId | 'multi-panel';
+/** `print`: white background, black text, greyscale-safe series; `shown`: the panel's theme. */
+export const FIGURE_STYLES = ['print', 'shown'] as const;
+export type FigureStyle = (typeof FIGURE_STYLES)[number];
+export const FIGURE_UNITS = ['px', 'mm'] as const;
+export type FigureUnit = (typeof FIGURE_UNITS)[number];
+
+/** The figure dialog's choices, remembered per panel (webview state). Width/height are in `unit`. */
+export interface FigureOptions {
+  figure: 'chart' | 'multi-panel';
+  format: ChartExportFormat;
+  style: FigureStyle;
+  unit: FigureUnit;
+  width: number;
+  height: number;
+  dpi: number;
+  title: string;
+  caption: string;
+}
+
+/** Bounds of the figure options (the dialog says when a value is outside them; the host re-checks dpi). */
+export const FIGURE_LIMITS = {
+  minPx: 120,
+  maxPx: 4000,
+  minMm: 30,
+  maxMm: 1000,
+  minDpi: 50,
+  maxDpi: 1200,
+  /** Longest side of a PNG in pixels (Chromium's canvas refuses much more). */
+  maxPngSide: 16000,
+  titleChars: 300,
+  captionChars: 2000,
+} as const;
+
+/** Where the report shown in a panel comes from. */
+export interface ReportSource {
+  /** `live`: a run of this window (partial reports until done); `file`: a saved report. */
+  kind: 'live' | 'file';
+  /** Absolute path of the saved `report.sparsity.json`, when there is one. */
+  reportPath?: string;
+  /** Identifies the run of a live panel. */
+  runId?: string;
+  /** The image folder of a live run: after a reload, the panel offers to resume this folder's interrupted run (issue 15). */
+  datasetPath?: string;
+}
+
 // ---------------------------------------------------------------- shared by both panels
 
 /** Nothing to render (e.g. a restored live panel whose run did not survive a reload). */
@@ -50,6 +99,8 @@ export type ExportResultMessage = { type: 'exportResult'; ok: boolean; message: 
 export type ReadyMessage = { type: 'ready'; protocol: number };
 /** Save one chart; `data` is an SVG document (`svg`) or a `data:image/png;base64,` URL (`png`). */
 export type ExportChartMessage<C extends string> = { type: 'exportChart'; chart: C; format: ChartExportFormat; data: string };
+/** Save a figure (dialog export): the image data as for exportChart, and the PNG's DPI (written into its pHYs chunk). */
+export type ExportFigureMessage = { type: 'exportFigure'; figure: FigureId; format: ChartExportFormat; dpi: number; data: string };
 /** A line for the "Sparsity Lens" output channel (webview errors, render timings). */
 export type LogMessage = { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
 
@@ -78,6 +129,7 @@ export type WebviewToHostMessage =
   /** Open "Sparsity Lens: Analysis Options…" (images per category, preprocessing mean/std) for the shown report's folder. */
   | { type: 'openAnalysisOptions' }
   | ExportChartMessage<ChartId>
+  | ExportFigureMessage
   /** Cancel the live run shown in this panel. */
   | { type: 'cancelRun'; runId: string }
   /** Reveal a skipped file (by its index in report.skipped; never a path from the webview). */
@@ -95,6 +147,8 @@ export interface WebviewPersistedState {
   source?: ReportSource;
   selectedLayer?: string;
   sort?: { column: string; descending: boolean };
+  /** The figure dialog's last choices in this panel. */
+  figure?: FigureOptions;
 }
 
 /** Upper bounds on webview → host payloads. */
@@ -132,6 +186,22 @@ function fail<T>(error: string): ValidationResult<T> {
   return { ok: false, error };
 }
 
+/** Why `data` is not an image of `format` within the size limits, or null when it is one. */
+function imageDataError(format: ChartExportFormat, data: unknown): string | null {
+  if (typeof data !== 'string') return 'data must be a string';
+  if (format === 'svg') {
+    if (data.length > LIMITS.svgChars) return 'svg too large';
+    const head = data.slice(0, 512).trimStart();
+    if (!(head.startsWith('<svg') || head.startsWith('<?xml'))) return 'data is not an SVG document';
+  } else {
+    if (data.length > LIMITS.pngDataUrlChars) return 'png too large';
+    if (!data.startsWith(PNG_PREFIX)) return 'data is not a PNG data URL';
+    const b64 = data.slice(PNG_PREFIX.length);
+    if (b64.length === 0 || b64.length % 4 !== 0 || !BASE64.test(b64)) return 'PNG data is not base64';
+  }
+  return null;
+}
+
 /**
  * Validates a message received from the webview. Returns a fresh, typed copy (only the known
  * fields) or the reason it was rejected. Never throws.
@@ -159,18 +229,22 @@ export function validateWebviewMessage(raw: unknown): ValidationResult<WebviewTo
       if (!oneOf(CHART_IDS, raw.chart)) return fail('unknown chart');
       if (!oneOf(CHART_EXPORT_FORMATS, raw.format)) return fail('format must be svg or png');
       const data = raw.data;
-      if (typeof data !== 'string') return fail('data must be a string');
-      if (raw.format === 'svg') {
-        if (data.length > LIMITS.svgChars) return fail('svg too large');
-        const head = data.slice(0, 512).trimStart();
-        if (!(head.startsWith('<svg') || head.startsWith('<?xml'))) return fail('data is not an SVG document');
-      } else {
-        if (data.length > LIMITS.pngDataUrlChars) return fail('png too large');
-        if (!data.startsWith(PNG_PREFIX)) return fail('data is not a PNG data URL');
-        const b64 = data.slice(PNG_PREFIX.length);
-        if (b64.length === 0 || b64.length % 4 !== 0 || !BASE64.test(b64)) return fail('PNG data is not base64');
+      const bad = imageDataError(raw.format, data);
+      if (bad) return fail(bad);
+      return { ok: true, message: { type: 'exportChart', chart: raw.chart, format: raw.format, data: data as string } };
+    }
+    case 'exportFigure': {
+      const extra = onlyKeys(raw, ['figure', 'format', 'dpi', 'data']);
+      if (extra) return fail(extra);
+      if (!(raw.figure === 'multi-panel' || oneOf(CHART_IDS, raw.figure))) return fail('unknown figure');
+      if (!oneOf(CHART_EXPORT_FORMATS, raw.format)) return fail('format must be svg or png');
+      const dpi = raw.dpi;
+      if (typeof dpi !== 'number' || !Number.isInteger(dpi) || dpi < FIGURE_LIMITS.minDpi || dpi > FIGURE_LIMITS.maxDpi) {
+        return fail(`dpi must be an integer from ${FIGURE_LIMITS.minDpi} to ${FIGURE_LIMITS.maxDpi}`);
       }
-      return { ok: true, message: { type: 'exportChart', chart: raw.chart, format: raw.format, data } };
+      const bad = imageDataError(raw.format, raw.data);
+      if (bad) return fail(bad);
+      return { ok: true, message: { type: 'exportFigure', figure: raw.figure as FigureId, format: raw.format, dpi, data: raw.data as string } };
     }
     case 'cancelRun': {
       const extra = onlyKeys(raw, ['runId']);
@@ -267,5 +341,29 @@ export function sanitizePersistedState(raw: unknown): WebviewPersistedState {
   if (isRecord(sort) && typeof sort.column === 'string' && sort.column.length < 500 && typeof sort.descending === 'boolean') {
     out.sort = { column: sort.column, descending: sort.descending };
   }
+  const figure = sanitizeFigureOptions(raw.figure);
+  if (figure) out.figure = figure;
   return out;
+}
+
+/** Figure options restored from webview state, each field checked against FIGURE_LIMITS; null when not options. */
+export function sanitizeFigureOptions(raw: unknown): FigureOptions | null {
+  if (!isRecord(raw)) return null;
+  const unit = oneOf(FIGURE_UNITS, raw.unit) ? raw.unit : null;
+  if (!unit || !oneOf(FIGURE_STYLES, raw.style) || !oneOf(CHART_EXPORT_FORMATS, raw.format) || !(raw.figure === 'chart' || raw.figure === 'multi-panel')) return null;
+  const [lo, hi] = unit === 'px' ? [FIGURE_LIMITS.minPx, FIGURE_LIMITS.maxPx] : [FIGURE_LIMITS.minMm, FIGURE_LIMITS.maxMm];
+  const inRange = (v: unknown, a: number, b: number): v is number => typeof v === 'number' && Number.isFinite(v) && v >= a && v <= b;
+  if (!inRange(raw.width, lo, hi) || !inRange(raw.height, lo, hi) || !inRange(raw.dpi, FIGURE_LIMITS.minDpi, FIGURE_LIMITS.maxDpi)) return null;
+  if (typeof raw.title !== 'string' || typeof raw.caption !== 'string') return null;
+  return {
+    figure: raw.figure,
+    format: raw.format,
+    style: raw.style,
+    unit,
+    width: raw.width,
+    height: raw.height,
+    dpi: Math.round(raw.dpi),
+    title: raw.title.slice(0, FIGURE_LIMITS.titleChars),
+    caption: raw.caption.slice(0, FIGURE_LIMITS.captionChars),
+  };
 }

@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 import type { FrameLocator, Page } from 'playwright-core';
 import {
   CodeServer, ROOT, buildAndPackage, clearNotifications, closeAllEditors, ensureCodeServer, explorerContextMenu, explorerRow, log, mkTemp,
-  notificationTexts, openWorkbench, printTimings, screenshot, sleep, timed, webview, withDiagnostics, type Workbench,
+  notificationTexts, openWorkbench, printTimings, scaledTimeout, screenshot, sleep, timed, webview, withDiagnostics, type Workbench,
   reportFilesUnder,
 } from './harness';
 
@@ -303,7 +303,7 @@ describe('Sparsity Lens in VS Code (code-server)', () => {
       await closeAllEditors(p);
       await clearNotifications(p);
       writeWorkspaceSettings({ 'sparsityLens.imagesPerCategory': RUN2_IMAGES_PER_CATEGORY });
-      await sleep(3_000); // the configuration service reloads settings.json from its file watcher
+      await sleep(scaledTimeout(3_000)); // the configuration service reloads settings.json from its file watcher (slower under load)
       const before = reportFiles();
       const starts = analyzeStarts();
       await timed('right-click → Analyze Sparsity (rerun)', () => explorerContextMenu(p, 'stimuli', 'Analyze Sparsity', 30_000));
@@ -327,7 +327,7 @@ describe('Sparsity Lens in VS Code (code-server)', () => {
       await clearNotifications(p);
       // a long run: every image, 30 permuted-weight controls, one image per batch
       writeWorkspaceSettings({ 'sparsityLens.imagesPerCategory': 'all', 'sparsityLens.controls.permutedWeights': 30, 'sparsityLens.batchSize': 1 });
-      await sleep(3_000);
+      await sleep(scaledTimeout(3_000));
       const reportsBefore = reportFiles();
       const foldersBefore = runFolders();
       const starts = analyzeStarts();
