@@ -20,6 +20,7 @@ import {
   accuracyScatterSpec,
   defaultScatterLayer,
   psiAccuracyRSpec,
+  psiByLayerNote,
   psiByLayerSpec,
   psiDistributionSpec,
   scatterLayers,
@@ -351,7 +352,8 @@ export class ReportApp {
       {
         id: 'psi-by-layer',
         title: 'PSI by layer',
-        note: 'Median category PSI per layer; band: quartiles. Controls: permuted weights (median and range over models), no ReLU. Dashed line: reference.',
+        // Says what this report's chart draws (no controls named in a run without them).
+        note: this.report ? psiByLayerNote(indexView(this.report, this.indexId)) : 'Median category PSI per layer.',
         available: (r) => r.passes.length > 0,
         spec: (r, t) => psiByLayerSpec(r, t),
       },

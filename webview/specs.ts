@@ -13,6 +13,8 @@ import type { SparsityReport } from '../src/core/report/schema';
 import { trainedPass } from '../src/core/report/tables';
 import { isHighContrast, type ChartTheme } from './theme';
 import { viewIndex } from '../src/core/report/indexView';
+import type { LayerPsi } from '../src/core/report/schema';
+import { BOOTSTRAP_LEVEL, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, layerMedianInterval, type LayerMedianInterval } from '../src/core/report/uncertainty';
 
 /** The y axis of an index view (indexView.ts): its label, and [0, 1] for a bounded index. */
 function indexAxis(report: SparsityReport): { title: string; scale: Record<string, unknown> } {
@@ -55,6 +57,29 @@ export interface LayerPoint {
   median: number;
   q1: number;
   q3: number;
+  /** Bootstrap interval of the median (core/report/uncertainty.ts, the numbers Compare Runs shows); NaN when it cannot be computed. */
+  low: number;
+  high: number;
+  /** Values the median rests on (categories). */
+  n: number;
+}
+
+/**
+ * The bootstrap of a layer is 2000 medians of its categories: kept per values array, so a theme
+ * switch or a second chart does not redo it (an index view shares the report's value arrays).
+ */
+const intervalCache = new WeakMap<object, LayerMedianInterval | null>();
+function intervalOf(l: LayerPsi): LayerMedianInterval | undefined {
+  const key = l.psi as unknown as object;
+  if (!intervalCache.has(key)) intervalCache.set(key, layerMedianInterval(l) ?? null);
+  const got = intervalCache.get(key);
+  // The cache is by values; the median is the layer's own (the summary of this view).
+  return got ? { ...got, layer: l.name, index: l.index, median: l.summary.median } : undefined;
+}
+
+function layerPoint(l: LayerPsi): LayerPoint {
+  const ci = intervalOf(l);
+  return { layer: l.name, index: l.index, median: l.summary.median, q1: l.summary.q1, q3: l.summary.q3, low: ci?.low ?? NaN, high: ci?.high ?? NaN, n: ci?.n ?? l.psi.length };
 }
 
 export interface PsiByLayerData {
@@ -71,14 +96,7 @@ export function psiByLayerData(report: SparsityReport): PsiByLayerData {
   const layers = trained ? trained.layers.map((l) => l.name) : [];
   const out: PsiByLayerData = {
     layers,
-    trained: (trained?.layers ?? []).map((l) => ({
-      layer: l.name,
-      index: l.index,
-      median: l.summary.median,
-      q1: l.summary.q1,
-      q3: l.summary.q3,
-      aria: trainedMedianLabel(l.name, l.summary.median),
-    })),
+    trained: (trained?.layers ?? []).map((l) => ({ ...layerPoint(l), aria: trainedMedianLabel(l.name, l.summary.median) })),
     permuted: [],
     norelu: [],
     reference: report.reference,
@@ -102,7 +120,7 @@ export function psiByLayerData(report: SparsityReport): PsiByLayerData {
   if (norelu) {
     for (const name of layers) {
       const l = norelu.layers.find((x) => x.name === name);
-      if (l) out.norelu.push({ layer: name, index: l.index, median: l.summary.median, q1: l.summary.q1, q3: l.summary.q3 });
+      if (l) out.norelu.push(layerPoint(l));
     }
   }
   return out;
@@ -173,6 +191,8 @@ export function psiAccuracyRData(report: SparsityReport): CorrelationRow[] {
 
 export interface ScatterRow {
   category: string;
+  /** What the point's label says. */
+  label: string;
   className: string;
   images: number;
   psi: number;
@@ -230,7 +250,8 @@ export function accuracyScatterData(report: SparsityReport, layer: string): Scat
       const a = acc[i];
       if (Number.isFinite(psi) && Number.isFinite(a)) {
         const c = report.categories[i];
-        rows.push({ category: c?.name ?? `#${i + 1}`, className: c?.className ?? '', images: c?.images ?? 0, psi, accuracy: a });
+        // Labelled by the class name when the folder is a code (n01440764 → tench).
+        rows.push({ category: c?.name ?? `#${i + 1}`, label: c?.className || c?.name || `#${i + 1}`, className: c?.className ?? '', images: c?.images ?? 0, psi, accuracy: a });
       }
     });
   }
@@ -270,106 +291,297 @@ function xLayer(layers: string[], title = 'layer'): Record<string, unknown> {
   return { field: 'layer', type: 'ordinal', sort: layers, title, axis: { labelAngle: layers.length > 8 ? -40 : 0 } };
 }
 
-/** PSI by layer: trained median with its quartile band, permuted range and median, no-ReLU, reference line. */
+/** How each series is drawn in every theme: colour is never the only difference (issue 15, defect 8). */
+export const SERIES_STYLE = {
+  [SERIES.trained]: { shape: 'circle', dash: [] as number[] },
+  [SERIES.permuted]: { shape: 'diamond', dash: [6, 4] },
+  [SERIES.norelu]: { shape: 'square', dash: [2, 3] },
+} as const;
+export type SeriesName = (typeof SERIES)[keyof typeof SERIES];
+
+/** Dash of the reference line (and its legend glyph). */
+export const REFERENCE_DASH = [8, 3, 2, 3];
+
+/** One entry of a chart's legend: what it says and the glyph it draws (the same as its marks). */
+export interface LegendEntry {
+  label: string;
+  kind: 'line' | 'band' | 'interval' | 'reference';
+  colour: string;
+  /** Marker on the line (line entries). */
+  shape?: 'circle' | 'diamond' | 'square';
+  /** Dash of the line in px ([] solid). */
+  dash?: number[];
+  /** Fill opacity of a band. */
+  opacity?: number;
+}
+
+/** Legend symbol size (px²): the glyph spans √size px. Glyph paths are in [-1, 1] (vega's custom-symbol box). */
+const LEGEND_SYMBOL_SIZE = 400;
+const GLYPH_UNIT = 2 / Math.sqrt(LEGEND_SYMBOL_SIZE);
+
+function dashSegments(dash: number[]): string {
+  if (dash.length === 0) return 'M-1,0H1';
+  const parts: string[] = [];
+  let x = -1;
+  let i = 0;
+  while (x < 1 && i < 100) {
+    const len = dash[i % dash.length] * GLYPH_UNIT;
+    if (i % 2 === 0) parts.push(`M${x.toFixed(3)},0H${Math.min(1, x + len).toFixed(3)}`);
+    x += len;
+    i++;
+  }
+  return parts.join('');
+}
+
+const MARKER_PATH: Record<'circle' | 'diamond' | 'square', string> = {
+  circle: 'M0.36,0A0.36,0.36 0 1,1 -0.36,0A0.36,0.36 0 1,1 0.36,0Z',
+  diamond: 'M0,-0.46L0.46,0L0,0.46L-0.46,0Z',
+  square: 'M-0.32,-0.32H0.32V0.32H-0.32Z',
+};
+
+/** The legend glyph of an entry as a vega custom symbol path: a line with its dash and marker, a band, an error bar. */
+export function legendGlyph(e: LegendEntry): string {
+  switch (e.kind) {
+    case 'line':
+      return dashSegments(e.dash ?? []) + (e.shape ? MARKER_PATH[e.shape] : '');
+    case 'reference':
+      return dashSegments(e.dash ?? []);
+    case 'band':
+      return 'M-1,-0.5H1V0.5H-1Z';
+    case 'interval':
+      return 'M0,-0.8V0.8M-0.4,-0.8H0.4M-0.4,0.8H0.4';
+  }
+}
+
+/**
+ * An invisible layer that carries the chart's one legend: each entry's glyph is drawn from
+ * `entries` (the same table the marks are drawn from), so line dash, marker, band and error bar
+ * in the legend are those of the chart. Vega-Lite merges the shape, colour and opacity legends
+ * of one field into one.
+ */
+export function legendLayer(entries: LegendEntry[], t: ChartTheme): VlSpec {
+  const domain = entries.map((e) => e.label);
+  // Per entry: bands are translucent fills, lines and markers solid, error bars and the reference
+  // stroke only. Vega's legend symbols are encoded from the entry's value (the label).
+  const pick = (values: (string | number)[]): string => `[${values.map((v) => JSON.stringify(v)).join(',')}][indexof([${domain.map((d) => JSON.stringify(d)).join(',')}], datum.value)]`;
+  const legend = {
+    title: null,
+    orient: 'bottom',
+    direction: 'horizontal',
+    columns: Math.min(2, entries.length),
+    symbolSize: LEGEND_SYMBOL_SIZE,
+    labelLimit: 320,
+    columnPadding: 14,
+    rowPadding: 6,
+    // Vega-Lite's legend `encoding` (values or signals): per entry colour, fill and stroke.
+    encoding: {
+      symbols: {
+        fill: { value: { signal: pick(entries.map((e) => e.colour)) } },
+        stroke: { value: { signal: pick(entries.map((e) => e.colour)) } },
+        strokeWidth: { value: isHighContrast(t) ? 2.5 : 1.75 },
+        fillOpacity: { value: { signal: pick(entries.map((e) => (e.kind === 'band' ? (e.opacity ?? 0.25) : e.kind === 'line' ? 1 : 0))) } },
+        strokeOpacity: { value: { signal: pick(entries.map((e) => (e.kind === 'band' ? 0 : 1))) } },
+        opacity: { value: 1 },
+      },
+    },
+  };
+  return {
+    name: 'legendKey',
+    data: { values: entries.map((e) => ({ series: e.label })) },
+    mark: { type: 'point', filled: true, aria: false, tooltip: null },
+    encoding: {
+      size: { value: 0 },
+      shape: { field: 'series', type: 'nominal', scale: { domain, range: entries.map(legendGlyph) }, legend },
+    },
+  };
+}
+
+/** Three or four significant digits for tooltips (d3-format; `~` drops trailing zeros). */
+export const TOOLTIP_FORMAT = '.4~r';
+
+/** y axis of an index: few ticks, greedy overlap removal, at most three decimals. */
+function yAxisOf(report: SparsityReport): Record<string, unknown> {
+  return { ...indexAxis(report), axis: { tickCount: 5, labelOverlap: 'greedy', format: '.2~f' } };
+}
+
+/** Band and marker opacity per theme: high contrast and print draw solid shapes, outlined bands. */
+function bandOpacity(t: ChartTheme, base: number): number {
+  return isHighContrast(t) ? base + 0.05 : t.kind === 'print' ? base * 0.8 : base;
+}
+
+/** The legend entries of the PSI-by-layer chart for what the report has (and only that). */
+export function psiByLayerLegend(report: SparsityReport, t: ChartTheme): LegendEntry[] {
+  const d = psiByLayerData(report);
+  const out: LegendEntry[] = [
+    { label: SERIES.trained, kind: 'line', colour: t.trained, shape: SERIES_STYLE[SERIES.trained].shape, dash: [...SERIES_STYLE[SERIES.trained].dash] },
+    { label: 'trained: quartiles Q1–Q3', kind: 'band', colour: t.trained, opacity: bandOpacity(t, 0.2) },
+  ];
+  if (d.trained.some((p) => Number.isFinite(p.low))) {
+    out.push({ label: `trained: ${Math.round(BOOTSTRAP_LEVEL * 100)}% CI of the median`, kind: 'interval', colour: t.foreground });
+  }
+  if (d.permuted.length) {
+    out.push({ label: SERIES.permuted, kind: 'line', colour: t.permuted, shape: SERIES_STYLE[SERIES.permuted].shape, dash: [...SERIES_STYLE[SERIES.permuted].dash] });
+    out.push({ label: `permuted: range over ${d.permuted[0].models} model${d.permuted[0].models === 1 ? '' : 's'}`, kind: 'band', colour: t.permuted, opacity: bandOpacity(t, 0.16) });
+  }
+  if (d.norelu.length) {
+    out.push({ label: SERIES.norelu, kind: 'line', colour: t.norelu, shape: SERIES_STYLE[SERIES.norelu].shape, dash: [...SERIES_STYLE[SERIES.norelu].dash] });
+    if (d.norelu.some((p) => Number.isFinite(p.low))) out.push({ label: `${SERIES.norelu}: ${Math.round(BOOTSTRAP_LEVEL * 100)}% CI of the median`, kind: 'interval', colour: t.norelu });
+  }
+  if (viewIndex(report).id === 'psi') out.push({ label: `${d.reference.label} (${fmt(d.reference.psi, 2)})`, kind: 'reference', colour: t.reference, dash: REFERENCE_DASH });
+  return out;
+}
+
+/** The caption of the PSI-by-layer chart: names only what the chart draws for this report. */
+export function psiByLayerNote(report: SparsityReport): string {
+  const d = psiByLayerData(report);
+  const label = viewIndex(report).label;
+  const withCi = d.trained.some((p) => Number.isFinite(p.low));
+  const parts = [
+    `Median category ${label} per layer (trained model); band: quartiles` +
+      (withCi ? `; error bars: ${Math.round(BOOTSTRAP_LEVEL * 100)}% bootstrap interval of the median (${BOOTSTRAP_RESAMPLES} resamples of the categories, seed ${BOOTSTRAP_SEED}, as in Compare Runs).` : '.'),
+  ];
+  if (d.permuted.length) parts.push(`Permuted weights: median and range over ${d.permuted[0].models} model${d.permuted[0].models === 1 ? '' : 's'}.`);
+  if (d.norelu.length) parts.push(`No ReLU: median${d.norelu.some((p) => Number.isFinite(p.low)) ? ' with its bootstrap interval' : ''}.`);
+  if (!d.permuted.length && !d.norelu.length) parts.push('This run has no controls.');
+  if (viewIndex(report).id === 'psi') parts.push(`Dashed line: ${d.reference.label} (${fmt(d.reference.psi, 2)}).`);
+  return parts.join(' ');
+}
+
+/** PSI by layer: trained median with its quartile band and bootstrap interval, permuted range and median, no-ReLU, reference line. */
 export function psiByLayerSpec(report: SparsityReport, t: ChartTheme): VlSpec {
   const d = psiByLayerData(report);
   const hc = isHighContrast(t);
-  const present: string[] = [SERIES.trained];
-  if (d.permuted.length) present.push(SERIES.permuted);
-  if (d.norelu.length) present.push(SERIES.norelu);
-  const scale = colorScale(t, present);
-  const color = (series: string): Record<string, unknown> => ({ datum: series, type: 'nominal', scale, legend: { title: null, symbolOpacity: 1 } });
+  const solid = hc || t.kind === 'print';
+  const legend = psiByLayerLegend(report, t);
   const x = xLayer(d.layers);
-  const yPsi = (field: string): Record<string, unknown> => ({ field, type: 'quantitative', ...indexAxis(report) });
+  const y = (field: string): Record<string, unknown> => ({ field, type: 'quantitative', ...yAxisOf(report) });
+  const label = viewIndex(report).label;
+  // Same title on every layer's y, so Vega-Lite does not join the field names ("PSI, low, …").
+  const yPlain = (field: string): Record<string, unknown> => ({ field, type: 'quantitative', title: indexAxis(report).title });
+  const ciTitle = `${Math.round(BOOTSTRAP_LEVEL * 100)}% CI`;
+  const lineMark = (series: SeriesName, colour: string): Record<string, unknown> => ({
+    type: 'line',
+    color: colour,
+    strokeDash: [...SERIES_STYLE[series].dash],
+    point: { filled: true, shape: SERIES_STYLE[series].shape, size: hc ? 80 : 55, color: colour, strokeDash: [] },
+  });
   const layer: VlSpec[] = [];
   if (d.permuted.length) {
     const perm = { values: d.permuted };
     layer.push({
+      name: 'permutedRange',
       data: perm,
-      mark: { type: 'area', opacity: hc ? 0.12 : 0.18, ...(hc ? { stroke: t.permuted, strokeDash: [2, 2] } : {}) },
-      encoding: { x, y: yPsi('min'), y2: { field: 'max' }, color: color(SERIES.permuted) },
+      mark: { type: 'area', color: t.permuted, opacity: bandOpacity(t, 0.16), ...(solid ? { stroke: t.permuted, strokeDash: [2, 2], strokeOpacity: 1 } : {}) },
+      encoding: { x, y: y('min'), y2: { field: 'max' } },
     });
     layer.push({
+      name: 'permutedMedian',
       data: perm,
-      mark: { type: 'line', strokeDash: [5, 4], point: { filled: false, shape: 'diamond', size: 50 } },
+      mark: lineMark(SERIES.permuted, t.permuted),
       encoding: {
         x,
-        y: yPsi('median'),
-        color: color(SERIES.permuted),
+        y: yPlain('median'),
         tooltip: [
           { field: 'layer', title: 'layer' },
-          { field: 'median', title: 'permuted median PSI', format: '.3f' },
-          { field: 'min', title: 'min', format: '.3f' },
-          { field: 'max', title: 'max', format: '.3f' },
+          { field: 'median', title: `permuted median ${label}`, format: TOOLTIP_FORMAT },
+          { field: 'min', title: 'min over models', format: TOOLTIP_FORMAT },
+          { field: 'max', title: 'max over models', format: TOOLTIP_FORMAT },
           { field: 'models', title: 'models' },
         ],
       },
     });
   }
   if (d.norelu.length) {
+    const nr = { values: d.norelu };
     layer.push({
-      data: { values: d.norelu },
-      mark: { type: 'line', strokeDash: [2, 3], point: { filled: true, shape: 'square', size: 45 } },
+      name: 'noreluInterval',
+      data: { values: d.norelu.filter((p) => Number.isFinite(p.low)) },
+      mark: { type: 'errorbar', ticks: { size: 7 }, color: t.norelu, ...(hc ? { thickness: 2 } : {}) },
+      encoding: { x, y: yPlain('low'), y2: { field: 'high' } },
+    });
+    layer.push({
+      name: 'noreluMedian',
+      data: nr,
+      mark: lineMark(SERIES.norelu, t.norelu),
       encoding: {
         x,
-        y: yPsi('median'),
-        color: color(SERIES.norelu),
+        y: yPlain('median'),
         tooltip: [
           { field: 'layer', title: 'layer' },
-          { field: 'median', title: 'no-ReLU median PSI', format: '.3f' },
-          { field: 'q1', title: 'Q1', format: '.3f' },
-          { field: 'q3', title: 'Q3', format: '.3f' },
+          { field: 'median', title: `no-ReLU median ${label}`, format: TOOLTIP_FORMAT },
+          { field: 'low', title: `${ciTitle} low`, format: TOOLTIP_FORMAT },
+          { field: 'high', title: `${ciTitle} high`, format: TOOLTIP_FORMAT },
+          { field: 'q1', title: 'Q1', format: TOOLTIP_FORMAT },
+          { field: 'q3', title: 'Q3', format: TOOLTIP_FORMAT },
         ],
       },
     });
   }
   const trained = { values: d.trained };
   layer.push({
+    name: 'trainedQuartiles',
     data: trained,
-    mark: { type: 'area', opacity: hc ? 0.25 : 0.22 },
-    encoding: { x, y: yPsi('q1'), y2: { field: 'q3' }, color: color(SERIES.trained) },
+    mark: { type: 'area', color: t.trained, opacity: bandOpacity(t, 0.2), ...(solid ? { stroke: t.trained, strokeOpacity: 1, strokeWidth: 1 } : {}) },
+    encoding: { x, y: y('q1'), y2: { field: 'q3' } },
+  });
+  layer.push({
+    name: 'trainedInterval',
+    data: { values: d.trained.filter((p) => Number.isFinite(p.low)) },
+    mark: { type: 'errorbar', ticks: { size: 9 }, color: t.foreground, ...(hc ? { thickness: 2 } : {}) },
+    encoding: { x, y: yPlain('low'), y2: { field: 'high' } },
   });
   layer.push({
     data: trained,
-    mark: { type: 'line' },
-    encoding: { x, y: yPsi('median'), color: color(SERIES.trained) },
+    mark: { type: 'line', color: t.trained },
+    encoding: { x, y: yPlain('median') },
   });
   layer.push({
     name: 'trainedMedian',
     data: trained,
-    mark: { type: 'point', filled: true, size: hc ? 110 : 80, shape: 'circle', ...(hc ? { stroke: t.foreground, strokeWidth: 1.5 } : {}) },
+    mark: { type: 'point', filled: true, size: hc ? 110 : 80, shape: SERIES_STYLE[SERIES.trained].shape, color: t.trained, ...(solid ? { stroke: t.foreground, strokeWidth: 1.5 } : {}) },
     encoding: {
       x,
-      y: yPsi('median'),
-      color: color(SERIES.trained),
+      y: yPlain('median'),
       description: { field: 'aria', type: 'nominal' },
       tooltip: [
         { field: 'layer', title: 'layer' },
-        { field: 'median', title: 'median PSI', format: '.3f' },
-        { field: 'q1', title: 'Q1', format: '.3f' },
-        { field: 'q3', title: 'Q3', format: '.3f' },
+        { field: 'median', title: `median ${label}`, format: TOOLTIP_FORMAT },
+        { field: 'low', title: `${ciTitle} low`, format: TOOLTIP_FORMAT },
+        { field: 'high', title: `${ciTitle} high`, format: TOOLTIP_FORMAT },
+        { field: 'q1', title: 'Q1', format: TOOLTIP_FORMAT },
+        { field: 'q3', title: 'Q3', format: TOOLTIP_FORMAT },
+        { field: 'n', title: 'categories' },
       ],
     },
   });
-  const ref = { values: [{ psi: d.reference.psi, label: `${d.reference.label} (${fmt(d.reference.psi, 2)})` }] };
-  // The reference is a PSI value: drawn on the PSI view only.
-  if (viewIndex(report).id === 'psi') layer.push({
-    data: ref,
-    mark: { type: 'rule', color: t.reference, strokeDash: [6, 4] },
-    encoding: { y: { field: 'psi', type: 'quantitative' }, tooltip: [{ field: 'label', title: 'reference' }] },
-  });
-  if (viewIndex(report).id === 'psi') layer.push({
-    data: ref,
-    mark: { type: 'text', color: t.reference, align: 'left', baseline: 'bottom', dx: 4, dy: -3, x: 0, fontSize: t.fontSize - 1 },
-    encoding: { y: { field: 'psi', type: 'quantitative' }, text: { field: 'label' } },
-  });
+  // The reference is a PSI value: drawn on the PSI view only. Its label is in the legend, not on
+  // the line, where it covered the data.
+  if (viewIndex(report).id === 'psi') {
+    const ref = { values: [{ psi: d.reference.psi, label: `${d.reference.label} (${fmt(d.reference.psi, 2)})` }] };
+    layer.push({
+      name: 'reference',
+      data: ref,
+      mark: { type: 'rule', color: t.reference, strokeDash: REFERENCE_DASH },
+      encoding: { y: { field: 'psi', type: 'quantitative' }, tooltip: [{ field: 'label', title: 'reference' }] },
+    });
+  }
+  layer.push(legendLayer(legend, t));
   return {
     $schema: SCHEMA,
-    description: `Median population sparseness index by layer (${d.layers.length} layers), trained model and controls, with the reference PSI ${fmt(d.reference.psi, 2)}.`,
+    description: `Median population sparseness index by layer (${d.layers.length} layers) with ${Math.round(BOOTSTRAP_LEVEL * 100)}% bootstrap intervals, trained model${d.permuted.length || d.norelu.length ? ' and controls' : ''}${viewIndex(report).id === 'psi' ? `, with the reference PSI ${fmt(d.reference.psi, 2)}` : ''}.`,
     width: { step: layerStep(d.layers.length) },
     height: 280,
     layer,
   };
+}
+
+/** Box data of a pass: the report's own quartiles, median and range per layer (the numbers the tables print). */
+export function psiBoxData(report: SparsityReport, passId = 'trained'): { layer: string; index: number; median: number; q1: number; q3: number; min: number; max: number; n: number }[] {
+  const pass = report.passes.find((p) => p.id === passId) ?? trainedPass(report);
+  const rows = psiDistributionData(report, pass?.id ?? passId);
+  return (pass?.layers ?? [])
+    .filter((l) => Number.isFinite(l.summary.median))
+    .map((l) => ({ layer: l.name, index: l.index, median: l.summary.median, q1: l.summary.q1, q3: l.summary.q3, min: l.summary.min, max: l.summary.max, n: rows.filter((r) => r.layer === l.name).length }));
 }
 
 /** Category PSIs per layer of one pass: box (quartiles, whiskers min–max) and jittered points. */
@@ -378,46 +590,64 @@ export function psiDistributionSpec(report: SparsityReport, t: ChartTheme, passI
   const pass = report.passes.find((p) => p.id === passId) ?? trainedPass(report);
   const layers = (pass?.layers ?? []).map((l) => l.name);
   const hc = isHighContrast(t);
+  const solid = hc || t.kind === 'print';
   const color = pass?.kind === 'norelu' ? t.norelu : pass?.kind === 'permuted' ? t.permuted : t.trained;
-  const data = { values: rows };
+  const label = viewIndex(report).label;
   const x = xLayer(layers);
-  const y = { field: 'psi', type: 'quantitative', ...indexAxis(report) };
+  const y = { field: 'psi', type: 'quantitative', ...yAxisOf(report) };
+  const yOf = (field: string) => ({ field, type: 'quantitative', title: indexAxis(report).title });
+  const box = { values: psiBoxData(report, pass?.id ?? passId) };
+  // Drawn from the report's summaries (not Vega-Lite's boxplot): the box is the tables' numbers and its tooltip is formatted.
+  const boxTooltip = [
+    { field: 'layer', title: 'layer' },
+    { field: 'median', title: `median ${label}`, format: TOOLTIP_FORMAT },
+    { field: 'q1', title: 'Q1', format: TOOLTIP_FORMAT },
+    { field: 'q3', title: 'Q3', format: TOOLTIP_FORMAT },
+    { field: 'min', title: 'min', format: TOOLTIP_FORMAT },
+    { field: 'max', title: 'max', format: TOOLTIP_FORMAT },
+    { field: 'n', title: viewIndex(report).axis === 'unit' ? 'units' : 'categories' },
+  ];
   return {
     $schema: SCHEMA,
-    description: `Distribution of category PSIs per layer, pass ${pass?.id ?? passId}: ${rows.length} points.`,
+    description: `Distribution of category ${label} per layer, pass ${pass?.id ?? passId}: ${rows.length} points.`,
     width: { step: layerStep(layers.length) },
     height: 260,
     layer: [
+      { name: 'boxWhiskers', data: box, mark: { type: 'rule', color: t.foreground }, encoding: { x, y: { ...y, field: 'min' }, y2: { field: 'max' }, tooltip: boxTooltip } },
       {
-        data,
-        mark: {
-          type: 'boxplot',
-          extent: 'min-max',
-          size: 26,
-          color,
-          opacity: hc ? 1 : 0.55,
-          median: { color: t.foreground, strokeWidth: 2 },
-          rule: { color: t.foreground },
-          box: hc ? { stroke: t.foreground, strokeWidth: 1.5 } : {},
-        },
-        encoding: { x, y },
+        name: 'boxes',
+        data: box,
+        mark: { type: 'bar', size: 26, color, opacity: solid ? 1 : 0.55, ...(solid ? { fillOpacity: 0.35, stroke: t.foreground, strokeWidth: 1.5 } : {}) },
+        encoding: { x, y: yOf('q1'), y2: { field: 'q3' }, tooltip: boxTooltip },
       },
+      { name: 'boxMedians', data: box, mark: { type: 'tick', size: 26, thickness: 2, color: t.foreground }, encoding: { x, y: yOf('median'), tooltip: boxTooltip } },
       {
         name: 'categoryPoints',
-        data,
+        data: { values: rows },
         mark: { type: 'point', filled: true, size: 16, opacity: hc ? 1 : 0.7, color: t.foreground },
         encoding: {
           x,
           xOffset: { field: 'jitter', type: 'quantitative', scale: { domain: [-3, 3] } },
-          y,
+          y: yOf('psi'),
           tooltip: [
-            { field: 'category', title: 'category' },
+            { field: 'category', title: viewIndex(report).axis === 'unit' ? 'unit' : 'category' },
             { field: 'layer', title: 'layer' },
-            { field: 'psi', title: viewIndex(report).label, format: '.3f' },
+            { field: 'psi', title: label, format: TOOLTIP_FORMAT },
           ],
         },
       },
     ],
+  };
+}
+
+/**
+ * How significance is drawn, in every theme: significant bars solid and filled, n.s. bars hollow
+ * (a faint fill, dashed outline), so the significant ones stand out whatever the colours.
+ */
+export function significanceStyle(t: ChartTheme): Record<'p < 0.05' | 'n.s.', { fill: string; fillOpacity: number; stroke: string; dash: number[] }> {
+  return {
+    'p < 0.05': { fill: t.significant, fillOpacity: 1, stroke: isHighContrast(t) || t.kind === 'print' ? t.foreground : t.significant, dash: [] },
+    'n.s.': { fill: t.insignificant, fillOpacity: 0.18, stroke: isHighContrast(t) || t.kind === 'print' ? t.foreground : t.insignificant, dash: [3, 2] },
   };
 }
 
@@ -427,8 +657,18 @@ export function psiAccuracyRSpec(report: SparsityReport, t: ChartTheme): VlSpec 
   const layers = rows.map((r) => r.layer);
   const method = report.psiAccuracy?.method === 'spearman' ? 'Spearman' : 'Pearson';
   const x = xLayer(layers);
-  const y = { field: 'r', type: 'quantitative', title: `${method} r (${viewIndex(report).label} vs accuracy)`, scale: { domain: [-1, 1] } };
+  // Two lines: one line was longer than the 240 px axis and was cut off (issue 15, defect 9).
+  const y = { field: 'r', type: 'quantitative', title: [`${method} r`, `(${viewIndex(report).label} vs accuracy)`], scale: { domain: [-1, 1] }, axis: { tickCount: 5, format: '.1f' } };
   const hc = isHighContrast(t);
+  const sig = significanceStyle(t);
+  const domain = ['p < 0.05', 'n.s.'] as const;
+  const by = (key: 'fill' | 'fillOpacity' | 'stroke' | 'dash', legend: unknown = { title: null, symbolType: 'square', symbolSize: 160, symbolStrokeWidth: 1.5 }) => ({
+    field: 'significance',
+    type: 'ordinal',
+    sort: [...domain],
+    scale: { domain: [...domain], range: domain.map((d) => sig[d][key]) },
+    legend,
+  });
   const starText = (positive: boolean): VlSpec => ({
     data: { values: rows.filter((r) => r.stars && r.r >= 0 === positive) },
     mark: { type: 'text', baseline: positive ? 'bottom' : 'top', dy: positive ? -2 : 2, fontSize: t.fontSize + 1, fontWeight: 700, color: t.foreground },
@@ -436,7 +676,7 @@ export function psiAccuracyRSpec(report: SparsityReport, t: ChartTheme): VlSpec 
   });
   return {
     $schema: SCHEMA,
-    description: `${method} correlation between category PSI and accuracy per layer (${rows.length} layers); stars mark p < 0.05, 0.01, 0.001.`,
+    description: `${method} correlation between category ${viewIndex(report).label} and accuracy per layer (${rows.length} layers); stars mark p < 0.05, 0.01, 0.001.`,
     width: { step: layerStep(layers.length) },
     height: 240,
     layer: [
@@ -448,16 +688,14 @@ export function psiAccuracyRSpec(report: SparsityReport, t: ChartTheme): VlSpec 
       {
         name: 'rBars',
         data: { values: rows.map((r) => ({ ...r, aria: `r, layer ${r.layer}: ${fmt(r.r, 3)}, p ${fmtP(r.p)}` })) },
-        mark: { type: 'bar', size: 22, ...(hc ? { stroke: t.foreground, strokeWidth: 1.5 } : {}) },
+        mark: { type: 'bar', size: 22, strokeWidth: hc ? 2 : 1.5 },
         encoding: {
           x,
           y,
-          color: {
-            field: 'significance',
-            type: 'nominal',
-            scale: { domain: ['p < 0.05', 'n.s.'], range: [t.significant, t.insignificant] },
-            legend: { title: null },
-          },
+          color: by('fill'),
+          fillOpacity: by('fillOpacity'),
+          stroke: by('stroke'),
+          strokeDash: by('dash'),
           description: { field: 'aria', type: 'nominal' },
           tooltip: [
             { field: 'layer', title: 'layer' },
@@ -473,17 +711,88 @@ export function psiAccuracyRSpec(report: SparsityReport, t: ChartTheme): VlSpec 
   };
 }
 
-/** Accuracy vs PSI of one layer, one point per category, with the least-squares line. */
+/** Categories the scatter names: every one up to this many, else the extremes. */
+export const SCATTER_LABEL_ALL = 20;
+
+export interface ScatterLabel {
+  category: string;
+  label: string;
+  psi: number;
+  accuracy: number;
+  placement: 'right' | 'left' | 'above' | 'below';
+}
+
+const PLACEMENTS: { placement: ScatterLabel['placement']; dx: number; dy: number; align: string; baseline: string }[] = [
+  { placement: 'right', dx: 7, dy: 0, align: 'left', baseline: 'middle' },
+  { placement: 'left', dx: -7, dy: 0, align: 'right', baseline: 'middle' },
+  { placement: 'above', dx: 0, dy: -8, align: 'center', baseline: 'bottom' },
+  { placement: 'below', dx: 0, dy: 8, align: 'center', baseline: 'top' },
+];
+
+/**
+ * Which categories get a label and where: all when there are few (≤ SCATTER_LABEL_ALL), else the
+ * extremes (highest and lowest accuracy and PSI, farthest from the fit). Placed greedily in pixel
+ * space (the chart's fixed scales) on the first side where the label overlaps no other label,
+ * point or the plot's edge; a label that fits nowhere is left out (the tooltip still names it).
+ */
+export function scatterLabels(d: ScatterData, xDomain: [number, number], size: { width: number; height: number; fontSize: number; limit: number }): ScatterLabel[] {
+  const rows = d.rows;
+  let chosen: ScatterRow[];
+  if (rows.length <= SCATTER_LABEL_ALL) chosen = [...rows];
+  else {
+    const by = (f: (r: ScatterRow) => number, k: number) => [...rows].sort((a, b) => f(a) - f(b)).slice(0, k);
+    const resid = (r: ScatterRow) => (d.slope !== null && d.intercept !== null ? -Math.abs(r.accuracy - (d.intercept + d.slope * r.psi)) : 0);
+    chosen = [...new Set([...by((r) => -r.accuracy, 3), ...by((r) => r.accuracy, 3), ...by((r) => -r.psi, 2), ...by((r) => r.psi, 2), ...by(resid, 3)])];
+  }
+  const px = (r: { psi: number; accuracy: number }) => ({
+    x: ((r.psi - xDomain[0]) / (xDomain[1] - xDomain[0] || 1)) * size.width,
+    y: (1 - r.accuracy) * size.height,
+  });
+  type Box = { x0: number; y0: number; x1: number; y1: number };
+  const boxes: Box[] = rows.map((r) => {
+    const p = px(r);
+    return { x0: p.x - 4, y0: p.y - 4, x1: p.x + 4, y1: p.y + 4 };
+  });
+  const overlaps = (a: Box, b: Box) => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+  const out: ScatterLabel[] = [];
+  const h = size.fontSize + 2;
+  for (const r of chosen) {
+    const p = px(r);
+    const w = Math.min(size.limit, r.label.length * size.fontSize * 0.6);
+    for (const pl of PLACEMENTS) {
+      const x0 = pl.align === 'left' ? p.x + pl.dx : pl.align === 'right' ? p.x + pl.dx - w : p.x - w / 2;
+      const y0 = pl.baseline === 'middle' ? p.y - h / 2 : pl.baseline === 'bottom' ? p.y + pl.dy - h : p.y + pl.dy;
+      const b = { x0, y0, x1: x0 + w, y1: y0 + h };
+      if (b.x0 < 0 || b.y0 < 0 || b.x1 > size.width || b.y1 > size.height) continue;
+      // Its own point is in `boxes` too; the placements start 7–8 px away, outside it.
+      if (boxes.some((o) => overlaps(o, b))) continue;
+      boxes.push(b);
+      out.push({ category: r.category, label: r.label, psi: r.psi, accuracy: r.accuracy, placement: pl.placement });
+      break;
+    }
+  }
+  return out;
+}
+
+/** Accuracy vs PSI of one layer, one point per category, with the least-squares line and category labels. */
 export function accuracyScatterSpec(report: SparsityReport, t: ChartTheme, layer: string): VlSpec {
   const d = accuracyScatterData(report, layer);
   const hc = isHighContrast(t);
-  const x = { field: 'psi', type: 'quantitative', title: `${viewIndex(report).label} (${layer})`, scale: { zero: false, nice: true } };
-  const y = { field: 'accuracy', type: 'quantitative', title: 'accuracy', scale: { domain: [0, 1] }, axis: { format: '.0%' } };
+  const width = 420;
+  const height = 300;
+  // A fixed x domain (the data's range plus 6 %) so the label placement knows where points land.
+  const xs = d.rows.map((r) => r.psi);
+  const lo = xs.length ? Math.min(...xs) : 0;
+  const hi = xs.length ? Math.max(...xs) : 1;
+  const pad = hi > lo ? (hi - lo) * 0.06 : 0.05;
+  const xDomain: [number, number] = [lo - pad, hi + pad];
+  const x = { field: 'psi', type: 'quantitative', title: `${viewIndex(report).label} (${layer})`, scale: { domain: xDomain, nice: false, zero: false }, axis: { tickCount: 5, labelOverlap: 'greedy', format: '.3~r', labelFlush: true } };
+  const y = { field: 'accuracy', type: 'quantitative', title: 'accuracy', scale: { domain: [0, 1] }, axis: { format: '.0%', tickCount: 5 } };
   const layers: VlSpec[] = [
     {
       name: 'categoryScatter',
       data: { values: d.rows },
-      mark: { type: 'point', filled: true, size: hc ? 70 : 50, color: t.trained, opacity: hc ? 1 : 0.8, ...(hc ? { stroke: t.foreground } : {}) },
+      mark: { type: 'point', filled: true, size: hc ? 70 : 50, color: t.trained, opacity: hc ? 1 : 0.8, ...(hc || t.kind === 'print' ? { stroke: t.foreground } : {}) },
       encoding: {
         x,
         y,
@@ -491,7 +800,7 @@ export function accuracyScatterSpec(report: SparsityReport, t: ChartTheme, layer
           { field: 'category', title: 'category' },
           { field: 'className', title: 'class' },
           { field: 'images', title: 'images' },
-          { field: 'psi', title: viewIndex(report).label, format: '.3f' },
+          { field: 'psi', title: viewIndex(report).label, format: TOOLTIP_FORMAT },
           { field: 'accuracy', title: 'accuracy', format: '.1%' },
         ],
       },
@@ -505,13 +814,73 @@ export function accuracyScatterSpec(report: SparsityReport, t: ChartTheme, layer
       encoding: { x: { field: 'psi', type: 'quantitative' }, y: { field: 'accuracy', type: 'quantitative' } },
     });
   }
+  const fontSize = t.fontSize - 2;
+  const limit = 110;
+  const labels = scatterLabels(d, xDomain, { width, height, fontSize, limit });
+  for (const pl of PLACEMENTS) {
+    const values = labels.filter((l) => l.placement === pl.placement);
+    if (values.length === 0) continue;
+    layers.push({
+      name: `categoryLabels_${pl.placement}`,
+      data: { values },
+      mark: { type: 'text', align: pl.align, baseline: pl.baseline, dx: pl.dx, dy: pl.dy, fontSize, limit, color: t.foreground, aria: false },
+      encoding: { x: { field: 'psi', type: 'quantitative' }, y: { field: 'accuracy', type: 'quantitative' }, text: { field: 'label' } },
+    });
+  }
   const subtitle = d.r !== null ? `r = ${fmt(d.r, 3)}, p = ${fmtP(d.p)}, n = ${d.rows.length}` : `n = ${d.rows.length}`;
   return {
     $schema: SCHEMA,
     description: `Accuracy against PSI of layer ${layer} for ${d.rows.length} categories; ${subtitle}.`,
     title: { text: `Layer ${layer}`, subtitle },
-    width: 420,
-    height: 300,
+    width,
+    height,
     layer: layers,
   };
+}
+
+/**
+ * A figure's title (above) and caption (below, wrapped) around any chart spec, for the figure
+ * export. The chart itself is unchanged (its own title, e.g. the scatter's layer, stays inside).
+ */
+export function withTitleAndCaption(spec: VlSpec, title?: string, caption?: string, t?: ChartTheme): VlSpec {
+  const { $schema, description, ...inner } = spec;
+  const out: VlSpec = { $schema: $schema ?? SCHEMA, ...(description ? { description } : {}) };
+  const width = typeof inner.width === 'number' ? inner.width : 480;
+  const fontSize = (t?.fontSize ?? 12) - 1;
+  if (caption) {
+    const perLine = Math.max(30, Math.floor(width / (fontSize * 0.55)));
+    const lines = wrapText(caption, perLine);
+    out.vconcat = [
+      inner,
+      {
+        width,
+        height: lines.length * (fontSize + 4),
+        data: { values: lines.map((text, i) => ({ text, i })) },
+        mark: { type: 'text', align: 'left', baseline: 'top', fontSize, ...(t ? { color: t.foreground } : {}) },
+        encoding: { x: { value: 0 }, y: { field: 'i', type: 'ordinal', axis: null, scale: { paddingOuter: 0 } }, text: { field: 'text' } },
+        view: { stroke: null },
+      },
+    ];
+    out.spacing = 10;
+  } else Object.assign(out, inner);
+  if (title) {
+    const innerTitle = !caption ? (inner.title as { text?: string; subtitle?: string } | string | undefined) : undefined;
+    const sub = typeof innerTitle === 'string' ? innerTitle : innerTitle ? [innerTitle.text, innerTitle.subtitle].filter(Boolean).join(' — ') : undefined;
+    out.title = { text: title, anchor: 'start', ...(sub ? { subtitle: sub } : {}) };
+  }
+  return out;
+}
+
+/** Greedy word wrap to at most `perLine` characters per line (a longer word gets its own line). */
+export function wrapText(text: string, perLine: number): string[] {
+  const lines: string[] = [];
+  let cur = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (cur && cur.length + 1 + word.length > perLine) {
+      lines.push(cur);
+      cur = word;
+    } else cur = cur ? `${cur} ${word}` : word;
+  }
+  if (cur) lines.push(cur);
+  return lines;
 }

@@ -74,6 +74,19 @@ export const PRINT_THEME: ChartTheme = {
   insignificant: '#c8c8c8',
 };
 
+/** Series colours of the high-contrast themes (contrast ≥ 4.5 against black / white). */
+export const HC_DARK_SERIES = { trained: '#75beff', norelu: '#ffb86c', reference: '#ff7a7a', significant: '#75beff' } as const;
+export const HC_LIGHT_SERIES = { trained: '#0f4a85', norelu: '#8a3f00', reference: '#b5200d', significant: '#0f4a85' } as const;
+
+/** A high-contrast chart theme from the page's colours (readTheme; tests). */
+export function highContrastTheme(
+  kind: 'high-contrast' | 'high-contrast-light',
+  page: { foreground: string; background: string; grid: string; font: string; fontSize: number },
+): ChartTheme {
+  const pal = kind === 'high-contrast' ? HC_DARK_SERIES : HC_LIGHT_SERIES;
+  return { kind, ...page, muted: page.foreground, ...pal, permuted: page.foreground, insignificant: page.foreground };
+}
+
 /** Theme kind from the classes VS Code puts on <body>. */
 export function themeKindOf(classList: { contains(c: string): boolean }, prefersDark = false): ChartTheme['kind'] {
   if (classList.contains('vscode-high-contrast-light')) return 'high-contrast-light';
@@ -95,6 +108,18 @@ export function readTheme(el: HTMLElement = document.body): ChartTheme {
   const hc = kind === 'high-contrast' || kind === 'high-contrast-light';
   const fg = v('--vscode-editor-foreground', v('--vscode-foreground', base.foreground));
   const size = parseFloat(v('--vscode-font-size', String(base.fontSize)));
+  if (hc) {
+    // High contrast: VS Code's chart colours are not distinct there (charts-blue and -orange are
+    // both blue in HC light), so series get a fixed palette of their own, told apart by shape and
+    // dash as well (specs.ts SERIES_STYLE); significance by fill vs hollow (significanceStyle).
+    return highContrastTheme(kind, {
+      foreground: fg,
+      background: v('--vscode-editor-background', base.background),
+      grid: v('--vscode-contrastBorder', fg),
+      font: v('--vscode-font-family', base.font),
+      fontSize: Number.isFinite(size) && size > 6 ? size : base.fontSize,
+    });
+  }
   return {
     kind,
     foreground: fg,

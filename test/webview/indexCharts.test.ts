@@ -89,10 +89,10 @@ describe('index selector (indexView)', () => {
     assert.equal(y.title, 'kurtosis (raw)');
     assert.equal(y.scale?.domain, undefined);
     const svg = await renderSvg(k as unknown as VlSpec);
-    assert.equal((svg.match(/mark-rule role-mark/g) ?? []).length, 0, 'no reference line');
+    assert.equal((svg.match(/mark-rule role-mark reference_marks/g) ?? []).length, 0, 'no reference line');
     assert.equal(symbols(svg, 'trainedMedian_marks').length, full.passes[0].layers.length);
     const psiSvg = await renderSvg(psiByLayerSpec(full, LIGHT_THEME));
-    assert.equal((psiSvg.match(/mark-rule role-mark/g) ?? []).length, 1);
+    assert.equal((psiSvg.match(/mark-rule role-mark reference_marks/g) ?? []).length, 1);
     const dist = await renderSvg(psiDistributionSpec(indexView(full, 'gini:raw'), LIGHT_THEME));
     assert.equal(symbols(dist, 'categoryPoints_marks').length, full.categories.length * full.passes[0].layers.length);
   });

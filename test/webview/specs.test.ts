@@ -104,7 +104,7 @@ describe('PSI by layer', () => {
       assert.ok(svg.includes(`aria-label="${trainedMedianLabel(l, med)}"`), l);
     }
     assert.equal(count(svg, /role-mark [^"]*marks"[^>]*aria-roledescription="area mark container"/g), 2, 'trained quartile band + permuted range');
-    assert.equal(count(svg, /mark-rule role-mark/g), 1, 'reference line');
+    assert.equal(count(svg, /mark-rule role-mark reference_marks/g), 1, 'reference line');
     assert.ok(svg.includes('Macaque extrastriate cortex (0.36)'));
     assert.ok(svg.includes('permuted weights') && svg.includes('no ReLU'), 'legend names the controls');
   });

@@ -4,7 +4,7 @@
  * controls (permuted: the median over the permuted models).
  */
 import type { SparsityReport } from '../../src/core/report/schema';
-import { layerStep, SERIES, type VlSpec } from '../specs';
+import { layerStep, SERIES, SERIES_STYLE, type VlSpec } from '../specs';
 import { isHighContrast } from '../theme';
 import type { ChartModule } from './types';
 
@@ -68,7 +68,10 @@ export function diagnosticsSpec(report: SparsityReport, t: Parameters<ChartModul
       encoding: {
         x,
         y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false, nice: true } },
+        // Colour, marker and dash per series (one merged legend): never colour alone (issue 15).
         color: { field: 'series', type: 'nominal', scale: { domain: present, range: present.map((s) => colours[s]) }, legend: { title: null } },
+        shape: { field: 'series', type: 'nominal', scale: { domain: present, range: present.map((s) => SERIES_STYLE[s].shape) }, legend: { title: null } },
+        strokeDash: { field: 'series', type: 'nominal', scale: { domain: present, range: present.map((s) => [...SERIES_STYLE[s].dash]) }, legend: { title: null } },
         tooltip: [
           { field: 'metric', title: 'diagnostic' },
           { field: 'series', title: 'pass' },

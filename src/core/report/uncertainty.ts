@@ -10,7 +10,7 @@
 import { layerIndexSummary, layerIndexValues } from '../compare/values';
 import { SeededRandom } from '../random';
 import { quantile } from '../stats';
-import type { SparsityReport } from './schema';
+import type { LayerPsi, SparsityReport } from './schema';
 
 /** Resamples of the categories per interval (compare's default; `compare --resamples` may change it there). */
 export const BOOTSTRAP_RESAMPLES = 2000;
@@ -53,24 +53,22 @@ export interface BootstrapOptions {
 }
 
 /**
- * The median of every layer of pass `passId` with its bootstrap interval, for index `indexId`
- * (`psi` reads layer.psi / layer.summary, so an index view of the report — core/report/indexView.ts —
- * gives that index's intervals too). Layers without values of the index are left out (the caller
- * draws no interval for them rather than a made-up one). Unknown pass: [].
+ * The median of one layer with its bootstrap interval for index `indexId` (`psi` reads layer.psi /
+ * layer.summary, so an index view of the report — core/report/indexView.ts — gives that index's
+ * interval too), or undefined when the layer has no values of the index (the caller draws no
+ * interval rather than a made-up one).
  */
+export function layerMedianInterval(layer: LayerPsi, indexId = 'psi', options: BootstrapOptions = {}): LayerMedianInterval | undefined {
+  const values = layerIndexValues(layer, indexId);
+  if (!values || values.length === 0) return undefined;
+  const ci = bootstrapMedianCi(values, options.resamples ?? BOOTSTRAP_RESAMPLES, options.seed ?? BOOTSTRAP_SEED, options.level ?? BOOTSTRAP_LEVEL);
+  const median = layerIndexSummary(layer, indexId)?.median ?? quantile(values, 0.5);
+  return { layer: layer.name, index: layer.index, n: values.length, median, low: ci.low, high: ci.high };
+}
+
+/** layerMedianInterval of every layer of pass `passId` that has values of the index. Unknown pass: []. */
 export function layerMedianIntervals(report: SparsityReport, passId: string, indexId = 'psi', options: BootstrapOptions = {}): LayerMedianInterval[] {
   const pass = report.passes.find((p) => p.id === passId);
   if (!pass) return [];
-  const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES;
-  const seed = options.seed ?? BOOTSTRAP_SEED;
-  const level = options.level ?? BOOTSTRAP_LEVEL;
-  const out: LayerMedianInterval[] = [];
-  for (const l of pass.layers) {
-    const values = layerIndexValues(l, indexId);
-    if (!values || values.length === 0) continue;
-    const ci = bootstrapMedianCi(values, resamples, seed, level);
-    const median = layerIndexSummary(l, indexId)?.median ?? quantile(values, 0.5);
-    out.push({ layer: l.name, index: l.index, n: values.length, median, low: ci.low, high: ci.high });
-  }
-  return out;
+  return pass.layers.map((l) => layerMedianInterval(l, indexId, options)).filter((x): x is LayerMedianInterval => x !== undefined);
 }
