@@ -432,7 +432,7 @@ async function runPasses(state: RunState, engine: Engine, runDir: string, reques
   const order = groups.slice(state.passGroup).flatMap((g, k) => (k === 0 && state.nextImage >= files.length ? [] : g));
   const preparer = new SessionPreparer(state, engine, order, maxAlive, trained);
   const cache = groups.length - state.passGroup > 1 ? new DecodedCache(DECODED_CACHE_BYTES) : null;
-  const partials = new PartialClock();
+  const partials = new PartialClock(request.partialSeconds);
   try {
     while (state.passGroup < groups.length) {
       if (state.nextImage < files.length) await runGroup(state, groups, files, engine, runDir, request, hooks, preparer, cache, partials);
@@ -458,8 +458,9 @@ async function runPasses(state: RunState, engine: Engine, runDir: string, reques
 class PartialClock {
   private last = -Infinity;
   private cost = 0;
+  constructor(private readonly seconds = PARTIAL_SECONDS) {}
   due(now = performance.now()): boolean {
-    return (now - this.last) / 1000 >= Math.max(PARTIAL_SECONDS, 4 * this.cost);
+    return (now - this.last) / 1000 >= Math.max(this.seconds, 4 * this.cost);
   }
   async emit(hooks: AnalyzeHooks, build: () => Promise<SparsityReport>): Promise<void> {
     const t0 = performance.now();

@@ -24,6 +24,8 @@ export interface AnalyzeRequest {
   checkpoint?: boolean;
   /** Seconds between checkpoints (default 30; 0 = after every batch). */
   checkpointSeconds?: number;
+  /** Least seconds between live partial reports (default 2; 0 = whenever one is due: tests). */
+  partialSeconds?: number;
   /** Resume the run in this existing run folder (from its checkpoint). */
   resumeRunDir?: string;
   /** On resume, when images changed since the run started: recompute the changed categories instead of refusing (datasetListing.ts). */

@@ -1006,7 +1006,10 @@ export function buildPermutationTemplate(
     if (!at || at.length !== t.rawData.byteLength) return null;
     regions.push({ name: src.name, offset: at.offset, count: n, elementSize: size });
   }
-  return { ...built, regions };
+  // protobufjs may encode small messages into a shared slab that later encodes overwrite: a
+  // template outlives them, so it owns its bytes (a copy; Buffer#slice would be a view).
+  const own = built.bytes.byteOffset === 0 && built.bytes.buffer.byteLength === built.bytes.byteLength ? built.bytes : new Uint8Array(built.bytes);
+  return { ...built, bytes: own, regions };
 }
 
 /**
