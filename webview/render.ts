@@ -41,7 +41,13 @@ import { readTheme, vegaConfig, type ChartTheme } from './theme';
 import { CHART_MODULES } from './charts';
 import { indexChoices, indexView, viewIndex } from '../src/core/report/indexView';
 import * as ui from './toolkit';
-import { chartExportData, drawChartInto, el, finalizeViews, statsTable } from './pageKit';
+import { drawChartInto, el, finalizeViews, statsTable } from './pageKit';
+import type { FigureId, FigureOptions } from '../src/shared/protocol';
+import { openFigureDialog } from './figure/dialog';
+import { renderFigure } from './figure/export';
+import { CANVAS_TEXT_WIDTH, WEBVIEW_VEGA_KIT } from './figure/kit';
+import { DEFAULT_FIGURE_OPTIONS } from './figure/options';
+import { multiPanelPanels } from './figure/spec';
 import { renderProvenance } from './provenance';
 
 export interface HostAdapter {
@@ -49,6 +55,8 @@ export interface HostAdapter {
   reportFormats: ReportExportFormat[];
   exportReport(format: ReportExportFormat, report: SparsityReport): void;
   exportChart(chart: ChartId, format: ChartExportFormat, data: string): void;
+  /** Save a figure from the figure dialog (issue 15); absent: single charts go through exportChart, no multi-panel figure. */
+  exportFigure?(figure: FigureId, format: ChartExportFormat, dpi: number, data: string): void;
   cancelRun?(runId: string): void;
   revealSkipped?(index: number): void;
   /** "Run again" with the report's settings (the VS Code panel only; issue 15). */
@@ -315,6 +323,9 @@ export class ReportApp {
     for (const f of this.host.reportFormats) {
       tools.append(ui.button(FORMAT_LABEL[f], { testId: `export-${f}`, title: `${FORMAT_LABEL[f]} of the whole report`, onClick: () => this.host.exportReport(f, r) }));
     }
+    if (this.host.exportFigure) {
+      tools.append(ui.button('Figure…', { testId: 'export-figure', title: 'Export a figure for a paper: the multi-panel figure (PSI by layer, r by layer, accuracy vs PSI) or one chart, in print style, at a chosen size and DPI', onClick: () => this.openFigure(null) }));
+    }
     if (this.host.openAnalysisOptions) {
       const open = this.host.openAnalysisOptions.bind(this.host);
       tools.append(ui.button('Analysis Options…', { testId: 'analysis-options', title: 'Images per category and preprocessing (mean, std) of the next run, saved in the workspace settings', onClick: () => open() }));
@@ -429,15 +440,13 @@ export class ReportApp {
         ),
       );
     }
-    for (const f of ['svg', 'png'] as const) {
-      controls.append(
-        ui.button(f.toUpperCase(), {
-          testId: `export-${def.id}-${f}`,
-          title: `Save "${def.title}" as ${f.toUpperCase()}`,
-          onClick: () => void this.exportChart(def.id, f),
-        }),
-      );
-    }
+    controls.append(
+      ui.button('Export…', {
+        testId: `export-${def.id}`,
+        title: `Save "${def.title}" as PNG or SVG: print style or as shown, size, DPI, title and caption`,
+        onClick: () => this.openFigure(def.id),
+      }),
+    );
     head.append(controls);
     card.append(head);
     card.append(el('p', { class: 'sl-note' }, def.note));
@@ -486,18 +495,45 @@ export class ReportApp {
     finalizeViews(this.views);
   }
 
-  private async exportChart(id: ChartId, format: ChartExportFormat): Promise<void> {
-    const v = this.views.get(id);
-    if (!v) {
-      this.showToast(false, 'The chart is not drawn yet.');
-      return;
-    }
-    try {
-      this.host.exportChart(id, format, await chartExportData(v, this.theme.background, format));
-    } catch (e) {
-      this.showToast(false, `Export failed: ${(e as Error).message}`);
-      this.host.log('error', `export ${id} ${format}: ${(e as Error).stack ?? String(e)}`);
-    }
+  /**
+   * The figure dialog (webview/figure/): one chart (`id`) or the multi-panel figure (null). The
+   * figure is drawn offscreen in its own view; the charts of the panel are not touched.
+   */
+  private openFigure(id: ChartId | null): void {
+    const full = this.report;
+    if (!full) return;
+    const r = indexView(full, this.indexId);
+    const def = id ? this.chartDefs().find((d) => d.id === id) : undefined;
+    const multi = this.host.exportFigure ? multiPanelPanels(r, this.theme, this.scatterLayer(r)) : { panels: [], missing: [] };
+    const remembered = this.state.figure ?? DEFAULT_FIGURE_OPTIONS;
+    openFigureDialog(this.root, {
+      chartTitle: def ? def.title.replace(/PSI/g, viewIndex(r).label) : null,
+      multiPanelAvailable: multi.panels.length > 0,
+      multiPanelMissing: multi.missing,
+      options: remembered,
+      onChange: (o: FigureOptions) => {
+        this.state.figure = o;
+        this.host.saveState(this.state);
+      },
+      onExport: async (o: FigureOptions) => {
+        const data = await renderFigure({
+          options: o,
+          report: r,
+          shownTheme: this.theme,
+          chartSpec: def ? (t) => def.spec(r, t) : undefined,
+          scatterLayer: this.scatterLayer(r),
+          kit: WEBVIEW_VEGA_KIT,
+          measure: CANVAS_TEXT_WIDTH,
+        }).catch((e: unknown) => {
+          this.host.log('error', `figure export ${o.figure} ${id ?? ''}: ${(e as Error).stack ?? String(e)}`);
+          throw e;
+        });
+        const figure: FigureId = o.figure === 'multi-panel' || !id ? 'multi-panel' : id;
+        if (this.host.exportFigure) this.host.exportFigure(figure, o.format, o.dpi, data);
+        else if (figure !== 'multi-panel') this.host.exportChart(figure, o.format, data);
+        this.root.dataset.figureExported = String(Date.now());
+      },
+    });
   }
 
   // ------------------------------------------------------------ tables
