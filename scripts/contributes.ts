@@ -13,6 +13,52 @@ import { configurationProperties, restrictedConfigurations } from '../src/extens
 
 export const PACKAGE_JSON = path.join(__dirname, '..', 'package.json');
 
+/**
+ * The Getting Started walkthrough (issue 15): opened from the Welcome page or "Sparsity Lens: Get
+ * Started"; its media are media/walkthrough/*.md (test/extension/walkthrough.test.ts checks the
+ * files exist and every command link is a registered command).
+ */
+export const WALKTHROUGH_ID = 'sparsityLens.gettingStarted';
+const WALKTHROUGHS = [
+  {
+    id: WALKTHROUGH_ID,
+    title: 'Get Started with Sparsity Lens',
+    description: 'Run the demo in one click, read the panel, then analyse your own images.',
+    steps: [
+      {
+        id: 'tryDemo',
+        title: 'Run the demo',
+        description:
+          'Generates 200 images of 10 drawn object categories into a new folder of your workspace (sparsity-demo-stimuli) and analyses them with the small CNN that ships with the extension: PSI per layer, accuracy and the lesion controls.\n[Run the Demo](command:sparsityLens.tryDemo)',
+        media: { markdown: 'media/walkthrough/demo.md' },
+        completionEvents: ['onCommand:sparsityLens.tryDemo'],
+      },
+      {
+        id: 'readPanel',
+        title: 'Read the panel',
+        description: 'What PSI is, and what each chart and table of the Sparsity panel shows.',
+        media: { markdown: 'media/walkthrough/panel.md' },
+        completionEvents: ['onStepSelected'],
+      },
+      {
+        id: 'analyzeOwn',
+        title: 'Analyse your own images',
+        description:
+          'Right-click a folder with one sub-folder of images per category in the Explorer and choose **Analyze Sparsity**. The first time you are asked for the model (ONNX, TF.js, torchvision, a catalog entry or a URL).\n[Choose Model](command:sparsityLens.chooseModel)\n[Analyze a Folder](command:sparsityLens.analyzeFolder)',
+        media: { markdown: 'media/walkthrough/own-folder.md' },
+        completionEvents: ['onCommand:sparsityLens.analyzeFolder'],
+      },
+      {
+        id: 'settings',
+        title: 'Settings',
+        description: 'Images per category, layers, controls, preprocessing and the output folder are settings (per workspace or per folder).\n[Open Sparsity Lens Settings](command:workbench.action.openSettings?%5B%22sparsityLens%22%5D)',
+        media: { markdown: 'media/walkthrough/settings.md' },
+        completionEvents: ['onCommand:workbench.action.openSettings'],
+      },
+    ],
+  },
+];
+
 /** `pkg` with its generated sections replaced (a new object; other fields and their order kept). */
 export function withContributes(pkg: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...pkg };
@@ -39,6 +85,8 @@ export function withContributes(pkg: Record<string, unknown>): Record<string, un
       { command: 'sparsityLens.resumeAnalysis', title: 'Resume Analysis…', category: C },
       { command: 'sparsityLens.compareReports', title: 'Compare Reports…', category: C },
       { command: 'sparsityLens.compareWith', title: 'Compare with…', category: C, icon: '$(diff)' },
+      { command: 'sparsityLens.tryDemo', title: 'Try the Demo', category: C, icon: '$(beaker)' },
+      { command: 'sparsityLens.gettingStarted', title: 'Get Started', category: C },
     ],
     menus: {
       'explorer/context': [
@@ -57,6 +105,15 @@ export function withContributes(pkg: Record<string, unknown>): Record<string, un
       ],
     },
     configuration: { title: C, properties: configurationProperties() },
+    walkthroughs: WALKTHROUGHS,
+    // The Explorer with no folder open (where "Try the Demo" cannot write yet).
+    viewsWelcome: [
+      {
+        view: 'explorer',
+        contents: 'Sparsity Lens measures how sparsely each layer of an image classifier codes object categories. Open a folder, then try the demo.\n[Get Started with Sparsity Lens](command:sparsityLens.gettingStarted)',
+        when: 'workbenchState == empty',
+      },
+    ],
     customEditors: [
       {
         viewType: 'sparsityLens.reportViewer',

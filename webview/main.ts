@@ -34,6 +34,7 @@ const app = new ReportApp(
     cancelRun: (runId) => post({ type: 'cancelRun', runId }),
     openAnalysisOptions: () => post({ type: 'openAnalysisOptions' }),
     revealSkipped: (index) => post({ type: 'revealSkipped', index }),
+    emptyAction: (action) => post({ type: 'emptyAction', action }),
     runAgain: () => post({ type: 'runAgain' }),
     resumeRun: () => post({ type: 'resumeRun' }),
     copyText: (text) => post({ type: 'copyText', text }),
@@ -57,7 +58,7 @@ window.addEventListener('message', (ev: MessageEvent) => {
       app.showRunStatus(m.runId, m.status, m.message, m.reportPath);
       break;
     case 'empty':
-      app.showEmpty(m.message);
+      app.showEmpty(m.message, m.actions);
       break;
     case 'exportResult':
       app.showToast(m.ok, m.message);

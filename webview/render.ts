@@ -9,6 +9,7 @@ import type { ProgressEvent } from '../src/core/analyzeTypes';
 import { formatProgress, progressPercent } from '../src/core/report/format';
 import type { SparsityReport } from '../src/core/report/schema';
 import {
+  type EmptyAction,
   type ChartExportFormat,
   type ChartId,
   type ReportExportFormat,
@@ -41,6 +42,7 @@ import { readTheme, vegaConfig, type ChartTheme } from './theme';
 import { CHART_MODULES } from './charts';
 import { indexChoices, indexView, viewIndex } from '../src/core/report/indexView';
 import * as ui from './toolkit';
+import { emptyState } from './emptyState';
 import { drawChartInto, el, finalizeViews, statsTable } from './pageKit';
 import type { FigureId, FigureOptions } from '../src/shared/protocol';
 import { openFigureDialog } from './figure/dialog';
@@ -59,6 +61,8 @@ export interface HostAdapter {
   exportFigure?(figure: FigureId, format: ChartExportFormat, dpi: number, data: string): void;
   cancelRun?(runId: string): void;
   revealSkipped?(index: number): void;
+  /** A button of the empty panel (webview/emptyState.ts); absent on the standalone page. */
+  emptyAction?(action: EmptyAction): void;
   /** "Run again" with the report's settings (the VS Code panel only; issue 15). */
   runAgain?(): void;
   /** "Resume" of an interrupted run the host offered (the VS Code panel only). */
@@ -138,11 +142,11 @@ export class ReportApp {
     this.renderAll();
   }
 
-  showEmpty(message: string): void {
+  showEmpty(message: string, actions: readonly EmptyAction[] = []): void {
     this.report = null;
     this.sections = null;
     this.disposeCharts();
-    this.mainEl.replaceChildren(el('p', { class: 'sl-empty', 'data-testid': 'report-empty' }, message));
+    this.mainEl.replaceChildren(emptyState(message, actions, this.host.emptyAction?.bind(this.host)));
   }
 
   showProgress(runId: string, progress: ProgressEvent): void {

@@ -12,6 +12,7 @@ import { analysisOptionsCommand } from './analysisOptions';
 import { analyzeOnClusterCommand } from './cluster';
 import { createLogger } from './log';
 import { manageModelsCommand } from './models/cacheCommands';
+import { gettingStartedCommand, tryDemoCommand, type OnboardingEnv } from './onboarding';
 import type { ModelContext } from './models/resolve';
 import { EDITOR_VIEW_TYPE, PANEL_VIEW_TYPE, ReportEditorProvider, ReportPanelSerializer, type PanelEnv } from './reportPanel';
 import { RunManager } from './runs';
@@ -57,6 +58,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(runs);
 
   const cmdEnv: CommandEnv = { context, log, modelContext, workerScript: () => runs.workerScript() };
+  const onboardingEnv: OnboardingEnv = { context, log, runs };
   const guard =
     <A extends unknown[]>(name: string, fn: (...args: A) => Promise<void>) =>
     async (...args: A): Promise<void> => {
@@ -80,6 +82,8 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('sparsityLens.compareReports', guard('compareReports', (uri?: vscode.Uri, uris?: vscode.Uri[]) => compareReportsCommand(panelEnv, uri, uris))),
     vscode.commands.registerCommand('sparsityLens.compareWith', guard('compareWith', (uri?: vscode.Uri) => compareWithCommand(panelEnv, uri))),
     vscode.commands.registerCommand('sparsityLens.cancelAnalysis', guard('cancelAnalysis', () => runs.cancelInteractive())),
+    vscode.commands.registerCommand('sparsityLens.tryDemo', guard('tryDemo', () => tryDemoCommand(onboardingEnv))),
+    vscode.commands.registerCommand('sparsityLens.gettingStarted', guard('gettingStarted', () => gettingStartedCommand(onboardingEnv))),
     vscode.commands.registerCommand('sparsityLens.resumeAnalysis', guard('resumeAnalysis', () => resumeAnalysisCommand(runs, log))),
     vscode.window.registerCustomEditorProvider(EDITOR_VIEW_TYPE, new ReportEditorProvider(panelEnv), {
       supportsMultipleEditorsPerDocument: true,

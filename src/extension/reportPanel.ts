@@ -11,6 +11,7 @@ import type { ProgressEvent } from '../core/analyzeTypes';
 import { readReport } from '../core/report/reader';
 import type { SparsityReport } from '../core/report/schema';
 import {
+  type EmptyAction,
   sanitizePersistedState,
   validateWebviewMessage,
   type HostToWebviewMessage,
@@ -25,6 +26,11 @@ import { runPanelTitle } from './runLogic';
 import { initPanelWebview } from './panelWebview';
 
 export const PANEL_VIEW_TYPE = 'sparsityLens.report';
+
+/** The command each button of the empty panel runs. */
+const EMPTY_ACTION_COMMANDS: Record<EmptyAction, string> = { tryDemo: 'sparsityLens.tryDemo', analyzeFolder: 'sparsityLens.analyzeFolder' };
+/** What a panel without a report offers: analyse a folder of one's own, or the demo. */
+export const NO_REPORT_ACTIONS: EmptyAction[] = ['analyzeFolder', 'tryDemo'];
 export const EDITOR_VIEW_TYPE = 'sparsityLens.reportViewer';
 
 export interface PanelEnv {
@@ -53,7 +59,7 @@ export class ReportView implements vscode.Disposable {
   private ready = false;
   private report: SparsityReport | null = null;
   private source: ReportSource | null = null;
-  private empty: string | null = null;
+  private empty: { message: string; actions?: EmptyAction[] } | null = null;
   private progress: { runId: string; event: ProgressEvent } | null = null;
   private status: Extract<HostToWebviewMessage, { type: 'runStatus' }> | null = null;
   private resumable: ResumableRun | null = null;
@@ -109,11 +115,12 @@ export class ReportView implements vscode.Disposable {
     this.post({ type: 'report', report, source });
   }
 
-  setEmpty(message: string): void {
-    this.empty = message;
+  /** No report to show: `message` says why; `actions` offers what to do (buttons, EMPTY_ACTIONS). */
+  setEmpty(message: string, actions?: EmptyAction[]): void {
+    this.empty = { message, actions };
     this.report = null;
     this.resumable = null;
-    this.post({ type: 'empty', message });
+    this.post({ type: 'empty', message, ...(actions?.length ? { actions } : {}) });
   }
 
   /** After setEmpty: offer a Resume button for this interrupted run (issue 15). */
@@ -141,7 +148,7 @@ export class ReportView implements vscode.Disposable {
   /** Sends the whole state (after the webview (re)loads and says `ready`). */
   private flush(): void {
     if (this.report && this.source) this.post({ type: 'report', report: this.report, source: this.source });
-    else if (this.empty) this.post({ type: 'empty', message: this.empty });
+    else if (this.empty) this.post({ type: 'empty', message: this.empty.message, ...(this.empty.actions?.length ? { actions: this.empty.actions } : {}) });
     if (!this.report && this.resumable) this.post({ type: 'resumable', description: this.resumable.description });
     if (this.progress && (!this.status || this.status.status === 'running')) this.post({ type: 'progress', runId: this.progress.runId, progress: this.progress.event });
     if (this.status) this.post(this.status);
@@ -209,6 +216,11 @@ export class ReportView implements vscode.Disposable {
       case 'copyText':
         await vscode.env.clipboard.writeText(m.text);
         this.post({ type: 'exportResult', ok: true, message: 'Copied to the clipboard.' });
+        return;
+      case 'emptyAction':
+        // Only from a panel that offers it (a stray message from a report view runs nothing).
+        if (this.report || !this.empty?.actions?.includes(m.action)) return;
+        await vscode.commands.executeCommand(EMPTY_ACTION_COMMANDS[m.action]);
         return;
       case 'revealSkipped': {
         const r = this.report;
@@ -307,7 +319,7 @@ export class ReportPanelSerializer implements vscode.WebviewPanelSerializer {
       view.setResumable(run);
       return;
     }
-    view.setEmpty('The analysis shown here stopped when the window reloaded, before its report was saved. Run "Analyze Sparsity" on the folder again.');
+    view.setEmpty('The analysis shown here stopped when the window reloaded, before its report was saved. Run "Analyze Sparsity" on the folder again.', NO_REPORT_ACTIONS);
   }
 }
 

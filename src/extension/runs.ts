@@ -16,9 +16,10 @@ import { getValidSettings, openSetting, openSettingWhereSet } from './config';
 import { isModelErrorCode } from './models/errors';
 import { showModelError } from './models/fetch';
 import { modelResolveSpec, resolveModel, type ModelContext } from './models/resolve';
+import type { PickedModel } from './models/source';
 import type { Logger } from './log';
 import { EtaEstimator, runPanelTitle, type PanelState } from './runLogic';
-import { createLivePanel, type PanelEnv, type ReportView } from './reportPanel';
+import { createLivePanel, NO_REPORT_ACTIONS, type PanelEnv, type ReportView } from './reportPanel';
 import { buildAnalyzeRequest, describeSettings, resolveOutputRoot } from './settings';
 import { startAnalyze, WorkerCancelledError, WorkerError, type WorkerJob } from './workerClient';
 import type { ModelResolveSpec } from './workerProtocol';
@@ -121,7 +122,11 @@ export class RunManager implements vscode.Disposable {
     this.cancel(target.runId);
   }
 
-  async analyzeFolder(arg?: vscode.Uri): Promise<void> {
+  /**
+   * `options.model`: the model to use instead of the sparsityLens.model setting (the embedded demo
+   * model of "Try the Demo", src/extension/onboarding.ts); every other setting applies as usual.
+   */
+  async analyzeFolder(arg?: vscode.Uri, options: { model?: PickedModel } = {}): Promise<void> {
     const log = this.env.log;
     let folder = arg instanceof vscode.Uri ? arg : undefined;
     if (!folder) {
@@ -149,7 +154,7 @@ export class RunManager implements vscode.Disposable {
     const settings = await getValidSettings(folder, log);
     if (!settings) return;
     const modelCtx = this.env.modelContext(wsFolder, folder);
-    const model = await resolveModel(settings, modelCtx);
+    const model = options.model ?? (await resolveModel(settings, modelCtx));
     if (!model) return;
     // A model reference (torchvision:, catalog:, URL, cache:) is resolved by the worker, in the run's progress.
     const modelSpec = modelResolveSpec(model, settings, modelCtx);
@@ -296,7 +301,7 @@ export class RunManager implements vscode.Disposable {
       if (e instanceof WorkerCancelledError) {
         setTitle(run, 'cancelled');
         // A cancelled run has no result: drop any partial charts and the "Analysing…" line.
-        view.setEmpty(`The analysis of ${run.datasetPath} was cancelled; no report was written.`);
+        view.setEmpty(`The analysis of ${run.datasetPath} was cancelled; no report was written.`, NO_REPORT_ACTIONS);
         view.setStatus(runId, 'cancelled', e.killed ? 'Cancelled (the worker was stopped). No report was written.' : 'Cancelled. No report was written.');
         log.info(`Run ${runId} cancelled${e.killed ? ' (worker killed after the grace period)' : ''}; no report written.`);
         void vscode.window.showInformationMessage(`Sparsity Lens: analysis of "${path.basename(run.datasetPath)}" cancelled; no report was written.`);
@@ -327,7 +332,7 @@ export class RunManager implements vscode.Disposable {
   /** The panel of a failed run: no partial charts and no "Analysing…" line, the reason in the status. */
   private showFailed(run: ActiveRun, message: string): void {
     setTitle(run, 'failed');
-    run.view.setEmpty(`The analysis of ${run.datasetPath} failed; no report was written.`);
+    run.view.setEmpty(`The analysis of ${run.datasetPath} failed; no report was written.`, NO_REPORT_ACTIONS);
     run.view.setStatus(run.runId, 'failed', message);
   }
 

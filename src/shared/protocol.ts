@@ -91,8 +91,15 @@ export interface ReportSource {
 
 // ---------------------------------------------------------------- shared by both panels
 
-/** Nothing to render (e.g. a restored live panel whose run did not survive a reload). */
-export type EmptyMessage = { type: 'empty'; message: string };
+/**
+ * What the user can do from a panel with no report (issue 15): buttons under the empty message,
+ * each sent back as `emptyAction`; the host runs the matching command (Try the Demo, Analyze Sparsity).
+ */
+export const EMPTY_ACTIONS = ['tryDemo', 'analyzeFolder'] as const;
+export type EmptyAction = (typeof EMPTY_ACTIONS)[number];
+
+/** Nothing to render (e.g. a restored live panel whose run did not survive a reload); `actions`: what to do instead. */
+export type EmptyMessage = { type: 'empty'; message: string; actions?: EmptyAction[] };
 /** Result of an export the webview asked for. */
 export type ExportResultMessage = { type: 'exportResult'; ok: boolean; message: string };
 /** The webview script has loaded and listens; the host then sends the current state. */
@@ -134,6 +141,8 @@ export type WebviewToHostMessage =
   | { type: 'cancelRun'; runId: string }
   /** Reveal a skipped file (by its index in report.skipped; never a path from the webview). */
   | { type: 'revealSkipped'; index: number }
+  /** A button of the empty panel (EMPTY_ACTIONS) was clicked. */
+  | { type: 'emptyAction'; action: EmptyAction }
   /** Run the shown report's dataset again with the report's settings (the host uses its own copy of the report). */
   | { type: 'runAgain' }
   /** Resume the interrupted run the host offered with `resumable` (the host knows which folder; never a path from here). */
@@ -281,6 +290,12 @@ export function validateWebviewMessage(raw: unknown): ValidationResult<WebviewTo
       if (raw.text.length > LIMITS.copyChars) return fail('text too large');
       return { ok: true, message: { type: 'copyText', text: raw.text } };
     }
+    case 'emptyAction': {
+      const extra = onlyKeys(raw, ['action']);
+      if (extra) return fail(extra);
+      if (!oneOf(EMPTY_ACTIONS, raw.action)) return fail(`action must be one of ${EMPTY_ACTIONS.join(', ')}`);
+      return { ok: true, message: { type: 'emptyAction', action: raw.action } };
+    }
     case 'log': {
       const extra = onlyKeys(raw, ['level', 'message']);
       if (extra) return fail(extra);
@@ -317,7 +332,7 @@ export function isHostMessage(raw: unknown): raw is HostToWebviewMessage {
 export function isCommonHostMessage(raw: Record<string, unknown>): raw is EmptyMessage | ExportResultMessage {
   switch (raw.type) {
     case 'empty':
-      return typeof raw.message === 'string';
+      return typeof raw.message === 'string' && (raw.actions === undefined || (Array.isArray(raw.actions) && raw.actions.every((a) => oneOf(EMPTY_ACTIONS, a))));
     case 'exportResult':
       return typeof raw.ok === 'boolean' && typeof raw.message === 'string';
     default:
