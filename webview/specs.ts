@@ -719,7 +719,7 @@ export interface ScatterLabel {
   label: string;
   psi: number;
   accuracy: number;
-  placement: 'right' | 'left' | 'above' | 'below';
+  placement: 'right' | 'left' | 'above' | 'below' | 'above-right' | 'below-right' | 'above-left' | 'below-left';
 }
 
 const PLACEMENTS: { placement: ScatterLabel['placement']; dx: number; dy: number; align: string; baseline: string }[] = [
@@ -727,6 +727,10 @@ const PLACEMENTS: { placement: ScatterLabel['placement']; dx: number; dy: number
   { placement: 'left', dx: -7, dy: 0, align: 'right', baseline: 'middle' },
   { placement: 'above', dx: 0, dy: -8, align: 'center', baseline: 'bottom' },
   { placement: 'below', dx: 0, dy: 8, align: 'center', baseline: 'top' },
+  { placement: 'above-right', dx: 5, dy: -5, align: 'left', baseline: 'bottom' },
+  { placement: 'below-right', dx: 5, dy: 5, align: 'left', baseline: 'top' },
+  { placement: 'above-left', dx: -5, dy: -5, align: 'right', baseline: 'bottom' },
+  { placement: 'below-left', dx: -5, dy: 5, align: 'right', baseline: 'top' },
 ];
 
 /**
@@ -761,10 +765,11 @@ export function scatterLabels(d: ScatterData, xDomain: [number, number], size: {
     const w = Math.min(size.limit, r.label.length * size.fontSize * 0.6);
     for (const pl of PLACEMENTS) {
       const x0 = pl.align === 'left' ? p.x + pl.dx : pl.align === 'right' ? p.x + pl.dx - w : p.x - w / 2;
+      // (the diagonal placements start 5 px off in both directions: outside the point's 4 px box)
       const y0 = pl.baseline === 'middle' ? p.y - h / 2 : pl.baseline === 'bottom' ? p.y + pl.dy - h : p.y + pl.dy;
       const b = { x0, y0, x1: x0 + w, y1: y0 + h };
       if (b.x0 < 0 || b.y0 < 0 || b.x1 > size.width || b.y1 > size.height) continue;
-      // Its own point is in `boxes` too; the placements start 7–8 px away, outside it.
+      // Its own point is in `boxes` too; every placement starts outside it.
       if (boxes.some((o) => overlaps(o, b))) continue;
       boxes.push(b);
       out.push({ category: r.category, label: r.label, psi: r.psi, accuracy: r.accuracy, placement: pl.placement });

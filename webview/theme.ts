@@ -143,12 +143,14 @@ export function isHighContrast(t: ChartTheme): boolean {
 
 /** Vega(-Lite) config for a theme: transparent background, theme text, grid and font. */
 export function vegaConfig(t: ChartTheme): Record<string, unknown> {
+  // High contrast and print: axes in the text colour (print: black), not the muted grey.
   const hc = isHighContrast(t);
+  const strongAxes = hc || t.kind === 'print';
   const axis = {
     labelColor: t.foreground,
     titleColor: t.foreground,
-    domainColor: hc ? t.foreground : t.muted,
-    tickColor: hc ? t.foreground : t.muted,
+    domainColor: strongAxes ? t.foreground : t.muted,
+    tickColor: strongAxes ? t.foreground : t.muted,
     gridColor: t.grid,
     gridOpacity: hc ? 0.6 : 1,
     labelFont: t.font,
