@@ -56,10 +56,10 @@ describe('figure size and DPI', () => {
     assert.equal(pngScale(300), 3.125);
     assert.equal(pngPixels(321, 300), 1003); // 321 * 3.125 = 1003.1
     const s = figureSize(opts({ unit: 'mm', width: 180, height: 150, dpi: 300 }));
-    assert.deepEqual(s, { width: 680, height: 567, pngWidth: 2125, pngHeight: 1772 });
+    assert.deepEqual(s, { width: 680, height: 567, pngWidth: 2125, pngHeight: 1771 });
     assert.equal(convertUnit(180, 'mm', 'px'), 680);
     assert.equal(convertUnit(680, 'px', 'mm'), 180);
-    assert.match(describeSize(opts({ unit: 'mm', width: 180, height: 150, dpi: 300 })), /180 x 150 mm; PNG 2125 x 1772 pixels at 300 dpi/);
+    assert.match(describeSize(opts({ unit: 'mm', width: 180, height: 150, dpi: 300 })), /180 x 150 mm; PNG 2125 x 1771 pixels at 300 dpi/);
   });
 
   it('names the field and the range of a bad option, and refuses a PNG larger than a canvas can hold', () => {

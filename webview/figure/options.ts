@@ -36,9 +36,9 @@ export function pngScale(dpi: number): number {
   return dpi / CSS_DPI;
 }
 
-/** Pixels of the PNG of a figure laid out `px` CSS pixels wide (or high) at `dpi`. */
+/** Pixels of the PNG of a figure laid out `px` CSS pixels wide (or high) at `dpi` (whole pixels, cut as a canvas cuts its size). */
 export function pngPixels(px: number, dpi: number): number {
-  return Math.round(px * pngScale(dpi));
+  return Math.floor(px * pngScale(dpi) + 1e-9);
 }
 
 export interface FigureSize {
