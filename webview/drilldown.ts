@@ -108,7 +108,7 @@ export class CategoryDrilldown {
     const box = this.dialog;
     box.dataset.category = d.name;
     const head = el('div', { class: 'sl-drilldown-head' });
-    head.append(el('h2', { id: 'sl-drilldown-title' }, `Category ${d.name}${d.className ? ` (${d.className})` : ''}`));
+    head.append(el('h2', { id: 'sl-drilldown-title' }, `Category ${d.name}${d.className && d.className !== d.name ? ` (${d.className})` : ''}`));
     const closeButton = el('button', { type: 'button', class: 'sl-drilldown-close', 'data-testid': 'drilldown-close', 'aria-label': 'Close', title: 'Close (Escape)' }, '×');
     closeButton.addEventListener('click', () => this.close());
     head.append(closeButton);
