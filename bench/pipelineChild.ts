@@ -19,6 +19,8 @@ export interface ChildOptions {
   imagesPerCategory?: number;
   /** 'none' (default): trained pass only; 'default': the preset's 10 permuted + no-ReLU passes. */
   controls?: 'none' | 'default';
+  /** 'none' (default) or the settings' default (auto: the decoder when labels do not map). */
+  accuracy?: 'none' | 'default';
 }
 
 export interface ChildResult {
@@ -51,6 +53,12 @@ export interface ChildResult {
   /** Process CPU time (all threads) per image between the first and the last batch, ms. */
   cpuMsPerImage: number;
   backend: string;
+  /** Seconds from process start to the first live partial report (the trained pass's first chart); NaN if none came. */
+  firstPartialSeconds: number;
+  /** Seconds from process start to the end of analyze() (report written). */
+  processSeconds: number;
+  /** Passes in each partial report, in order. */
+  partialPasses: number[];
 }
 
 /** VmHWM / VmRSS of this process in MB (Linux), NaN elsewhere. */
@@ -91,6 +99,8 @@ async function main(): Promise<void> {
   let loadPeak = NaN;
   let runBase = NaN;
   let peakReset = false;
+  let firstPartial = NaN;
+  const partialPasses: number[] = [];
   const t0 = performance.now();
   fs.mkdirSync(o.outputRoot, { recursive: true });
   const result = await analyze(
@@ -102,12 +112,16 @@ async function main(): Promise<void> {
       html: false,
       settings: {
         batchSize: o.batchSize,
-        accuracy: 'none',
+        ...(o.accuracy === 'default' ? {} : { accuracy: 'none' as const }),
         ...(o.controls === 'default' ? {} : { controls: { permutations: 0, noNonlinearity: false } }),
         ...(o.imagesPerCategory ? { imagesPerCategory: o.imagesPerCategory } : {}),
       },
     },
     {
+      onPartial(r) {
+        if (!Number.isFinite(firstPartial)) firstPartial = process.uptime();
+        partialPasses.push(r.passes.length);
+      },
       onProgress(e) {
         if (e.phase !== 'run') return;
         const now = performance.now();
@@ -155,6 +169,9 @@ async function main(): Promise<void> {
     heapUsedLastMB: heapLast / MB,
     cpuMsPerImage: f && l && l.done > f.done ? (l.cpu - f.cpu) / (l.done - f.done) : 0,
     backend: result.report.engine.backend,
+    firstPartialSeconds: firstPartial,
+    processSeconds: process.uptime(),
+    partialPasses,
   };
   fs.rmSync(result.runDir, { recursive: true, force: true });
   process.stdout.write(`BENCH_RESULT ${JSON.stringify(out)}\n`);

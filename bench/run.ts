@@ -10,12 +10,15 @@
  *   (4) the statistics stage for 1,000 categories x 4,096 units x 7 layers
  *   (5) decoder training on 20,000 x 4,096 features, 256 classes ((4) and (5) in fresh processes)
  *   (6) peak RSS of the pipeline for N and 4N images (child processes)
+ *   (7) a fast first chart (issue 15): the default analysis (trained + 10 permuted + no-ReLU) of
+ *       AlexNet on 10 categories x 12 images in a child process: seconds to the trained pass's
+ *       first partial report and to the end (section firstchart)
  *   and the PyTorch pipeline (bench/torch_pipeline.py, Debian's /usr/bin/python3) on the same
  *   images, then prints a table, the targets as met / not met, and writes .bench/results.json.
  *
  * Options:
  *   --quick            fewer images and rounds (about a third of the time; noisier)
- *   --only a,b         sections: onnx, tfjs, torch, rss, stats, decoder (default: all)
+ *   --only a,b         sections: onnx, tfjs, torch, rss, stats, decoder, firstchart (default: all)
  *   --batch N          batch size for every measurement (default 8, the settings default)
  *   --torch-workers W  DataLoader workers of the PyTorch pipeline (default 1, its fastest; PERFORMANCE.md)
  *   --record           also copy the results to bench/results.json
@@ -39,7 +42,7 @@ const value = (name: string): string | undefined => {
   return i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 };
 const QUICK = flag('quick');
-const ALL_SECTIONS = ['onnx', 'tfjs', 'torch', 'rss', 'stats', 'decoder'] as const;
+const ALL_SECTIONS = ['onnx', 'tfjs', 'torch', 'rss', 'stats', 'decoder', 'firstchart'] as const;
 type Section = (typeof ALL_SECTIONS)[number];
 const ONLY = new Set<Section>((value('only')?.split(',').map((s) => s.trim()) ?? [...ALL_SECTIONS]) as Section[]);
 for (const s of ONLY) if (!ALL_SECTIONS.includes(s)) throw new Error(`--only: unknown section "${s}" (use ${ALL_SECTIONS.join(', ')})`);
@@ -92,6 +95,7 @@ interface Results {
   rss?: { n: number; n4: number; small: ChildResult | { error: string }; large: ChildResult | { error: string }; controls?: ChildResult | { error: string } };
   stats?: StatsTiming | { error: string };
   decoder?: DecoderTiming;
+  firstChart?: ChildResult | { error: string };
   targets: { name: string; met: boolean | null; figure: string }[];
   seconds?: number;
 }
@@ -206,6 +210,15 @@ async function main(): Promise<void> {
     }
   }
 
+  // ---- (7) a fast first chart: default controls, AlexNet, 10 x 12 images
+  if (ONLY.has('firstchart')) {
+    log('(7) first chart: images 10 categories x 12 JPEGs...');
+    const set = await imageSet('set10x12', 10, 12);
+    const model = onnxModel('alexnet');
+    log('(7) first chart: default analysis (trained + 10 permuted + no-ReLU) of AlexNet on 120 images...');
+    res.firstChart = await attempt('first chart', () => runChild({ model, dataset: set.dir, outputRoot: runs, batchSize: BATCH, controls: 'default', accuracy: 'default' }));
+  }
+
   // ---- (4) statistics, (5) decoder
   if (ONLY.has('stats')) {
     log('(4) statistics stage, 1,000 x 4,096 x 7...');
@@ -275,6 +288,11 @@ function evaluateTargets(res: Results): void {
           : `${f1(g)} MB (whole-process peak ${f1(a.maxRssMB)} -> ${f1(b.maxRssMB)} MB)`,
       });
     }
+  }
+  const fc = ok<ChildResult>(res.firstChart);
+  if (fc) {
+    t.push({ name: 'First chart: trained pass\'s first partial report within 5 s of the start (AlexNet, default controls, 120 images)', met: Number.isFinite(fc.firstPartialSeconds) ? fc.firstPartialSeconds <= 5 : false, figure: `${f1(fc.firstPartialSeconds)} s from process start` });
+    t.push({ name: 'First chart: whole run within 25 s (same run)', met: fc.processSeconds <= 25, figure: `${f1(fc.processSeconds)} s whole process (analyze() ${f1(fc.wallSeconds)} s), ${fc.passes} passes, ${fc.images} images` });
   }
   for (const arch of ['alexnet', 'vgg11']) {
     const p = ok<ChildResult>(res.pipeline[`${arch}-onnx`]);
@@ -350,6 +368,12 @@ function renderTable(res: Results): string {
     );
     if (c) extra.push(`| (6b) peak RSS, AlexNet, default controls (${c.passes} passes, ${c.images} images) | ${f1(c.maxRssMB)} MB whole process; ${f1(c.runBaseMB)} MB with the ${c.passes} sessions loaded; wall ${f1(c.wallSeconds)} s |`);
   }
+  const fc = ok<ChildResult>(res.firstChart);
+  if (fc) {
+    extra.push(
+      `| (7) first chart, AlexNet, default controls (${fc.passes} passes, ${fc.images} images) | first partial report ${f1(fc.firstPartialSeconds)} s, whole process ${f1(fc.processSeconds)} s (analyze() ${f1(fc.wallSeconds)} s); ${fc.partialPasses.length} partial reports (passes: ${fc.partialPasses.join(' ')}); peak RSS ${f1(fc.maxRssMB)} MB |`,
+    );
+  } else if (res.firstChart) extra.push(`| (7) first chart | error: ${(res.firstChart as { error: string }).error} |`);
   const out = [...lines];
   if (extra.length) out.push('', '| Measure | Result |', '|---|---|', ...extra);
   out.push('', 'Targets:');
