@@ -17,14 +17,37 @@ if (typeof process.send !== 'function') {
   process.exit(2);
 }
 
+// process.send is asynchronous: exiting right after a large message (the `done` result of a run
+// with many passes) loses it, and the host sees "ended unexpectedly" although the report was
+// written. So exit only once every message sent has been handed to the channel (or failed, when
+// the parent is gone), with a bound in case a callback never comes.
+let pendingSends = 0;
+let exitCode: number | undefined;
+const exitWhenSent = (): void => {
+  if (exitCode !== undefined && pendingSends === 0) process.exit(exitCode);
+};
 const channel: WorkerChannel = {
   send: (m) => {
-    process.send!(m);
+    pendingSends++;
+    const sent = (): void => {
+      pendingSends--;
+      exitWhenSent();
+    };
+    try {
+      process.send!(m, undefined, {}, sent);
+    } catch (e) {
+      sent();
+      throw e;
+    }
   },
   on: (event: 'message' | 'disconnect', listener: (m?: unknown) => void) => {
     process.on(event as 'message', listener as (m: unknown) => void);
   },
-  exit: (code) => process.exit(code),
+  exit: (code) => {
+    exitCode = code;
+    exitWhenSent();
+    setTimeout(() => process.exit(code), 10_000).unref();
+  },
 };
 
 runWorker({ analyze, listModelLayers, resolveModel }, channel, { exitAfterJob: true });
