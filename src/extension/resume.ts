@@ -13,7 +13,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { AnalyzeRequest } from '../core/analyzeTypes';
-import { formatPercent } from '../core/report/format';
+import { formatPercent, modelName } from '../core/report/format';
 import { REPORT_FILE, type AnalysisSettings, type SparsityReport } from '../core/report/schema';
 
 export interface InterruptedRun {
@@ -103,7 +103,8 @@ export function describeInterruptedProgress(run: InterruptedRun): string {
 
 /** One line per run for the Quick Pick and the notification: dataset, model, progress, date. */
 export function describeInterruptedRun(run: InterruptedRun): { label: string; description: string; detail: string } {
-  const model = run.modelSource ?? path.basename(run.modelPath);
+  // A model file's source is just "file"/"file:<path>": its name says more (as in the panel's header).
+  const model = run.modelSource && !/^file(:|$)/.test(run.modelSource) ? run.modelSource : modelName(run.modelPath);
   const started = run.startedAt ? new Date(run.startedAt) : undefined;
   const when = started && !Number.isNaN(started.getTime()) ? started.toLocaleString() : 'start time not recorded';
   return {

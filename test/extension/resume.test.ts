@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyze } from '../../src/core/analyze';
 import { parseReportJson } from '../../src/core/report/parse';
-import { findInterruptedRuns, readInterruptedRun, runAgainPlan, runAgainProblems, settingsNotRecorded } from '../../src/extension/resume';
+import { describeInterruptedRun, findInterruptedRuns, readInterruptedRun, runAgainPlan, runAgainProblems, settingsNotRecorded } from '../../src/extension/resume';
 import { buildClosedFormOnnx, writeStimuli } from '../helpers/tinyModels';
 import { tempDir } from '../helpers/tempDir';
 
@@ -38,6 +38,10 @@ test('a killed run is found as interrupted with its progress; a finished run and
   assert.equal(run.modelPath, model);
   assert.ok(run.total > 0 && run.done > 0 && run.done < run.total, `progress between 0 and total: ${run.done}/${run.total}`);
   assert.ok(!Number.isNaN(Date.parse(run.startedAt)));
+  const line = describeInterruptedRun(run);
+  assert.equal(line.label, 'data');
+  assert.match(line.description, /^tiny\.onnx · \d+(\.\d+)?% done \(\d+ of \d+ image-passes\)$/);
+  assert.match(line.detail, new RegExp(`; ${killed.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
   assert.equal(readInterruptedRun(finished.runDir), undefined, 'a run with a report is not interrupted');
 
   const resumed = await analyze({ datasetPath: '', modelPath: '', outputRoot: '', resumeRunDir: killed, html: false });
