@@ -77,8 +77,12 @@ function intervalOf(l: LayerPsi): LayerMedianInterval | undefined {
   return got ? { ...got, layer: l.name, index: l.index, median: l.summary.median } : undefined;
 }
 
-function layerPoint(l: LayerPsi): LayerPoint {
-  const ci = intervalOf(l);
+/**
+ * Intervals of a complete report only: a live run sends a partial report every few seconds with
+ * new value arrays, and the bootstrap (2000 medians per layer) would redo itself each time.
+ */
+function layerPoint(l: LayerPsi, withInterval: boolean): LayerPoint {
+  const ci = withInterval ? intervalOf(l) : undefined;
   return { layer: l.name, index: l.index, median: l.summary.median, q1: l.summary.q1, q3: l.summary.q3, low: ci?.low ?? NaN, high: ci?.high ?? NaN, n: ci?.n ?? l.psi.length };
 }
 
@@ -96,7 +100,7 @@ export function psiByLayerData(report: SparsityReport): PsiByLayerData {
   const layers = trained ? trained.layers.map((l) => l.name) : [];
   const out: PsiByLayerData = {
     layers,
-    trained: (trained?.layers ?? []).map((l) => ({ ...layerPoint(l), aria: trainedMedianLabel(l.name, l.summary.median) })),
+    trained: (trained?.layers ?? []).map((l) => ({ ...layerPoint(l, report.complete), aria: trainedMedianLabel(l.name, l.summary.median) })),
     permuted: [],
     norelu: [],
     reference: report.reference,
@@ -120,7 +124,7 @@ export function psiByLayerData(report: SparsityReport): PsiByLayerData {
   if (norelu) {
     for (const name of layers) {
       const l = norelu.layers.find((x) => x.name === name);
-      if (l) out.norelu.push(layerPoint(l));
+      if (l) out.norelu.push(layerPoint(l, report.complete));
     }
   }
   return out;
@@ -438,7 +442,11 @@ export function psiByLayerNote(report: SparsityReport): string {
   const withCi = d.trained.some((p) => Number.isFinite(p.low));
   const parts = [
     `Median category ${label} per layer (trained model); band: quartiles` +
-      (withCi ? `; error bars: ${Math.round(BOOTSTRAP_LEVEL * 100)}% bootstrap interval of the median (${BOOTSTRAP_RESAMPLES} resamples of the categories, seed ${BOOTSTRAP_SEED}, as in Compare Runs).` : '.'),
+      (withCi
+        ? `; error bars: ${Math.round(BOOTSTRAP_LEVEL * 100)}% bootstrap interval of the median (${BOOTSTRAP_RESAMPLES} resamples of the categories, seed ${BOOTSTRAP_SEED}, as in Compare Runs).`
+        : !report.complete
+          ? '; the bootstrap intervals of the medians appear when the run is complete.'
+          : '.'),
   ];
   if (d.permuted.length) parts.push(`Permuted weights: median and range over ${d.permuted[0].models} model${d.permuted[0].models === 1 ? '' : 's'}.`);
   if (d.norelu.length) parts.push(`No ReLU: median${d.norelu.some((p) => Number.isFinite(p.low)) ? ' with its bootstrap interval' : ''}.`);

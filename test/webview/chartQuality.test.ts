@@ -162,6 +162,13 @@ describe('uncertainty of the layer medians', () => {
     });
   });
 
+  it('a partial (live) report: no intervals yet, and the caption says when they come', () => {
+    const partial = { ...report, complete: false };
+    assert.ok(psiByLayerData(partial).trained.every((p) => Number.isNaN(p.low)));
+    assert.ok(!psiByLayerLegend(partial, LIGHT_THEME).some((e) => e.kind === 'interval'));
+    assert.match(psiByLayerNote(partial), /appear when the run is complete/);
+  });
+
   it('a per-unit index has no category bootstrap: no error bars, no CI entry, and the caption says none', () => {
     const unitView = { ...report, index: { id: 'lifetime', label: 'lifetime (raw)', axis: 'unit', bounded: true }, passes: report.passes.map((p) => ({ ...p, layers: p.layers.map((l) => ({ ...l, psi: [] })) })) } as SparsityReport;
     assert.ok(psiByLayerData(unitView).trained.every((p) => Number.isNaN(p.low)));

@@ -18,6 +18,53 @@ export const BOOTSTRAP_SEED = 0;
 /** Two-sided coverage of the interval. */
 export const BOOTSTRAP_LEVEL = 0.95;
 
+/**
+ * quantile(values, 0.5) of stats.ts, bit for bit, by selection instead of a sort (the bootstrap
+ * takes 2000 medians per layer; sorting made 1000 categories take half a second a layer).
+ * Reorders `a`. The order statistics are the sort's; the interpolation of an even count is
+ * stats.ts's own (quantile of the two middle values at 0.5 is the same numpy lerp with t = 0.5).
+ */
+export function medianInPlace(a: Float64Array): number {
+  const n = a.length;
+  if (n === 0) return NaN;
+  const k = (n - 1) >> 1;
+  select(a, k);
+  if (n % 2 === 1) return a[k];
+  let next = Infinity;
+  for (let i = k + 1; i < n; i++) if (a[i] < next) next = a[i];
+  return quantile(Float64Array.of(a[k], next), 0.5, true);
+}
+
+/** Hoare quickselect: afterwards a[k] is the k-th smallest, smaller-or-equal values left of it, greater-or-equal right. */
+function select(a: Float64Array, k: number): void {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    // Median of three as the pivot (deterministic; the resamples are random already).
+    const mid = (lo + hi) >> 1;
+    const x = a[lo];
+    const y = a[mid];
+    const z = a[hi];
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
+}
+
 /** Percentile bootstrap interval of the median of `values` (any NaN value: NaN interval, never a silently narrower one). */
 export function bootstrapMedianCi(values: ArrayLike<number>, resamples: number, seed: number, level = BOOTSTRAP_LEVEL): { low: number; high: number } {
   const n = values.length;
@@ -27,7 +74,7 @@ export function bootstrapMedianCi(values: ArrayLike<number>, resamples: number, 
   const sample = new Float64Array(n);
   for (let b = 0; b < resamples; b++) {
     for (let i = 0; i < n; i++) sample[i] = values[rng.int(n)];
-    medians[b] = quantile(sample, 0.5);
+    medians[b] = medianInPlace(sample);
   }
   medians.sort();
   const alpha = (1 - level) / 2;

@@ -77,3 +77,16 @@ test('a NaN value gives a NaN interval (never a silently narrower one); unknown 
   assert.ok(Number.isNaN(m.low) && Number.isNaN(m.high));
   assert.deepEqual(layerMedianIntervals(report, 'nope'), []);
 });
+
+test('the selection median is quantile(·, 0.5) bit for bit (odd, even, ties, negatives)', async () => {
+  const { medianInPlace } = await import('../../../src/core/report/uncertainty');
+  const rng = new SeededRandom(7);
+  for (let trial = 0; trial < 400; trial++) {
+    const n = 1 + rng.int(60);
+    const ties = trial % 3 === 0;
+    const v = Float64Array.from({ length: n }, () => (ties ? rng.int(5) / 7 : rng.next() * 2 - 1));
+    const want = quantile(v, 0.5);
+    assert.equal(medianInPlace(Float64Array.from(v)), want, `n=${n} ${Array.from(v).join(',')}`);
+  }
+  assert.ok(Number.isNaN(medianInPlace(new Float64Array(0))));
+});
