@@ -34,6 +34,7 @@ const app = new ReportApp(
     cancelRun: (runId) => post({ type: 'cancelRun', runId }),
     openAnalysisOptions: () => post({ type: 'openAnalysisOptions' }),
     revealSkipped: (index) => post({ type: 'revealSkipped', index }),
+    listCategoryImages: (category) => post({ type: 'listCategoryImages', category }),
     emptyAction: (action) => post({ type: 'emptyAction', action }),
     runAgain: () => post({ type: 'runAgain' }),
     resumeRun: () => post({ type: 'resumeRun' }),
@@ -62,6 +63,9 @@ window.addEventListener('message', (ev: MessageEvent) => {
       break;
     case 'exportResult':
       app.showToast(m.ok, m.message);
+      break;
+    case 'categoryImages':
+      app.showCategoryImages(m);
       break;
     case 'resumable':
       app.showResumable(m.description);

@@ -42,6 +42,8 @@ import { readTheme, vegaConfig, type ChartTheme } from './theme';
 import { CHART_MODULES } from './charts';
 import { indexChoices, indexView, viewIndex } from '../src/core/report/indexView';
 import * as ui from './toolkit';
+import { CategoryDrilldown } from './drilldown';
+import type { CategoryImagesMessage } from '../src/shared/protocol';
 import { emptyState } from './emptyState';
 import { drawChartInto, el, finalizeViews, statsTable } from './pageKit';
 import type { FigureId, FigureOptions } from '../src/shared/protocol';
@@ -61,6 +63,8 @@ export interface HostAdapter {
   exportFigure?(figure: FigureId, format: ChartExportFormat, dpi: number, data: string): void;
   cancelRun?(runId: string): void;
   revealSkipped?(index: number): void;
+  /** Thumbnails of a category for the drill-down (by index); absent on the standalone page (no host to list files). */
+  listCategoryImages?(index: number): void;
   /** A button of the empty panel (webview/emptyState.ts); absent on the standalone page. */
   emptyAction?(action: EmptyAction): void;
   /** "Run again" with the report's settings (the VS Code panel only; issue 15). */
@@ -101,6 +105,8 @@ export class ReportApp {
   private readonly statusEl: HTMLElement;
   private readonly mainEl: HTMLElement;
   private readonly toastEl: HTMLElement;
+  /** The per-category detail (issue 15): opened from a category table row or an accuracy scatter point. */
+  private readonly drilldown: CategoryDrilldown;
 
   constructor(
     private readonly root: HTMLElement,
@@ -116,6 +122,7 @@ export class ReportApp {
     this.toastEl = el('div', { class: 'sl-toast', role: 'status', 'aria-live': 'polite', hidden: '' });
     this.mainEl = el('div', { class: 'sl-main' });
     root.append(this.statusEl, this.mainEl, this.toastEl);
+    this.drilldown = new CategoryDrilldown(root, host);
     this.showEmpty('Waiting for a report…');
     // Re-render charts when VS Code switches theme (it changes <body>'s class and CSS variables).
     new MutationObserver(() => {
@@ -146,6 +153,7 @@ export class ReportApp {
     this.report = null;
     this.sections = null;
     this.disposeCharts();
+    this.drilldown.close();
     this.mainEl.replaceChildren(emptyState(message, actions, this.host.emptyAction?.bind(this.host)));
   }
 
@@ -193,6 +201,17 @@ export class ReportApp {
     if (this.provenanceOpen) section.setAttribute('open', '');
     section.addEventListener('toggle', () => (this.provenanceOpen = (section as HTMLDetailsElement).open));
     return section;
+  }
+
+  /** The host's thumbnails for the drill-down. */
+  showCategoryImages(m: CategoryImagesMessage): void {
+    this.drilldown.receiveImages(m);
+  }
+
+  /** Opens the drill-down of category `index` (report.categories order) in the index the panel shows. */
+  private openCategory(index: number, opener: HTMLElement | null): void {
+    if (!this.report) return;
+    this.drilldown.open(indexView(this.report, this.indexId), index, this.theme, opener);
   }
 
   showToast(ok: boolean, message: string): void {
@@ -275,6 +294,7 @@ export class ReportApp {
       this.sections = { header, charts, chartKey, stats, categories, skipped };
     }
     this.scheduleCharts();
+    if (this.drilldown.openCategory !== null) this.drilldown.refresh(r, this.theme);
   }
 
   private renderHeader(r: SparsityReport): HTMLElement {
@@ -489,10 +509,22 @@ export class ReportApp {
       const stale = () => this.report !== full || this.indexId !== indexId;
       const drawn = await drawChartInto(container, def.id, () => def.spec(r, this.theme), config, this.views, stale, (level, m) => this.host.log(level, m));
       if (!drawn) return;
+      if (def.id === 'accuracy-scatter') this.listenForCategoryClicks(full);
     }
     this.root.dataset.chartsRendered = String(Date.now());
     const ms = Math.round(performance.now() - t0);
     if (ms > 1500) this.host.log('warn', `charts took ${ms} ms to render`);
+  }
+
+  /** A click on a point of the accuracy scatter opens its category (its rows carry the category name, unique per report). */
+  private listenForCategoryClicks(full: SparsityReport): void {
+    const v = this.views.get('accuracy-scatter');
+    v?.view.addEventListener('click', (_e, item) => {
+      const datum = (item as { datum?: { category?: unknown } } | null | undefined)?.datum;
+      if (typeof datum?.category !== 'string' || this.report !== full) return;
+      const index = full.categories.findIndex((c) => c.name === datum.category);
+      if (index >= 0) this.openCategory(index, null);
+    });
   }
 
   private disposeCharts(): void {
@@ -577,7 +609,16 @@ export class ReportApp {
       });
       tbody.replaceChildren(
         ...sorted.map((row) => {
-          const tr = el('tr');
+          // Each row opens its category's drill-down: click, or Enter / Space when focused (tab stops).
+          const index = rows.indexOf(row);
+          const tr = el('tr', { class: 'sl-row-link', tabindex: '0', 'data-testid': 'category-row', 'data-category': String(row.category), title: 'Show this category: its curve, accuracy, images and skipped files' });
+          tr.addEventListener('click', () => this.openCategory(index, tr));
+          tr.addEventListener('keydown', (ev) => {
+            if (ev.key === 'Enter' || ev.key === ' ') {
+              ev.preventDefault();
+              this.openCategory(index, tr);
+            }
+          });
           cols.forEach((c, i) => {
             const cell = el(i === 0 ? 'th' : 'td', i === 0 ? { scope: 'row' } : {}, formatCell(c, row[c.key]));
             if (c.numeric) cell.classList.add('sl-num');

@@ -23,7 +23,8 @@ import { isComparisonFile, showComparisonFile } from './comparePanel';
 import { exportChart, exportFigure, exportReportInteractive } from './exporting';
 import type { Logger } from './log';
 import { runPanelTitle } from './runLogic';
-import { initPanelWebview } from './panelWebview';
+import { allowPanelFolders, initPanelWebview } from './panelWebview';
+import { listCategoryImages } from './categoryImages';
 
 export const PANEL_VIEW_TYPE = 'sparsityLens.report';
 
@@ -108,7 +109,19 @@ export class ReportView implements vscode.Disposable {
     return this.source;
   }
 
+  /** Folders the webview may read besides dist/ and media/ (the dataset folders of its reports: thumbnails). */
+  private readonly allowedFolders: string[] = [];
+
+  /** Lets the webview show images of `folder` (the drill-down's thumbnails); a no-op when it already may. */
+  allowFolder(folder: string): void {
+    const f = path.resolve(folder);
+    if (this.allowedFolders.includes(f)) return;
+    this.allowedFolders.push(f);
+    allowPanelFolders(this.panel, this.env.extensionUri, this.allowedFolders);
+  }
+
   setReport(report: SparsityReport, source: ReportSource): void {
+    this.allowFolder(report.dataset.path);
     this.report = report;
     this.source = source;
     this.empty = null;
@@ -222,6 +235,18 @@ export class ReportView implements vscode.Disposable {
         if (this.report || !this.empty?.actions?.includes(m.action)) return;
         await vscode.commands.executeCommand(EMPTY_ACTION_COMMANDS[m.action]);
         return;
+      case 'listCategoryImages': {
+        const r = this.report;
+        if (!r) return;
+        const listing = listCategoryImages(r, m.category);
+        if (!listing.ok) {
+          this.post({ type: 'categoryImages', category: m.category, name: listing.name, images: [], more: 0, error: listing.message });
+          return;
+        }
+        const images = listing.files.map((f) => ({ file: path.relative(listing.folder, f), uri: this.panel.webview.asWebviewUri(vscode.Uri.file(f)).toString() }));
+        this.post({ type: 'categoryImages', category: m.category, name: listing.name, images, more: listing.more, ...(listing.note ? { note: listing.note } : {}) });
+        return;
+      }
       case 'revealSkipped': {
         const r = this.report;
         const s = r?.skipped[m.index];
@@ -285,6 +310,7 @@ export function createLivePanel(env: PanelEnv, datasetPath: string, busy: (view:
     { enableScripts: true, retainContextWhenHidden: false },
   );
   const view = new ReportView(panel, env);
+  view.allowFolder(datasetPath); // before the page loads (changing the roots later reloads it)
   view.datasetPath = datasetPath;
   view.runNumber = runNumber;
   return view;

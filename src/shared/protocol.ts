@@ -122,10 +122,30 @@ export type HostToWebviewMessage =
   | { type: 'runStatus'; runId: string; status: RunStatus; message?: string; reportPath?: string }
   | EmptyMessage
   | ExportResultMessage
+  | CategoryImagesMessage
   /** After an `empty`: the panel's run was interrupted and can be resumed; `description` says which run (issue 15). */
   | ResumableMessage;
 
 export type ResumableMessage = { type: 'resumable'; description: string };
+
+/**
+ * A few images of one category for the drill-down (answer to `listCategoryImages`): webview URIs
+ * of the first files by name, or `error` saying why there are none (dataset folder gone, …).
+ */
+export type CategoryImagesMessage = {
+  type: 'categoryImages';
+  /** The category's index in report.categories, and its name (the webview checks both still match). */
+  category: number;
+  name: string;
+  /** Thumbnails, in file-name order: the file name (relative to the category folder) and its webview URI. */
+  images: { file: string; uri: string }[];
+  /** Image files of the folder not shown (past the limit, or formats the panel cannot preview). */
+  more: number;
+  /** Why nothing can be shown (the folder is gone, outside the dataset, …); absent when `images` is the answer. */
+  error?: string;
+  /** Something the reader should know about the listing (e.g. images in sub-folders are not listed). */
+  note?: string;
+};
 
 // ---------------------------------------------------------------- webview → host
 
@@ -141,6 +161,8 @@ export type WebviewToHostMessage =
   | { type: 'cancelRun'; runId: string }
   /** Reveal a skipped file (by its index in report.skipped; never a path from the webview). */
   | { type: 'revealSkipped'; index: number }
+  /** A few thumbnails of a category (by its index in report.categories; never a path from the webview). */
+  | { type: 'listCategoryImages'; category: number }
   /** A button of the empty panel (EMPTY_ACTIONS) was clicked. */
   | { type: 'emptyAction'; action: EmptyAction }
   /** Run the shown report's dataset again with the report's settings (the host uses its own copy of the report). */
@@ -167,6 +189,7 @@ export const LIMITS = {
   logChars: 4000,
   idChars: 200,
   skippedIndex: 10_000_000,
+  categoryIndex: 10_000_000,
   copyChars: 1_000_000,
 } as const;
 
@@ -296,6 +319,15 @@ export function validateWebviewMessage(raw: unknown): ValidationResult<WebviewTo
       if (!oneOf(EMPTY_ACTIONS, raw.action)) return fail(`action must be one of ${EMPTY_ACTIONS.join(', ')}`);
       return { ok: true, message: { type: 'emptyAction', action: raw.action } };
     }
+    case 'listCategoryImages': {
+      const extra = onlyKeys(raw, ['category']);
+      if (extra) return fail(extra);
+      const i = raw.category;
+      if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i > LIMITS.categoryIndex) {
+        return fail('category must be a non-negative integer');
+      }
+      return { ok: true, message: { type: 'listCategoryImages', category: i } };
+    }
     case 'log': {
       const extra = onlyKeys(raw, ['level', 'message']);
       if (extra) return fail(extra);
@@ -321,6 +353,16 @@ export function isHostMessage(raw: unknown): raw is HostToWebviewMessage {
     case 'empty':
     case 'exportResult':
       return isCommonHostMessage(raw);
+    case 'categoryImages':
+      return (
+        typeof raw.category === 'number' &&
+        typeof raw.name === 'string' &&
+        typeof raw.more === 'number' &&
+        Array.isArray(raw.images) &&
+        raw.images.every((x) => isRecord(x) && typeof x.file === 'string' && typeof x.uri === 'string') &&
+        (raw.error === undefined || typeof raw.error === 'string') &&
+        (raw.note === undefined || typeof raw.note === 'string')
+      );
     case 'resumable':
       return typeof raw.description === 'string';
     default:
