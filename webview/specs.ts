@@ -374,7 +374,7 @@ export function legendLayer(entries: LegendEntry[], t: ChartTheme): VlSpec {
     direction: 'horizontal',
     columns: Math.min(2, entries.length),
     symbolSize: LEGEND_SYMBOL_SIZE,
-    labelLimit: 320,
+    labelLimit: 400,
     columnPadding: 14,
     rowPadding: 6,
     // Vega-Lite's legend `encoding` (values or signals): per entry colour, fill and stroke.

@@ -48,7 +48,7 @@ export function smallMultiplesSpec(report: SparsityReport, t: Parameters<ChartMo
   const ids = [...new Set(rows.map((r) => r.index))];
   const hc = isHighContrast(t);
   const x = { field: 'layer', type: 'ordinal', sort: layers, title: null, axis: { labelAngle: layers.length > 6 ? -40 : 0 } };
-  const y = { field: 'scaled', type: 'quantitative', title: 'median, scaled to its range', scale: { domain: [0, 1] }, axis: { values: [0, 0.5, 1] } };
+  const y = { field: 'scaled', type: 'quantitative', title: 'scaled median', scale: { domain: [0, 1] }, axis: { values: [0, 0.5, 1] } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     description: `Median by layer of ${ids.length} sparseness indices (trained model), each scaled to its own range over the layers.`,
@@ -66,7 +66,7 @@ export function smallMultiplesSpec(report: SparsityReport, t: Parameters<ChartMo
           encoding: {
             x,
             y,
-            shape: { field: 'shifted', type: 'nominal', scale: { domain: [false, true], range: ['circle', 'triangle-up'] }, legend: { title: 'shifted (negative responses)', orient: 'bottom' } },
+            shape: { field: 'shifted', type: 'nominal', scale: { domain: [false, true], range: ['circle', 'triangle-up'] }, legend: { title: 'shifted (negative responses)', titleLimit: 400, orient: 'bottom' } },
             description: { field: 'aria', type: 'nominal' },
             tooltip: [
               { field: 'label', title: 'index' },

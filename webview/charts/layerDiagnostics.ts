@@ -67,7 +67,7 @@ export function diagnosticsSpec(report: SparsityReport, t: Parameters<ChartModul
       mark: { type: 'line', point: { filled: true, size: hc ? 60 : 35 }, strokeWidth: hc ? 3 : 2 },
       encoding: {
         x,
-        y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false, nice: true } },
+        y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false, nice: true }, axis: { tickCount: 4, format: '.3~g', labelOverlap: 'greedy' } },
         // Colour, marker and dash per series (one merged legend): never colour alone (issue 15).
         color: { field: 'series', type: 'nominal', scale: { domain: present, range: present.map((s) => colours[s]) }, legend: { title: null } },
         shape: { field: 'series', type: 'nominal', scale: { domain: present, range: present.map((s) => SERIES_STYLE[s].shape) }, legend: { title: null } },
