@@ -16,26 +16,16 @@ import { generateStimuli } from '../../scripts/demo-stimuli';
 import { analyze } from '../../src/core/analyze';
 import { compareRuns } from '../../src/core/compare/io';
 import type { SparsityReport } from '../../src/core/report/schema';
-import {
-  CodeServer, ROOT, buildAndPackage, closeAllEditors, ensureCodeServer, explorerRow, log, mkTemp, openWorkbench,
-  printTimings, runCommand, screenshot, sleep, timed, webview, withDiagnostics, type Workbench,
-} from './harness';
+import { ROOT, closeAllEditors, explorerRow, log, runCommand, screenshot, sleep, timed, webview, withDiagnostics, workbenchSession } from './harness';
 
 const PANEL_TIMEOUT = 60_000;
-let server: CodeServer | undefined;
-let wb: Workbench | undefined;
-let home = '';
-let ws = '';
-let setupError: Error | undefined;
 const runs: { dir: string; report: SparsityReport }[] = [];
+const session = workbenchSession({ name: 'compare', prepare: (ws, home) => makeRuns(ws, home) });
+const page = (): Page => session.page();
+const wb = session.workbench;
+const server = session.codeServer;
 
-const page = (): Page => {
-  if (setupError) throw new Error(`e2e setup failed: ${setupError.message}`);
-  if (!wb) throw new Error('the workbench did not open');
-  return wb.page;
-};
-
-async function makeRuns(): Promise<void> {
+async function makeRuns(ws: string, home: string): Promise<void> {
   const stimuli = path.join(home, 'shapes');
   await generateStimuli(stimuli, { categories: 4, perCategory: 5, size: 48, seed: 9 });
   for (const seed of [1, 2]) {
@@ -137,35 +127,11 @@ async function compareFromExplorer(p: Page, a: string, b: string): Promise<void>
 }
 
 describe('Compare runs in VS Code (code-server)', () => {
-  before(async () => {
-    try {
-      const bin = await timed('e2e-setup (code-server, chromium)', () => ensureCodeServer());
-      home = mkTemp('sl-e2e-compare-');
-      ws = path.join(home, 'workspace');
-      fs.mkdirSync(ws, { recursive: true });
-      await timed('two demo-model runs', () => makeRuns());
-      const vsix = await timed('npm run package (build + VSIX)', () => buildAndPackage(path.join(home, 'sparsity-lens-linux-x64.vsix')));
-      server = new CodeServer({ bin, home, workspace: ws, name: 'compare' });
-      const installed = await timed('code-server --install-extension', () => server!.installExtension(vsix));
-      if (!/successfully installed/i.test(installed)) throw new Error(`--install-extension did not report success:\n${installed}`);
-      await timed('code-server start', () => server!.start());
-      wb = await timed('workbench load', () => openWorkbench(server!, 'compare'));
-    } catch (e) {
-      setupError = e as Error;
-      console.error(`[e2e] setup failed: ${setupError.stack ?? setupError}`);
-      if (wb) await screenshot(wb.page, 'FAILED-compare-setup');
-    }
-  });
-
-  after(async () => {
-    await wb?.close();
-    await server?.stop();
-    if (home && !process.env.E2E_KEEP) fs.rmSync(home, { recursive: true, force: true });
-    printTimings();
-  });
+  before(() => session.start());
+  after(() => session.stop());
 
   test('select two run folders → Compare Reports… → one line per run, legend, trend table, paired part', async () => {
-    await withDiagnostics('compare-explorer', () => wb, () => server, async () => {
+    await withDiagnostics('compare-explorer', wb, server, async () => {
       const p = page();
       const [a, b] = runs.map((r) => path.basename(r.dir));
       log(`run folders: ${a}, ${b}`);
@@ -178,7 +144,7 @@ describe('Compare runs in VS Code (code-server)', () => {
   });
 
   test('from a report panel: Compare with… → pick the other run → comparison panel', async () => {
-    await withDiagnostics('compare-with', () => wb, () => server, async () => {
+    await withDiagnostics('compare-with', wb, server, async () => {
       const p = page();
       await closeAllEditors(p);
       // Run A's report (its folder expanded if the first test did not leave it so): the report panel.
@@ -199,7 +165,7 @@ describe('Compare runs in VS Code (code-server)', () => {
   });
 
   test('a saved comparison.sparsity.json opens in the comparison panel', async () => {
-    await withDiagnostics('compare-saved', () => wb, () => server, async () => {
+    await withDiagnostics('compare-saved', wb, server, async () => {
       const p = page();
       await closeAllEditors(p);
       await explorerRow(p, 'saved-comparison').click();
