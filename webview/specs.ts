@@ -363,7 +363,7 @@ export function legendGlyph(e: LegendEntry): string {
  * in the legend are those of the chart. Vega-Lite merges the shape, colour and opacity legends
  * of one field into one.
  */
-export function legendLayer(entries: LegendEntry[], t: ChartTheme): VlSpec {
+export function legendLayer(entries: LegendEntry[], t: ChartTheme, chartWidth = 480): VlSpec {
   const domain = entries.map((e) => e.label);
   // Per entry: bands are translucent fills, lines and markers solid, error bars and the reference
   // stroke only. Vega's legend symbols are encoded from the entry's value (the label).
@@ -372,9 +372,10 @@ export function legendLayer(entries: LegendEntry[], t: ChartTheme): VlSpec {
     title: null,
     orient: 'bottom',
     direction: 'horizontal',
-    columns: Math.min(2, entries.length),
+    // Two columns when the longest label fits twice in the chart's width, else one (long reference names).
+    columns: entries.length > 1 && 2 * legendColumnWidth(entries, t) <= chartWidth ? 2 : 1,
+    labelLimit: Math.max(120, chartWidth - 40),
     symbolSize: LEGEND_SYMBOL_SIZE,
-    labelLimit: 400,
     columnPadding: 14,
     rowPadding: 6,
     // Vega-Lite's legend `encoding` (values or signals): per entry colour, fill and stroke.
@@ -398,6 +399,11 @@ export function legendLayer(entries: LegendEntry[], t: ChartTheme): VlSpec {
       shape: { field: 'series', type: 'nominal', scale: { domain, range: entries.map(legendGlyph) }, legend },
     },
   };
+}
+
+/** Estimated width of a legend column: glyph, gap and the longest label (average glyph 0.58 em). */
+function legendColumnWidth(entries: LegendEntry[], t: ChartTheme): number {
+  return Math.sqrt(LEGEND_SYMBOL_SIZE) + 8 + 14 + Math.max(...entries.map((e) => e.label.length)) * (t.fontSize - 1) * 0.58;
 }
 
 /** Three or four significant digits for tooltips (d3-format; `~` drops trailing zeros). */
@@ -473,6 +479,20 @@ export function psiByLayerSpec(report: SparsityReport, t: ChartTheme): VlSpec {
     strokeDash: [...SERIES_STYLE[series].dash],
     point: { filled: true, shape: SERIES_STYLE[series].shape, size: hc ? 80 : 55, color: colour, strokeDash: [] },
   });
+  /** An error bar per layer: a rule low→high (named `name`) with end ticks, `offset` px right of the layer. */
+  const intervalLayers = (name: string, points: LayerPoint[], colour: string, offset: number, tick: number): VlSpec[] => {
+    const data = { values: points.filter((p) => Number.isFinite(p.low)) };
+    if (data.values.length === 0) return [];
+    const width = hc ? 2 : 1.5;
+    return [
+      { name, data, mark: { type: 'rule', color: colour, strokeWidth: width, xOffset: offset }, encoding: { x, y: yPlain('low'), y2: { field: 'high' } } },
+      ...(['low', 'high'] as const).map((end) => ({
+        data,
+        mark: { type: 'tick', orient: 'horizontal', color: colour, size: tick, thickness: width, xOffset: offset },
+        encoding: { x, y: yPlain(end) },
+      })),
+    ];
+  };
   const layer: VlSpec[] = [];
   if (d.permuted.length) {
     const perm = { values: d.permuted };
@@ -501,12 +521,8 @@ export function psiByLayerSpec(report: SparsityReport, t: ChartTheme): VlSpec {
   }
   if (d.norelu.length) {
     const nr = { values: d.norelu };
-    layer.push({
-      name: 'noreluInterval',
-      data: { values: d.norelu.filter((p) => Number.isFinite(p.low)) },
-      mark: { type: 'errorbar', ticks: { size: 7 }, color: t.norelu, ...(hc ? { thickness: 2 } : {}) },
-      encoding: { x, y: yPlain('low'), y2: { field: 'high' } },
-    });
+    // Beside the trained bar (7 px to the right), so the two intervals of a layer do not cover each other.
+    layer.push(...intervalLayers('noreluInterval', d.norelu, t.norelu, 7, 7));
     layer.push({
       name: 'noreluMedian',
       data: nr,
@@ -532,12 +548,7 @@ export function psiByLayerSpec(report: SparsityReport, t: ChartTheme): VlSpec {
     mark: { type: 'area', color: t.trained, opacity: bandOpacity(t, 0.2), ...(solid ? { stroke: t.trained, strokeOpacity: 1, strokeWidth: 1 } : {}) },
     encoding: { x, y: y('q1'), y2: { field: 'q3' } },
   });
-  layer.push({
-    name: 'trainedInterval',
-    data: { values: d.trained.filter((p) => Number.isFinite(p.low)) },
-    mark: { type: 'errorbar', ticks: { size: 9 }, color: t.foreground, ...(hc ? { thickness: 2 } : {}) },
-    encoding: { x, y: yPlain('low'), y2: { field: 'high' } },
-  });
+  layer.push(...intervalLayers('trainedInterval', d.trained, t.foreground, 0, 9));
   layer.push({
     data: trained,
     mark: { type: 'line', color: t.trained },
@@ -573,7 +584,7 @@ export function psiByLayerSpec(report: SparsityReport, t: ChartTheme): VlSpec {
       encoding: { y: { field: 'psi', type: 'quantitative' }, tooltip: [{ field: 'label', title: 'reference' }] },
     });
   }
-  layer.push(legendLayer(legend, t));
+  layer.push(legendLayer(legend, t, layerStep(d.layers.length) * Math.max(1, d.layers.length)));
   return {
     $schema: SCHEMA,
     description: `Median population sparseness index by layer (${d.layers.length} layers) with ${Math.round(BOOTSTRAP_LEVEL * 100)}% bootstrap intervals, trained model${d.permuted.length || d.norelu.length ? ' and controls' : ''}${viewIndex(report).id === 'psi' ? `, with the reference PSI ${fmt(d.reference.psi, 2)}` : ''}.`,

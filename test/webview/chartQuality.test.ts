@@ -108,7 +108,7 @@ describe('PSI by layer: legend entries are the marks', () => {
       assert.equal((legendGlyph(trained).match(/M[-0-9.]+,0H/g) ?? []).length, 1, 'trained: solid line');
       // Bands and intervals: one entry per area / error-bar layer.
       assert.equal(legend.filter((e) => e.kind === 'band').length, layersOf(spec).filter((l) => l.mark.type === 'area').length);
-      assert.equal(legend.filter((e) => e.kind === 'interval').length, layersOf(spec).filter((l) => l.mark.type === 'errorbar').length);
+      assert.equal(legend.filter((e) => e.kind === 'interval').length, layersOf(spec).filter((l) => /Interval$/.test(l.name ?? '')).length);
       assert.equal(legend.filter((e) => e.kind === 'reference').length, 1);
       assert.ok(!layersOf(spec).some((l) => l.mark.type === 'text'), 'no reference label over the data');
     });
@@ -149,7 +149,7 @@ describe('uncertainty of the layer medians', () => {
     d.norelu.forEach((p, i) => assert.deepEqual([p.low, p.high], [noreluCompared[i].ciLow, noreluCompared[i].ciHigh]));
     const spec = psiByLayerSpec(report, LIGHT_THEME);
     const bars = named(spec, 'trainedInterval');
-    assert.equal(bars.mark.type, 'errorbar');
+    assert.equal(bars.mark.type, 'rule');
     assert.deepEqual(bars.data!.values.map((v) => [v.low, v.high]), compared.map((l) => [l.ciLow, l.ciHigh]));
     const svg = await svgOf(spec);
     assert.ok(svg.includes('trainedInterval'), 'error bars rendered');
