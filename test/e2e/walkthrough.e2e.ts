@@ -65,7 +65,7 @@ describe('Getting Started walkthrough (code-server)', () => {
         await pick.waitFor({ state: 'visible', timeout: scaledTimeout(30_000) });
         await pick.click();
       });
-      const button = p.locator('.gettingStartedContainer').getByRole('button', { name: 'Run the Demo' }).first();
+      const button = p.locator('.gettingStartedContainer').getByRole('button', { name: 'Run the Demo', exact: true }).first();
       await button.waitFor({ state: 'visible', timeout: scaledTimeout(30_000) }).catch(async () => {
         await screenshot(p, 'FAILED-walkthrough-no-button');
         throw new Error('the walkthrough shows no "Run the Demo" button');
