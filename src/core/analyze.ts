@@ -296,6 +296,12 @@ class SessionPreparer {
   private held = 0;
   private disposed = false;
   private readonly concurrency: number;
+  /**
+   * Passes of `order` that may start: only the first group's until open() (the first partial
+   * report is out, or the first group is done), so that onnxruntime's model loads, which block
+   * the main thread ~0.8 s each, do not hold back the first chart.
+   */
+  private startable: number;
 
   constructor(
     private readonly state: RunState,
@@ -303,13 +309,22 @@ class SessionPreparer {
     private readonly order: number[],
     private readonly maxAlive: number,
     private readonly trained: SessionHandOver,
+    firstGroupSize: number,
   ) {
     this.concurrency = Math.max(1, engine.sessionBuildConcurrency ?? 1);
+    this.startable = firstGroupSize;
+    this.pump();
+  }
+
+  /** Every pass may now be prepared ahead. */
+  open(): void {
+    if (this.startable >= this.order.length) return;
+    this.startable = this.order.length;
     this.pump();
   }
 
   private pump(): void {
-    while (!this.disposed && this.next < this.order.length && this.inFlight < this.concurrency && this.held + this.started.size < this.maxAlive) {
+    while (!this.disposed && this.next < Math.min(this.startable, this.order.length) && this.inFlight < this.concurrency && this.held + this.started.size < this.maxAlive) {
       this.start(this.order[this.next++]);
     }
   }
@@ -358,7 +373,10 @@ class SessionPreparer {
     if (!this.started.has(pi)) {
       // Taken before its turn came (a group larger than maxAlive): start it now rather than wait forever.
       const at = this.order.indexOf(pi, this.next);
-      if (at >= 0) this.order.splice(at, 1);
+      if (at >= 0) {
+        this.order.splice(at, 1);
+        if (at < this.startable) this.startable--;
+      }
       this.start(pi);
     }
     const p = this.started.get(pi)!;
@@ -429,13 +447,17 @@ async function runPasses(state: RunState, engine: Engine, runDir: string, reques
   const groupSize = state.meta.passGroupSize;
   // An explicit concurrentPasses bounds the sessions alive at once; 'auto' may prepare ahead as many as fit in memory.
   const maxAlive = s.concurrentPasses === 'auto' ? Math.max(groupSize, autoPassGroupSize(state.meta.modelPath, state.passes.length)) : groupSize;
-  const order = groups.slice(state.passGroup).flatMap((g, k) => (k === 0 && state.nextImage >= files.length ? [] : g));
-  const preparer = new SessionPreparer(state, engine, order, maxAlive, trained);
+  const current = state.nextImage >= files.length ? [] : groups[state.passGroup];
+  const order = [...current, ...groups.slice(state.passGroup + 1).flat()];
+  const preparer = new SessionPreparer(state, engine, order, maxAlive, trained, current.length);
   const cache = groups.length - state.passGroup > 1 ? new DecodedCache(DECODED_CACHE_BYTES) : null;
-  const partials = new PartialClock(request.partialSeconds);
+  const partials = new PartialClock(request.partialSeconds, () => preparer.open());
+  // Without live reports (or resuming past the trained pass) there is no first chart to wait for.
+  if (!hooks.onPartial || state.passGroup > 0) preparer.open();
   try {
     while (state.passGroup < groups.length) {
       if (state.nextImage < files.length) await runGroup(state, groups, files, engine, runDir, request, hooks, preparer, cache, partials);
+      preparer.open();
       if (state.passGroup === groups.length - 1) break;
       // A group done: the passes so far are complete over every category (trained + controls so far).
       const done = groups[state.passGroup];
@@ -458,7 +480,11 @@ async function runPasses(state: RunState, engine: Engine, runDir: string, reques
 class PartialClock {
   private last = -Infinity;
   private cost = 0;
-  constructor(private readonly seconds = PARTIAL_SECONDS) {}
+  constructor(
+    private readonly seconds = PARTIAL_SECONDS,
+    /** After the first report is out (SessionPreparer.open). */
+    private readonly afterFirst: () => void = () => {},
+  ) {}
   due(now = performance.now()): boolean {
     return (now - this.last) / 1000 >= Math.max(this.seconds, 4 * this.cost);
   }
@@ -468,6 +494,7 @@ class PartialClock {
     this.last = performance.now();
     this.cost = (this.last - t0) / 1000;
     hooks.onPartial?.(report);
+    this.afterFirst();
   }
 }
 
