@@ -799,11 +799,12 @@ export function scatterLabels(d: ScatterData, xDomain: [number, number], size: {
 }
 
 /** Accuracy vs PSI of one layer, one point per category, with the least-squares line and category labels. */
-export function accuracyScatterSpec(report: SparsityReport, t: ChartTheme, layer: string): VlSpec {
+export function accuracyScatterSpec(report: SparsityReport, t: ChartTheme, layer: string, plot: { width: number; height: number } = { width: 420, height: 300 }): VlSpec {
   const d = accuracyScatterData(report, layer);
   const hc = isHighContrast(t);
-  const width = 420;
-  const height = 300;
+  // The labels are placed for this plot size: a figure of another size passes its own (`plot`)
+  // rather than resizing the spec afterwards.
+  const { width, height } = plot;
   // A fixed x domain (the data's range plus 6 %) so the label placement knows where points land.
   const xs = d.rows.map((r) => r.psi);
   const lo = xs.length ? Math.min(...xs) : 0;
