@@ -17,22 +17,30 @@ import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { CHECKOUT_IS_NODE_LOCAL } from '../helpers/cluster';
 import { buildClosedFormOnnx, writeStimuli } from '../helpers/tinyModels';
-import {
-  CodeServer, ROOT, buildAndPackage, ensureCodeServer, explorerContextMenu, log, openWorkbench, printTimings, screenshot, timed, webview, withDiagnostics, type Workbench,
-} from './harness';
+import { ROOT, explorerContextMenu, log, screenshot, timed, webview, withDiagnostics, workbenchSession } from './harness';
 
 const LOCAL_SLURM = path.join(ROOT, 'scripts', 'slurm-local.sh');
-let server: CodeServer | undefined;
-let wb: Workbench | undefined;
-let home = '';
 let ws = '';
-let setupError: Error | undefined;
-
-const page = (): Page => {
-  if (setupError) throw new Error(`e2e setup failed: ${setupError.message}`);
-  if (!wb) throw new Error('the workbench did not open');
-  return wb.page;
-};
+// The workspace (model, images) and the installed extension must be where compute nodes can
+// read them: test-output/ unless the checkout itself is under a temp folder (a CI clone in
+// /tmp), then the home folder. The extension host does not see the test's environment
+// override (SPARSITY_LENS_NODE_LOCAL_OK), and it should not need it.
+const session = workbenchSession({
+  name: 'cluster',
+  parent: CHECKOUT_IS_NODE_LOCAL ? path.join(os.homedir(), '.cache', 'sparsity-lens-e2e') : path.join(ROOT, 'test-output'),
+  tempPrefix: 'e2e-cluster-',
+  async prepare(dir) {
+    ws = dir;
+    await writeStimuli(path.join(ws, 'colours'));
+    const model = buildClosedFormOnnx(path.join(ws, 'tiny.onnx'));
+    fs.writeFileSync(
+      path.join(ws, '.vscode', 'settings.json'),
+      JSON.stringify({ 'sparsityLens.model': model, 'sparsityLens.accuracy': 'none', 'sparsityLens.controls.permutations': 0, 'sparsityLens.controls.noNonlinearity': false }, null, 2),
+    );
+  },
+});
+const page = (): Page => session.page();
+let slurmError: Error | undefined;
 
 async function answer(p: Page, title: string, value: string | undefined): Promise<void> {
   const widget = p.locator('.quick-input-widget');
@@ -44,48 +52,22 @@ async function answer(p: Page, title: string, value: string | undefined): Promis
 
 describe('Analyze on Cluster in VS Code (code-server + local SLURM)', () => {
   before(async () => {
-    try {
-      const start = spawnSync(LOCAL_SLURM, ['start'], { encoding: 'utf8', timeout: 60_000 });
-      if (start.status !== 0) throw new Error(`scripts/slurm-local.sh start failed:\n${start.stdout}${start.stderr}`);
-      const bin = await timed('e2e-setup (code-server, chromium)', () => ensureCodeServer());
-      // The workspace (model, images) and the installed extension must be where compute nodes can
-      // read them: test-output/ unless the checkout itself is under a temp folder (a CI clone in
-      // /tmp), then the home folder. The extension host does not see the test's environment
-      // override (SPARSITY_LENS_NODE_LOCAL_OK), and it should not need it.
-      const parent = CHECKOUT_IS_NODE_LOCAL ? path.join(os.homedir(), '.cache', 'sparsity-lens-e2e') : path.join(ROOT, 'test-output');
-      fs.mkdirSync(parent, { recursive: true });
-      home = fs.mkdtempSync(path.join(parent, 'e2e-cluster-'));
-      ws = path.join(home, 'workspace');
-      await writeStimuli(path.join(ws, 'colours'));
-      const model = buildClosedFormOnnx(path.join(ws, 'tiny.onnx'));
-      fs.mkdirSync(path.join(ws, '.vscode'), { recursive: true });
-      fs.writeFileSync(
-        path.join(ws, '.vscode', 'settings.json'),
-        JSON.stringify({ 'sparsityLens.model': model, 'sparsityLens.accuracy': 'none', 'sparsityLens.controls.permutations': 0, 'sparsityLens.controls.noNonlinearity': false }, null, 2),
-      );
-      const vsix = await timed('npm run package (build + VSIX)', () => buildAndPackage(path.join(home, 'sparsity-lens-linux-x64.vsix')));
-      server = new CodeServer({ bin, home, workspace: ws, name: 'cluster' });
-      const installed = await timed('code-server --install-extension', () => server!.installExtension(vsix));
-      if (!/successfully installed/i.test(installed)) throw new Error(`--install-extension did not report success:\n${installed}`);
-      await timed('code-server start', () => server!.start());
-      wb = await timed('workbench load', () => openWorkbench(server!, 'cluster'));
-    } catch (e) {
-      setupError = e as Error;
-      console.error(`[e2e] setup failed: ${setupError.stack ?? setupError}`);
-      if (wb) await screenshot(wb.page, 'FAILED-cluster-setup');
+    const start = spawnSync(LOCAL_SLURM, ['start'], { encoding: 'utf8', timeout: 60_000 });
+    if (start.status !== 0) {
+      slurmError = new Error(`scripts/slurm-local.sh start failed:\n${start.stdout}${start.stderr}`);
+      return;
     }
+    await session.start();
   });
 
   after(async () => {
-    await wb?.close();
-    await server?.stop();
-    if (home && !process.env.E2E_KEEP) fs.rmSync(home, { recursive: true, force: true });
+    await session.stop();
     spawnSync(LOCAL_SLURM, ['stop'], { encoding: 'utf8', timeout: 60_000 });
-    printTimings();
   });
 
   test('right-click a folder → Analyze on Cluster... → 2 shards → status bar → the merged report opens', async () => {
-    await withDiagnostics('cluster', () => wb, () => server, async () => {
+    await withDiagnostics('cluster', session.workbench, session.codeServer, async () => {
+      if (slurmError) throw slurmError;
       const p = page();
       await timed('right-click → Analyze on Cluster...', () => explorerContextMenu(p, 'colours', 'Analyze on Cluster...', 90_000));
       await answer(p, 'Analyze on Cluster (1/2): shards', '2');
