@@ -8,7 +8,7 @@
  *   (SVG group class `trainedMedian_marks`), one `path[role=graphics-symbol]` per layer, each
  *   with aria-label `trained median PSI, layer <name>: <value>`.
  */
-import { fmt, fmtP, stars } from '../src/core/report/format';
+import { fmt, fmtP, pClause, stars } from '../src/core/report/format';
 import type { SparsityReport } from '../src/core/report/schema';
 import { trainedPass } from '../src/core/report/tables';
 import { isHighContrast, type ChartTheme } from './theme';
@@ -853,7 +853,7 @@ export function accuracyScatterSpec(report: SparsityReport, t: ChartTheme, layer
       encoding: { x: { field: 'psi', type: 'quantitative' }, y: { field: 'accuracy', type: 'quantitative' }, text: { field: 'label' } },
     });
   }
-  const subtitle = d.r !== null ? `r = ${fmt(d.r, 3)}, p = ${fmtP(d.p)}, n = ${d.rows.length}` : `n = ${d.rows.length}`;
+  const subtitle = d.r !== null ? `r = ${fmt(d.r, 3)}, ${pClause(d.p)}, n = ${d.rows.length}` : `n = ${d.rows.length}`;
   return {
     $schema: SCHEMA,
     description: `Accuracy against PSI of layer ${layer} for ${d.rows.length} categories; ${subtitle}.`,

@@ -291,6 +291,13 @@ describe('scatter labels', () => {
     assert.ok(svg.includes('>tench<'));
   });
 
+  it('subtitle: r, the p clause (never "p = < 0.001") and n', () => {
+    const spec = accuracyScatterSpec(report, LIGHT_THEME, 'fc2') as { title?: { subtitle?: string } };
+    const sub = spec.title?.subtitle ?? '';
+    assert.match(sub, /^r = -?\d\.\d{3}, p\u00a0(=\u00a0\d|<\u00a00\.001), n = \d+$/);
+    assert.doesNotMatch(sub, /= </);
+  });
+
   it('many categories: only the extremes, none overlapping each other', () => {
     const n = 60;
     const d = { ...accuracyScatterData(report, 'fc2'), rows: Array.from({ length: n }, (_, i) => ({ category: `c${i}`, label: `category ${i}`, className: '', images: 10, psi: 0.2 + (i * 0.37) % 0.3, accuracy: ((i * 0.61) % 1) })) };
