@@ -69,16 +69,7 @@ export function embedChart(target: HTMLElement, spec: object, config: Record<str
   });
 }
 
-/** SVG text or PNG data URL of a drawn chart, on the theme's background (the live chart is transparent). */
-export async function chartExportData(v: Result, background: string, format: ChartExportFormat): Promise<string> {
-  const view = v.view as unknown as { background(c?: string): unknown };
-  view.background(background);
-  try {
-    return format === 'svg' ? await v.view.toSVG() : await v.view.toImageURL('png', 2);
-  } finally {
-    view.background('transparent');
-  }
-}
+export { chartExportData } from './chartExport';
 
 /**
  * Draws one chart into its container (`makeSpec` runs here, so its errors show too) and keeps the
