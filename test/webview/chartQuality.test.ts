@@ -6,6 +6,8 @@
  * Specs are compiled with vega-lite and run headless by vega in CSP-safe mode, as the webview does.
  */
 import assert from 'node:assert/strict';
+import { headlessView, nodeVegaKit } from './figureKit';
+import type { VegaKit } from '../../webview/figure/render';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -38,21 +40,14 @@ const HC_DARK = highContrastTheme('high-contrast', { ...page, foreground: '#ffff
 const HC_LIGHT = highContrastTheme('high-contrast-light', { ...page, foreground: '#292929', background: '#ffffff', grid: '#0f4a85' });
 const THEMES: ChartTheme[] = [LIGHT_THEME, DARK_THEME, HC_DARK, HC_LIGHT, PRINT_THEME];
 
-type Vl = { compile(spec: object, o?: object): { spec: object } };
 type Item = { tooltip?: unknown; items?: Item[]; name?: string; marktype?: string };
 type View = { toSVG(): Promise<string>; runAsync(): Promise<unknown>; scenegraph(): { root: Item }; finalize(): void };
-type Vega = { parse(s: object, c?: object, o?: object): unknown; View: new (r: unknown, o: object) => View };
-let vl: Vl;
-let vega: Vega;
-let interpreter: unknown;
+let kit: VegaKit;
 before(async () => {
-  vl = (await import('vega-lite')) as unknown as Vl;
-  vega = (await import('vega')) as unknown as Vega;
-  interpreter = (await import('vega-interpreter')).expressionInterpreter;
+  kit = await nodeVegaKit();
 });
 function view(spec: VlSpec, t: ChartTheme): View {
-  const vg = vl.compile(spec, { config: vegaConfig(t) }).spec;
-  return new vega.View(vega.parse(vg, undefined, { ast: true }), { renderer: 'none', expr: interpreter, logLevel: 0 });
+  return headlessView<View>(kit, spec, vegaConfig(t));
 }
 async function svgOf(spec: VlSpec, t: ChartTheme = LIGHT_THEME): Promise<string> {
   const v = view(spec, t);

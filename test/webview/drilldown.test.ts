@@ -5,6 +5,8 @@
  * The chart is compiled with vega-lite and rendered headless (AST + interpreter, as in the webview).
  */
 import assert from 'node:assert/strict';
+import { headlessView, nodeVegaKit } from './figureKit';
+import type { VegaKit } from '../../webview/figure/render';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -115,15 +117,9 @@ describe('category detail', () => {
 });
 
 describe('category detail chart', () => {
-  type Vl = { compile(spec: object, o?: object): { spec: object } };
-  type Vega = { parse(s: object, c?: object, o?: object): unknown; View: new (r: unknown, o: object) => { toSVG(): Promise<string>; finalize(): void } };
-  let vl: Vl;
-  let vega: Vega;
-  let interpreter: unknown;
+  let kit: VegaKit;
   before(async () => {
-    vl = (await import('vega-lite')) as unknown as Vl;
-    vega = (await import('vega')) as unknown as Vega;
-    interpreter = (await import('vega-interpreter')).expressionInterpreter;
+    kit = await nodeVegaKit();
   });
 
   it('draws one point per layer for the category (labelled with its value) and one per layer for the median', async () => {
@@ -131,8 +127,7 @@ describe('category detail chart', () => {
     r.passes[0].layers[3].psi[4] = NaN; // this layer's point is left out, not drawn at 0
     const d = categoryDetail(r, 4)!;
     const spec = { ...categoryDetailSpec(d, LIGHT_THEME), width: 400 };
-    const vg = vl.compile(spec, { config: vegaConfig(LIGHT_THEME) }).spec;
-    const view = new vega.View(vega.parse(vg, undefined, { ast: true }), { renderer: 'none', expr: interpreter, logLevel: 0 });
+    const view = headlessView(kit, spec, vegaConfig(LIGHT_THEME));
     const svg = await view.toSVG();
     view.finalize();
     const group = (cls: string): string[] => {

@@ -5,6 +5,8 @@
  * sample-indices.sparsity.json, make_sample.py), headless in CSP-safe mode as the webview does.
  */
 import assert from 'node:assert/strict';
+import { headlessView, nodeVegaKit } from './figureKit';
+import type { VegaKit } from '../../webview/figure/render';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -23,19 +25,12 @@ const full = read('sample-indices.sparsity.json');
 const psiOnly = read('sample.sparsity.json');
 const IDS = ['psi', 'psi:minmax', 'psi:raw', 'hoyer:raw', 'gini:raw', 'kurtosis:raw', 'lifetime', 'active'];
 
-type Vl = { compile(spec: object, o?: object): { spec: object } };
-type Vega = { parse(s: object, c?: object, o?: object): unknown; View: new (r: unknown, o: object) => { toSVG(): Promise<string>; finalize(): void } };
-let vl: Vl;
-let vega: Vega;
-let interpreter: unknown;
+let kit: VegaKit;
 before(async () => {
-  vl = (await import('vega-lite')) as unknown as Vl;
-  vega = (await import('vega')) as unknown as Vega;
-  interpreter = (await import('vega-interpreter')).expressionInterpreter;
+  kit = await nodeVegaKit();
 });
 async function renderSvg(spec: VlSpec): Promise<string> {
-  const vg = vl.compile(spec, { config: vegaConfig(LIGHT_THEME) }).spec;
-  const view = new vega.View(vega.parse(vg, undefined, { ast: true }), { renderer: 'none', expr: interpreter, logLevel: 0 });
+  const view = headlessView(kit, spec, vegaConfig(LIGHT_THEME));
   try {
     return await view.toSVG();
   } finally {
