@@ -10,24 +10,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { analyze } from '../../src/core/analyze';
-import { buildClosedFormOnnx, writeStimuli } from '../helpers/tinyModels';
-import { tempDir } from '../helpers/tempDir';
+import { killedRun } from '../helpers/killedRun';
 
 const settings = { batchSize: 2, accuracy: 'none' as const, concurrentPasses: 1, controls: { permutations: 1, noNonlinearity: false } };
 
 for (const killAt of [3, 8]) {
   test(`restart-changed: killed at batch ${killAt} (${killAt <= 6 ? 'first' : 'second'} pass group), images changed, resumes to the fresh result`, async () => {
-    const root = tempDir('restart-');
-    const model = buildClosedFormOnnx(path.join(root, 'tiny.onnx'));
-    const data = path.join(root, 'data');
-    await writeStimuli(data);
-    const out = path.join(root, 'out');
-    let batches = 0;
-    await assert.rejects(
-      analyze({ datasetPath: data, modelPath: model, outputRoot: out, settings, html: false, checkpointSeconds: 0 }, { onProgress: (e) => { if (e.phase === 'run' && ++batches === killAt) throw new Error('kill'); } }),
-      /kill/,
-    );
-    const run = path.join(out, fs.readdirSync(out)[0]);
+    const { root, model, data, runDir: run } = await killedRun('restart-', settings, killAt);
     // cat_b (done in group 0 before either kill) gets a different image.
     await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 250, g: 250, b: 0 } } }).png().toFile(path.join(data, 'cat_b', 'img1.png'));
     fs.utimesSync(path.join(data, 'cat_b', 'img1.png'), new Date(2001, 1, 1), new Date(2001, 1, 1));

@@ -12,22 +12,13 @@ import { analyze } from '../../src/core/analyze';
 import { parseReportJson } from '../../src/core/report/parse';
 import { describeInterruptedRun, findInterruptedRuns, readInterruptedRun, runAgainPlan, runAgainProblems, settingsNotRecorded } from '../../src/extension/resume';
 import { buildClosedFormOnnx, writeStimuli } from '../helpers/tinyModels';
+import { killedRun } from '../helpers/killedRun';
 import { tempDir } from '../helpers/tempDir';
 
 const settings = { batchSize: 2, accuracy: 'none' as const, concurrentPasses: 1, seed: 7, controls: { permutations: 1, noNonlinearity: false } };
 
 test('a killed run is found as interrupted with its progress; a finished run and a folder without a checkpoint are not; it resumes to the fresh result', async () => {
-  const root = tempDir('resume-find-');
-  const model = buildClosedFormOnnx(path.join(root, 'tiny.onnx'));
-  const data = path.join(root, 'data');
-  await writeStimuli(data);
-  const out = path.join(root, 'out');
-  let batches = 0;
-  await assert.rejects(
-    analyze({ datasetPath: data, modelPath: model, outputRoot: out, settings, html: false, checkpointSeconds: 0 }, { onProgress: (e) => { if (e.phase === 'run' && ++batches === 3) throw new Error('kill'); } }),
-    /kill/,
-  );
-  const killed = path.join(out, fs.readdirSync(out)[0]);
+  const { root, model, data, out, runDir: killed } = await killedRun('resume-find-', settings, 3);
   const finished = await analyze({ datasetPath: data, modelPath: model, outputRoot: out, settings, html: false });
   fs.mkdirSync(path.join(out, 'not-a-run'));
 
