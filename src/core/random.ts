@@ -85,6 +85,8 @@ export function shuffleBits(buffer: ArrayBufferLike, byteOffset: number, n: numb
       const u = (x ^ (x >>> 14)) >>> 0;
       J[t] = exact ? (u * 2.3283064365386963e-10 * (i - t + 1)) | 0 : Math.floor((u / 4294967296) * (i - t + 1));
     }
+    // One loop per element width on purpose: each stays monomorphic (one typed-array kind), which
+    // is what makes it fast; a single loop over a union of arrays is the generic shuffle it replaces.
     if (u32 && size === 4) {
       for (let t = 0; t < m; t++) {
         const k = i - t;
