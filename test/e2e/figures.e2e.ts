@@ -15,34 +15,17 @@ import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import sharp from 'sharp';
 import {
-  CodeServer, OUT, ROOT, buildAndPackage, clearNotifications, closeAllEditors, ensureCodeServer, explorerRow, log, mkTemp, notificationTexts,
-  openWorkbench, printTimings, screenshot, sleep, timed, webview, withDiagnostics, type Workbench,
+  OUT, ROOT, clearNotifications, closeAllEditors, explorerRow, log, notificationTexts, screenshot, sleep, timed, webview, withDiagnostics, workbenchSession,
 } from './harness';
 
-let server: CodeServer | undefined;
-let wb: Workbench | undefined;
-let home = '';
-let ws = '';
-let setupError: Error | undefined;
-const page = (): Page => {
-  if (setupError) throw new Error(`e2e setup failed: ${setupError.message}`);
-  if (!wb) throw new Error('the workbench did not open (see the before hook)');
-  return wb.page;
-};
-
-async function setup(): Promise<void> {
-  const bin = await timed('e2e-setup (code-server, chromium)', () => ensureCodeServer());
-  home = mkTemp('sl-e2e-figures-');
-  ws = path.join(home, 'workspace');
-  fs.mkdirSync(path.join(ws, 'figures'), { recursive: true });
-  fs.copyFileSync(path.join(ROOT, 'test', 'fixtures', 'report', 'sample.sparsity.json'), path.join(ws, 'sample.sparsity.json'));
-  const vsix = await timed('npm run package (build + VSIX)', () => buildAndPackage(path.join(home, 'sparsity-lens-linux-x64.vsix')));
-  server = new CodeServer({ bin, home, workspace: ws, name: 'figures', userSettings: { 'workbench.colorTheme': 'Default Dark Modern' } });
-  const installed = await timed('code-server --install-extension', () => server!.installExtension(vsix));
-  if (!/successfully installed/i.test(installed)) throw new Error(`--install-extension did not report success:\n${installed}`);
-  await timed('code-server start', () => server!.start());
-  wb = await timed('workbench load', () => openWorkbench(server!, 'figures'));
-}
+const session = workbenchSession({
+  name: 'figures',
+  prepare(ws) {
+    fs.mkdirSync(path.join(ws, 'figures'), { recursive: true });
+    fs.copyFileSync(path.join(ROOT, 'test', 'fixtures', 'report', 'sample.sparsity.json'), path.join(ws, 'sample.sparsity.json'));
+  },
+  codeServer: { userSettings: { 'workbench.colorTheme': 'Default Dark Modern' } },
+});
 
 /** The live chart's background as drawn in the panel: the fill of the SVG's background rect (or none). */
 async function liveBackground(frame: FrameLocator, chart: string): Promise<string> {
@@ -116,25 +99,12 @@ async function fillDialog(frame: FrameLocator, o: { what?: string; format: strin
 }
 
 describe('Figures for a paper (code-server, dark theme)', () => {
-  before(async () => {
-    try {
-      await setup();
-    } catch (e) {
-      setupError = e as Error;
-      console.error(`[e2e] setup failed: ${setupError.stack ?? setupError}`);
-      if (wb) await screenshot(wb.page, 'FAILED-figures-setup');
-    }
-  });
-  after(async () => {
-    await wb?.close();
-    await server?.stop();
-    if (home && !process.env.E2E_KEEP) fs.rmSync(home, { recursive: true, force: true });
-    printTimings();
-  });
+  before(() => session.start());
+  after(() => session.stop());
 
   test('print-style PNGs of one chart and of the multi-panel figure have a white background; the panel chart is unchanged', async () => {
-    await withDiagnostics('figures', () => wb, () => server, async () => {
-      const p = page();
+    await withDiagnostics('figures', session.workbench, session.codeServer, async () => {
+      const p = session.page();
       await closeAllEditors(p);
       await clearNotifications(p);
       const row = explorerRow(p, 'sample.sparsity.json').first();
@@ -167,7 +137,7 @@ describe('Figures for a paper (code-server, dark theme)', () => {
       assert.match(note, /PNG 945 x 629 pixels at 200 dpi/, `size note: ${note}`);
       await screenshot(p, 'figures-2-dialog');
       await frame.locator('[data-testid="figure-export"]').click();
-      const chartFile = path.join(ws, 'figures', 'psi-by-layer-print.png');
+      const chartFile = path.join(session.ws, 'figures', 'psi-by-layer-print.png');
       await answerSaveDialog(p, chartFile);
       await timed('chart PNG written', () => waitForFile(chartFile, 60_000, p));
       fs.copyFileSync(chartFile, path.join(OUT, 'figures-export-chart.png'));
@@ -181,7 +151,7 @@ describe('Figures for a paper (code-server, dark theme)', () => {
       await fillDialog(frame, { format: 'png', style: 'print', unit: 'mm', width: 180, height: 150, dpi: 150, title: 'Figure 1', caption: 'A: PSI by layer with controls. B: PSI–accuracy r by layer. C: accuracy vs PSI.' });
       assert.equal(await frame.locator('[data-testid="figure-what"]').inputValue(), 'multi-panel');
       await frame.locator('[data-testid="figure-export"]').click();
-      const multiFile = path.join(ws, 'figures', 'multi-panel-print.png');
+      const multiFile = path.join(session.ws, 'figures', 'multi-panel-print.png');
       await answerSaveDialog(p, multiFile);
       await timed('multi-panel PNG written', () => waitForFile(multiFile, 90_000, p));
       fs.copyFileSync(multiFile, path.join(OUT, 'figures-export-multi-panel.png'));
