@@ -16,44 +16,29 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import {
-  CodeServer, ROOT, buildAndPackage, clearNotifications, closeAllEditors, ensureCodeServer, explorerContextMenu, log, mkTemp, notificationTexts,
-  openWorkbench, printTimings, reportFilesUnder, runCommand, screenshot, sleep, timed, webviewShowing, withDiagnostics, type Workbench,
+  ROOT, clearNotifications, closeAllEditors, explorerContextMenu, log, notificationTexts, reportFilesUnder, runCommand, screenshot, sleep, timed,
+  webviewShowing, withDiagnostics, workbenchSession,
 } from './harness';
 
 const RUN_TIMEOUT = Number(process.env.E2E_RUN_TIMEOUT_MS ?? 8 * 60_000);
 
-let server: CodeServer | undefined;
-let wb: Workbench | undefined;
-let home = '';
-let ws = '';
-let setupError: Error | undefined;
-const page = (): Page => {
-  if (setupError) throw new Error(`e2e setup failed: ${setupError.message}`);
-  if (!wb) throw new Error('the workbench did not open (see the before hook)');
-  return wb.page;
-};
-
-const SETTINGS_FILE = (): string => path.join(ws, '.vscode', 'settings.json');
+const SETTINGS_FILE = (): string => path.join(session.ws, '.vscode', 'settings.json');
 const writeSettings = (s: Record<string, unknown>): void => fs.writeFileSync(SETTINGS_FILE(), JSON.stringify({ 'sparsityLens.model': 'models/demo/model.json', ...s }, null, 2));
 
-async function setup(): Promise<void> {
-  const bin = await timed('e2e-setup (code-server, chromium)', () => ensureCodeServer());
-  home = mkTemp('sl-e2e-prov-');
-  ws = path.join(home, 'workspace');
-  fs.mkdirSync(path.join(ws, '.vscode'), { recursive: true });
-  const mod = (await import(pathToFileURL(path.join(ROOT, 'scripts', 'demo-stimuli.ts')).href)) as { generateStimuli: (dir: string, o: Record<string, unknown>) => Promise<unknown> };
-  await mod.generateStimuli(path.join(ws, 'small'), { categories: 3, perCategory: 4, size: 64, seed: 31 });
-  // With 20 permuted controls big enough that the run is still going after its first checkpoint (every 30 s): the reload test.
-  await timed('stimuli for the long run', () => mod.generateStimuli(path.join(ws, 'long'), { categories: 10, perCategory: 120, size: 64, seed: 32 }));
-  fs.cpSync(path.join(ROOT, 'media', 'demo-model'), path.join(ws, 'models', 'demo'), { recursive: true });
-  writeSettings({ 'sparsityLens.controls.permutations': 1, 'sparsityLens.folds': 2, 'sparsityLens.seed': 5 });
-  const vsix = await timed('npm run package (build + VSIX)', () => buildAndPackage(path.join(home, 'sparsity-lens-linux-x64.vsix')));
-  server = new CodeServer({ bin, home, workspace: ws, name: 'provenance' });
-  const installed = await timed('code-server --install-extension', () => server!.installExtension(vsix));
-  if (!/successfully installed/i.test(installed)) throw new Error(`--install-extension did not report success:\n${installed}`);
-  await timed('code-server start', () => server!.start());
-  wb = await timed('workbench load', () => openWorkbench(server!, 'provenance'));
-}
+const session = workbenchSession({
+  name: 'provenance',
+  tempPrefix: 'sl-e2e-prov-',
+  async prepare(dir) {
+    const mod = (await import(pathToFileURL(path.join(ROOT, 'scripts', 'demo-stimuli.ts')).href)) as { generateStimuli: (dir: string, o: Record<string, unknown>) => Promise<unknown> };
+    await mod.generateStimuli(path.join(dir, 'small'), { categories: 3, perCategory: 4, size: 64, seed: 31 });
+    // With 20 permuted controls big enough that the run is still going after its first checkpoint (every 30 s): the reload test.
+    await timed('stimuli for the long run', () => mod.generateStimuli(path.join(dir, 'long'), { categories: 10, perCategory: 120, size: 64, seed: 32 }));
+    fs.cpSync(path.join(ROOT, 'media', 'demo-model'), path.join(dir, 'models', 'demo'), { recursive: true });
+    writeSettings({ 'sparsityLens.controls.permutations': 1, 'sparsityLens.folds': 2, 'sparsityLens.seed': 5 });
+  },
+});
+const page = (): Page => session.page();
+const ws = (): string => session.ws;
 
 const toast = (p: Page, text: RegExp | string) => p.locator('.notifications-toasts .notification-toast').filter({ hasText: text }).first();
 
@@ -61,7 +46,7 @@ const toast = (p: Page, text: RegExp | string) => p.locator('.notifications-toas
 async function waitNewReport(p: Page, before: string[]): Promise<{ file: string; report: Record<string, any> }> {
   const deadline = Date.now() + RUN_TIMEOUT;
   for (;;) {
-    const fresh = reportFilesUnder(ws).filter((f) => !before.includes(f));
+    const fresh = reportFilesUnder(ws()).filter((f) => !before.includes(f));
     if (fresh.length) {
       await sleep(500);
       return { file: fresh[0], report: JSON.parse(fs.readFileSync(fresh[0], 'utf8')) };
@@ -74,28 +59,15 @@ async function waitNewReport(p: Page, before: string[]): Promise<{ file: string;
 }
 
 describe('Provenance, Run again and Resume (code-server)', () => {
-  before(async () => {
-    try {
-      await setup();
-    } catch (e) {
-      setupError = e as Error;
-      console.error(`[e2e] setup failed: ${setupError.stack ?? setupError}`);
-      if (wb) await screenshot(wb.page, 'FAILED-provenance-setup');
-    }
-  });
-  after(async () => {
-    await wb?.close();
-    await server?.stop();
-    if (home && !process.env.E2E_KEEP) fs.rmSync(home, { recursive: true, force: true });
-    printTimings();
-  });
+  before(() => session.start());
+  after(() => session.stop());
 
   test('the provenance shows the model sha256 and the settings; Run Again repeats the report\'s settings, not the changed workspace settings', async () => {
-    await withDiagnostics('provenance-run-again', () => wb, () => server, async () => {
+    await withDiagnostics('provenance-run-again', session.workbench, session.codeServer, async () => {
       const p = page();
       await closeAllEditors(p);
       await clearNotifications(p);
-      let before = reportFilesUnder(ws);
+      let before = reportFilesUnder(ws());
       await explorerContextMenu(p, 'small', 'Analyze Sparsity', 90_000);
       const first = await timed('run 1', () => waitNewReport(p, before));
       await toast(p, /report saved in/).waitFor({ state: 'visible', timeout: 30_000 });
@@ -116,7 +88,7 @@ describe('Provenance, Run again and Resume (code-server)', () => {
       writeSettings({ 'sparsityLens.controls.permutations': 2, 'sparsityLens.folds': 3, 'sparsityLens.seed': 99 });
       await sleep(3_000); // the configuration service reloads settings.json from its file watcher
       await clearNotifications(p);
-      before = reportFilesUnder(ws);
+      before = reportFilesUnder(ws());
       await frame.locator('[data-testid="run-again"]').click();
       const second = await timed('run again', () => waitNewReport(p, before));
       assert.notEqual(path.dirname(second.file), path.dirname(first.file), 'a new run folder');
@@ -129,13 +101,13 @@ describe('Provenance, Run again and Resume (code-server)', () => {
   });
 
   test('a run interrupted by a window reload is offered for Resume and resumes to a complete report in its run folder', async () => {
-    await withDiagnostics('provenance-resume', () => wb, () => server, async () => {
+    await withDiagnostics('provenance-resume', session.workbench, session.codeServer, async () => {
       const p = page();
       await closeAllEditors(p);
       writeSettings({ 'sparsityLens.controls.permutations': 20, 'sparsityLens.folds': 2, 'sparsityLens.seed': 5, 'sparsityLens.accuracy': 'none' });
       await sleep(3_000);
       await clearNotifications(p);
-      const out = path.join(ws, '.sparsity-lens');
+      const out = path.join(ws(), '.sparsity-lens');
       const runsBefore = fs.existsSync(out) ? fs.readdirSync(out) : [];
       await explorerContextMenu(p, 'long', 'Analyze Sparsity', 60_000);
 
