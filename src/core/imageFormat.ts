@@ -7,7 +7,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import sharp from 'sharp';
+import type Sharp from 'sharp';
 import type { SkippedFile } from './report/schema';
 
 /** Why a file was not used. The report lists it with a sentence that starts with this word. */
@@ -33,8 +33,15 @@ export function formatName(f: SniffedFormat): string {
   return NAMES[f];
 }
 
-/** HEIC needs an HEVC decoder, which sharp's prebuilt libvips leaves out (it reads AVIF). */
+/**
+ * HEIC needs an HEVC decoder, which sharp's prebuilt libvips leaves out (it reads AVIF).
+ * sharp is required here, when a file is about to be decoded, not at the top: the extension host
+ * imports this module at activation (dataset.ts's extension lists) and must not load the native
+ * library for that (test/extension/startupImports.test.ts).
+ */
 export function canDecodeHeic(): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const sharp = require('sharp') as typeof Sharp;
   return sharp.format.heif.input.fileSuffix?.some((s) => s === '.heic' || s === '.heif') === true;
 }
 
