@@ -14,9 +14,8 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FrameLocator, Page } from 'playwright-core';
 import {
-  CodeServer, ROOT, buildAndPackage, clearNotifications, closeAllEditors, ensureCodeServer, explorerContextMenu, explorerRow, log, mkTemp,
-  notificationTexts, openWorkbench, printTimings, scaledTimeout, screenshot, sleep, timed, webview, withDiagnostics, type Workbench,
-  reportFilesUnder,
+  OUT, ROOT, clearNotifications, closeAllEditors, explorerContextMenu, explorerRow, log, notificationTexts, reportFilesUnder, scaledTimeout, screenshot,
+  sleep, timed, webview, withDiagnostics, workbenchSession,
 } from './harness';
 
 // ---------------------------------------------------------------- the dataset
@@ -32,19 +31,22 @@ const OUTPUT_FOLDER = '.sparsity-lens'; // the setting's default, relative to th
 const RUN_TIMEOUT = Number(process.env.E2E_RUN_TIMEOUT_MS ?? 6 * 60_000);
 const PANEL_TIMEOUT = 60_000;
 
-let server: CodeServer | undefined;
-let wb: Workbench | undefined;
-let home = '';
 let ws = '';
 let settingsFile = '';
 let categoryNames: string[] = [];
 
-let setupError: Error | undefined;
-const page = (): Page => {
-  if (setupError) throw new Error(`e2e setup failed: ${setupError.message}`);
-  if (!wb) throw new Error('the workbench did not open (see the before hook)');
-  return wb.page;
-};
+const session = workbenchSession({
+  name: 'analyze',
+  tempPrefix: 'sl-e2e-',
+  async prepare(dir) {
+    ws = dir;
+    settingsFile = path.join(ws, '.vscode', 'settings.json');
+    await timed('generate stimuli', () => generateDatasets());
+    copyDemoModel();
+    writeWorkspaceSettings({});
+  },
+});
+const page = (): Page => session.page();
 
 function writeWorkspaceSettings(extra: Record<string, unknown>): void {
   const settings = {
@@ -68,6 +70,7 @@ function runFolders(): string[] {
 
 /** How many analyses the extension started (its output channel logs "Analyze <folder>" per run). */
 function analyzeStarts(): number {
+  const server = session.codeServer();
   if (!server) return 0;
   return server
     .extensionLogs(/Sparsity Lens\.log$/)
@@ -215,48 +218,16 @@ async function expectOneMarkPerLayer(frame: FrameLocator, layers: string[]): Pro
 
 // ---------------------------------------------------------------- the suite
 describe('Sparsity Lens in VS Code (code-server)', () => {
-  before(async () => {
-    // A failing before hook shows as "cancelled" tests; record the error and fail each test with it.
-    try {
-      await setup();
-    } catch (e) {
-      setupError = e as Error;
-      console.error(`[e2e] setup failed: ${setupError.stack ?? setupError}`);
-      if (wb) await screenshot(wb.page, 'FAILED-setup');
-    }
-  });
-
-  async function setup(): Promise<void> {
-    const bin = await timed('e2e-setup (code-server, chromium)', () => ensureCodeServer());
-    home = mkTemp('sl-e2e-');
-    ws = path.join(home, 'workspace');
-    fs.mkdirSync(path.join(ws, '.vscode'), { recursive: true });
-    settingsFile = path.join(ws, '.vscode', 'settings.json');
-    await timed('generate stimuli', () => generateDatasets());
-    copyDemoModel();
-    writeWorkspaceSettings({});
-    // a private VSIX: a parallel `npm run package` must not replace it before it is installed
-    const vsix = await timed('npm run package (build + VSIX)', () => buildAndPackage(path.join(home, 'sparsity-lens-linux-x64.vsix')));
-    server = new CodeServer({ bin, home, workspace: ws, name: 'analyze' });
-    const installed = await timed('code-server --install-extension', () => server!.installExtension(vsix));
-    if (!/successfully installed/i.test(installed)) throw new Error(`--install-extension did not report success:\n${installed}`);
-    await timed('code-server start', () => server!.start());
-    wb = await timed('workbench load', () => openWorkbench(server!, 'analyze'));
-  }
+  before(() => session.start());
 
   after(async () => {
-    if (wb) {
-      const ext = wb.console.filter((l) => l.includes('[Extension Host]'));
-      fs.writeFileSync(path.join(ROOT, 'test-output', 'e2e', 'analyze-extension-host.log'), ext.join('\n'));
-      await wb.close();
-    }
-    await server?.stop();
-    if (home && !process.env.E2E_KEEP) fs.rmSync(home, { recursive: true, force: true });
-    printTimings();
+    const wb = session.workbench();
+    if (wb) fs.writeFileSync(path.join(OUT, 'analyze-extension-host.log'), wb.console.filter((l) => l.includes('[Extension Host]')).join('\n'));
+    await session.stop();
   });
 
   test('right-click a folder → Analyze Sparsity → report panel with one PSI mark per layer and matching counts', async () => {
-    await withDiagnostics('analyze', () => wb, () => server, async () => {
+    await withDiagnostics('analyze', session.workbench, session.codeServer, async () => {
       const p = page();
       const before = reportFiles();
       const starts = analyzeStarts();
@@ -298,7 +269,7 @@ describe('Sparsity Lens in VS Code (code-server)', () => {
   });
 
   test('a changed setting is reflected when the analysis is run again', async () => {
-    await withDiagnostics('rerun', () => wb, () => server, async () => {
+    await withDiagnostics('rerun', session.workbench, session.codeServer, async () => {
       const p = page();
       await closeAllEditors(p);
       await clearNotifications(p);
@@ -321,7 +292,7 @@ describe('Sparsity Lens in VS Code (code-server)', () => {
   });
 
   test('Cancel in the progress notification stops the run and leaves no report', async () => {
-    await withDiagnostics('cancel', () => wb, () => server, async () => {
+    await withDiagnostics('cancel', session.workbench, session.codeServer, async () => {
       const p = page();
       await closeAllEditors(p);
       await clearNotifications(p);
@@ -376,7 +347,7 @@ describe('Sparsity Lens in VS Code (code-server)', () => {
   });
 
   test('a saved report.sparsity.json opened from the Explorer shows the report panel', async () => {
-    await withDiagnostics('reopen', () => wb, () => server, async () => {
+    await withDiagnostics('reopen', session.workbench, session.codeServer, async () => {
       const p = page();
       await closeAllEditors(p);
       await clearNotifications(p);
