@@ -19,9 +19,8 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FrameLocator, Page } from 'playwright-core';
 import {
-  CodeServer, OUT, ROOT, buildAndPackage, closeAllEditors, ensureCodeServer, explorerContextMenu, log, mkTemp, notificationTexts, openWorkbench,
-  printTimings, runCommand, screenshot, sleep, timed, webview, withDiagnostics, type Workbench,
-  reportFilesUnder,
+  OUT, ROOT, buildAndPackage, closeAllEditors, explorerContextMenu, log, mkTemp, notificationTexts, openWorkbench, reportFilesUnder, runCommand,
+  screenshot, sleep, timed, webview, withDiagnostics, workbenchSession, type CodeServer, type Workbench,
 } from './harness';
 
 const PYTHON = '/usr/bin/python3';
@@ -47,16 +46,33 @@ after(() => {
   if (vsixDir) fs.rmSync(vsixDir, { recursive: true, force: true });
 });
 
-let server: CodeServer | undefined;
-let wb: Workbench | undefined;
-let home = '';
 let ws = '';
-let setupError: Error | undefined;
-
-const page = (): Page => {
-  if (setupError) throw new Error(`e2e setup failed: ${setupError.message}`);
-  if (!wb) throw new Error('the workbench did not open (see the before hook)');
-  return wb.page;
+const session = workbenchSession({
+  name: 'model-export',
+  tempPrefix: 'sl-e2e-export-',
+  async prepare(dir) {
+    // Precondition of this test (not a skip): Debian's Python has torch + torchvision.
+    const v = spawnSync(PYTHON, ['-c', 'import torch, torchvision; print(torch.__version__, torchvision.__version__)'], { encoding: 'utf8' });
+    if (v.status !== 0) throw new Error(`${PYTHON} needs python3-torch and python3-torchvision (apt-get install python3-torch python3-torchvision): ${v.stderr.trim()}`);
+    log(`${PYTHON}: torch/torchvision ${v.stdout.trim()}`);
+    ws = dir;
+    await timed('generate stimuli', () => generateDataset());
+  },
+  workspaceSettings: {
+    'sparsityLens.model': 'torchvision:alexnet:random',
+    'sparsityLens.pythonPath': PYTHON,
+    'sparsityLens.imagesPerCategory': PER_CATEGORY,
+    'sparsityLens.controls.permutedWeights': 0,
+    'sparsityLens.controls.noNonlinearity': false,
+    'sparsityLens.folds': 2,
+  },
+  vsix: vsixOnce,
+});
+const page = (): Page => session.page();
+const server = (): CodeServer => {
+  const s = session.codeServer();
+  if (!s) throw new Error('code-server did not start (see the before hook)');
+  return s;
 };
 
 interface ReportJson {
@@ -118,19 +134,6 @@ async function generateDataset(): Promise<void> {
   await mod.generateStimuli(dir, { categories: CATEGORIES, perCategory: PER_CATEGORY, size: 64, seed: 5 });
   const cats = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory());
   assert.equal(cats.length, CATEGORIES, 'generated category folders');
-}
-
-function writeWorkspaceSettings(): void {
-  fs.mkdirSync(path.join(ws, '.vscode'), { recursive: true });
-  const settings = {
-    'sparsityLens.model': 'torchvision:alexnet:random',
-    'sparsityLens.pythonPath': PYTHON,
-    'sparsityLens.imagesPerCategory': PER_CATEGORY,
-    'sparsityLens.controls.permutedWeights': 0,
-    'sparsityLens.controls.noNonlinearity': false,
-    'sparsityLens.folds': 2,
-  };
-  fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2) + '\n');
 }
 
 async function waitForPanel(p: Page, timeout: number): Promise<FrameLocator> {
@@ -195,46 +198,17 @@ interface IndexJson {
 }
 
 describe('Sparsity Lens: a torchvision model exported through Python by the extension', () => {
-  before(async () => {
-    try {
-      // Precondition of this test (not a skip): Debian's Python has torch + torchvision.
-      const v = spawnSync(PYTHON, ['-c', 'import torch, torchvision; print(torch.__version__, torchvision.__version__)'], { encoding: 'utf8' });
-      if (v.status !== 0) throw new Error(`${PYTHON} needs python3-torch and python3-torchvision (apt-get install python3-torch python3-torchvision): ${v.stderr.trim()}`);
-      log(`${PYTHON}: torch/torchvision ${v.stdout.trim()}`);
-      const bin = await timed('e2e-setup (code-server, chromium)', () => ensureCodeServer());
-      home = mkTemp('sl-e2e-export-');
-      ws = path.join(home, 'workspace');
-      fs.mkdirSync(ws, { recursive: true });
-      await timed('generate stimuli', () => generateDataset());
-      writeWorkspaceSettings();
-      const vsix = await vsixOnce();
-      server = new CodeServer({ bin, home, workspace: ws, name: 'model-export' });
-      const installed = await timed('code-server --install-extension', () => server!.installExtension(vsix));
-      if (!/successfully installed/i.test(installed)) throw new Error(`--install-extension did not report success:\n${installed}`);
-      await timed('code-server start', () => server!.start());
-      wb = await timed('workbench load', () => openWorkbench(server!, 'model-export'));
-    } catch (e) {
-      setupError = e as Error;
-      console.error(`[e2e] setup failed: ${setupError.stack ?? setupError}`);
-      if (wb) await screenshot(wb.page, 'FAILED-model-export-setup');
-    }
-  });
+  before(() => session.start());
 
   after(async () => {
-    if (wb) {
-      fs.writeFileSync(path.join(OUT, 'model-export-extension-host.log'), wb.console.filter((l) => l.includes('[Extension Host]')).join('\n'));
-      await wb.close();
-    }
-    if (server) {
-      for (const { file, text } of server.extensionLogs(/Sparsity Lens/)) fs.writeFileSync(path.join(OUT, `model-export-${path.basename(file)}`), text);
-    }
-    await server?.stop();
-    if (home && !process.env.E2E_KEEP) fs.rmSync(home, { recursive: true, force: true });
-    printTimings();
+    const wb = session.workbench();
+    if (wb) fs.writeFileSync(path.join(OUT, 'model-export-extension-host.log'), wb.console.filter((l) => l.includes('[Extension Host]')).join('\n'));
+    for (const { file, text } of session.codeServer()?.extensionLogs(/Sparsity Lens/) ?? []) fs.writeFileSync(path.join(OUT, `model-export-${path.basename(file)}`), text);
+    await session.stop();
   });
 
   test('sparsityLens.model = torchvision:alexnet:random → Analyze Sparsity exports AlexNet with Python and the panel shows conv1..fc2', async () => {
-    await withDiagnostics('model-export', () => wb, () => server, async () => {
+    await withDiagnostics('model-export', session.workbench, session.codeServer, async () => {
       const p = page();
       const before = reportFiles();
       await timed('right-click → Analyze Sparsity', () => explorerContextMenu(p, 'stimuli', 'Analyze Sparsity', 90_000));
@@ -280,8 +254,8 @@ describe('Sparsity Lens: a torchvision model exported through Python by the exte
       assert.deepEqual(r.passes.map((x) => x.id), ['trained'], 'controls off: only the trained pass');
       assert.deepEqual(r.passes[0].layers.map((l) => l.name), ALEXNET_LAYERS);
       assert.equal(r.dataset.imagesUsed, CATEGORIES * PER_CATEGORY);
-      const index = findCacheIndex(server!.userDataDir);
-      assert.ok(index, `a model cache index.json under ${path.join(server!.userDataDir, 'User', 'globalStorage')}`);
+      const index = findCacheIndex(server().userDataDir);
+      assert.ok(index, `a model cache index.json under ${path.join(server().userDataDir, 'User', 'globalStorage')}`);
       const entries = (JSON.parse(fs.readFileSync(index, 'utf8')) as { entries: { id: string; source: string; origin: string; path: string; sha256: string; details?: Record<string, unknown> }[] }).entries;
       const e = entries.find((x) => x.id === 'torchvision-alexnet-random');
       assert.ok(e, `cache entry torchvision-alexnet-random in ${index}: ${JSON.stringify(entries.map((x) => x.id))}`);
@@ -294,7 +268,7 @@ describe('Sparsity Lens: a torchvision model exported through Python by the exte
       let channel = '';
       for (let i = 0; i < 20 && !/Model ready: /.test(channel); i++) {
         if (i) await sleep(500); // the log channel is written to disk asynchronously
-        channel = server!.extensionLogs(/Sparsity Lens/).map((f) => f.text).join('\n');
+        channel = server().extensionLogs(/Sparsity Lens/).map((f) => f.text).join('\n');
       }
       assert.match(channel, /\[model\] Running \S*python3 export_torchvision\.py --arch alexnet --weights none/, 'the export command in the output channel');
       assert.match(channel, /\[model\] Exported alexnet \(none\)/, 'the export script\'s result in the output channel');
@@ -317,7 +291,7 @@ describe('Sparsity Lens: a torchvision model exported through Python by the exte
     });
   });
   test('Choose Model… → Export from PyTorch → squeezenet1_1, random weights: exported with progress and saved in the workspace settings', async () => {
-    await withDiagnostics('model-export-choose', () => wb, () => server, async () => {
+    await withDiagnostics('model-export-choose', session.workbench, session.codeServer, async () => {
       const p = page();
       await closeAllEditors(p);
       const settingsFile = path.join(ws, '.vscode', 'settings.json');
@@ -355,16 +329,16 @@ describe('Sparsity Lens: a torchvision model exported through Python by the exte
         await sleep(200);
       }
       assert.equal(value, 'torchvision:squeezenet1_1:random', 'sparsityLens.model in .vscode/settings.json');
-      const index = findCacheIndex(server!.userDataDir)!;
+      const index = findCacheIndex(server().userDataDir)!;
       assert.ok(readJson<IndexJson>(index).entries.some((e) => e.id === 'torchvision-squeezenet1-1-random'), 'squeezenet1_1 is in the model cache');
       await screenshot(p, 'model-export-4-chosen');
     });
   });
 
   test('Manage Cached Models lists the cache (id, source, size, date, sha256), deletes after a confirm and verifies', async () => {
-    await withDiagnostics('model-export-manage', () => wb, () => server, async () => {
+    await withDiagnostics('model-export-manage', session.workbench, session.codeServer, async () => {
       const p = page();
-      const index = findCacheIndex(server!.userDataDir)!;
+      const index = findCacheIndex(server().userDataDir)!;
       const entries = readJson<IndexJson>(index).entries;
       const alex = entries.find((e) => e.id === 'torchvision-alexnet-random')!;
       const squeeze = entries.find((e) => e.id === 'torchvision-squeezenet1-1-random')!;
@@ -411,61 +385,36 @@ describe('Sparsity Lens: a torchvision model exported through Python by the exte
 // ---------------------------------------------------------------- an untrusted workspace
 
 describe('Sparsity Lens in an untrusted workspace: no Python, no downloads', () => {
-  let rserver: CodeServer | undefined;
-  let rwb: Workbench | undefined;
-  let rhome = '';
-  let rws = '';
-  let rError: Error | undefined;
-  const rpage = (): Page => {
-    if (rError) throw new Error(`e2e setup failed: ${rError.message}`);
-    if (!rwb) throw new Error('the workbench did not open');
-    return rwb.page;
-  };
-
-  before(async () => {
-    try {
-      const bin = ensureCodeServer();
-      rhome = mkTemp('sl-e2e-untrusted-');
-      rws = path.join(rhome, 'workspace');
-      fs.mkdirSync(path.join(rws, 'stimuli', 'cats'), { recursive: true });
-      fs.mkdirSync(path.join(rws, 'stimuli', 'dogs'), { recursive: true });
-      fs.mkdirSync(path.join(rws, '.vscode'), { recursive: true });
-      fs.writeFileSync(
-        path.join(rws, '.vscode', 'settings.json'),
-        JSON.stringify({ 'sparsityLens.model': 'torchvision:alexnet:random', 'sparsityLens.pythonPath': PYTHON }, null, 2),
-      );
-      const vsix = await vsixOnce();
-      rserver = new CodeServer({
-        bin,
-        home: rhome,
-        workspace: rws,
-        name: 'model-untrusted',
-        workspaceTrust: true,
-        userSettings: { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' },
-      });
-      const installed = rserver.installExtension(vsix);
-      if (!/successfully installed/i.test(installed)) throw new Error(`--install-extension did not report success:\n${installed}`);
-      await timed('code-server start (workspace trust on)', () => rserver!.start());
-      rwb = await timed('workbench load (untrusted)', () => openWorkbench(rserver!, 'model-untrusted'));
-    } catch (e) {
-      rError = e as Error;
-      console.error(`[e2e] untrusted setup failed: ${rError.stack ?? rError}`);
-    }
+  const untrusted = workbenchSession({
+    name: 'model-untrusted',
+    tempPrefix: 'sl-e2e-untrusted-',
+    prepare(dir) {
+      fs.mkdirSync(path.join(dir, 'stimuli', 'cats'), { recursive: true });
+      fs.mkdirSync(path.join(dir, 'stimuli', 'dogs'), { recursive: true });
+    },
+    workspaceSettings: { 'sparsityLens.model': 'torchvision:alexnet:random', 'sparsityLens.pythonPath': PYTHON },
+    vsix: vsixOnce,
+    codeServer: { workspaceTrust: true, userSettings: { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' } },
   });
+  // Step 3 restarts code-server and opens a second workbench; the session's first one is closed by then.
+  let reopened: Workbench | undefined;
+  let firstClosed = false;
+  const rwb = (): Workbench | undefined => (firstClosed ? reopened : untrusted.workbench());
 
+  before(() => untrusted.start());
   after(async () => {
-    await rwb?.close();
-    await rserver?.stop();
-    if (rhome && !process.env.E2E_KEEP) fs.rmSync(rhome, { recursive: true, force: true });
+    await reopened?.close();
+    await untrusted.stop();
   });
 
   test('the workspace cannot make it export; Choose Model explains and offers Manage Workspace Trust', async () => {
-    await withDiagnostics('model-untrusted', () => rwb, () => rserver, async () => {
-      const p = rpage();
+    await withDiagnostics('model-untrusted', rwb, untrusted.codeServer, async () => {
+      const p = untrusted.page();
+      const rserver = untrusted.codeServer()!; // page() throws when set-up failed
       await p.locator('.statusbar-item').filter({ hasText: 'Restricted Mode' }).first().waitFor({ state: 'visible', timeout: 30_000 }).catch(() => {
         throw new Error('the workspace did not open in Restricted Mode (workspace trust is not in effect)');
       });
-      const noCache = (when: string) => assert.equal(findCacheIndex(rserver!.userDataDir), undefined, `no model cache may be written (${when})`);
+      const noCache = (when: string) => assert.equal(findCacheIndex(rserver.userDataDir), undefined, `no model cache may be written (${when})`);
 
       // 1. Only the workspace names the reference: VS Code hides it; the extension says why.
       await explorerContextMenu(p, 'stimuli', 'Analyze Sparsity', 90_000);
@@ -493,14 +442,14 @@ describe('Sparsity Lens in an untrusted workspace: no Python, no downloads', () 
 
       // 3. The user's own settings name it, but it is not cached: still no export here. (code-server
       // does not pick up an edited user settings file while running: restart it with the setting.)
-      await rwb!.close();
-      rwb = undefined;
-      await rserver!.stop();
-      const userSettings = path.join(rserver!.userDataDir, 'User', 'settings.json');
+      await untrusted.workbench()!.close();
+      firstClosed = true;
+      await rserver.stop();
+      const userSettings = path.join(rserver.userDataDir, 'User', 'settings.json');
       fs.writeFileSync(userSettings, JSON.stringify({ ...readJson<Record<string, unknown>>(userSettings), 'sparsityLens.model': 'torchvision:alexnet:random' }, null, 2));
-      await timed('code-server restart with a user-level sparsityLens.model', () => rserver!.start());
-      rwb = await openWorkbench(rserver!, 'model-untrusted-2');
-      const p2 = rwb.page;
+      await timed('code-server restart with a user-level sparsityLens.model', () => rserver.start());
+      reopened = await openWorkbench(rserver, 'model-untrusted-2');
+      const p2 = reopened.page;
       await explorerContextMenu(p2, 'stimuli', 'Analyze Sparsity', 90_000);
       const w2 = p2.locator('.notifications-toasts .notification-toast').filter({ hasText: /is not in the model cache yet/ }).first();
       await w2.waitFor({ state: 'visible', timeout: 30_000 }).catch(async () => {
