@@ -1,0 +1,151 @@
+/**
+ * One writer per run folder (src/core/runLock.ts): the lock is exclusive, a second taker is told
+ * who holds it and which file to delete, a lock left by a dead process of this host is taken
+ * over (a real child killed with SIGKILL), another host's lock refuses, release removes only our
+ * own lock; and analyze() itself: two resumes of one folder cannot both run.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { analyze } from '../../src/core/analyze';
+import { acquireRunLock, isRunLockedByLiveWriter, runLockPath, type RunLockHolder } from '../../src/core/runLock';
+import { UserError } from '../../src/core/types';
+import { killedRun } from '../helpers/killedRun';
+import { tempDir } from '../helpers/tempDir';
+
+const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function runFolder(): string {
+  const dir = path.join(tempDir('runlock-'), 'run');
+  fs.mkdirSync(dir);
+  return dir;
+}
+
+function writeLock(runDir: string, holder: Partial<RunLockHolder>): void {
+  fs.mkdirSync(path.join(runDir, 'state'), { recursive: true });
+  fs.writeFileSync(runLockPath(runDir), JSON.stringify({ hostname: os.hostname(), startedAt: '2026-01-02T03:04:05.000Z', command: 'test', version: '0', token: 'theirs', ...holder }));
+}
+
+/** The pid of a process that has exited (and so is not alive). */
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', '']);
+  assert.equal(r.status, 0);
+  return r.pid as number;
+}
+
+test('the lock is exclusive: a second acquire refuses naming the holder (pid, host, since) and the lock file; release frees it', () => {
+  const dir = runFolder();
+  const lock = acquireRunLock(dir, 'first writer');
+  assert.equal(lock.lockPath, path.join(dir, 'state', 'writer.lock'));
+  const onDisk = JSON.parse(fs.readFileSync(lock.lockPath, 'utf8')) as RunLockHolder;
+  assert.equal(onDisk.pid, process.pid);
+  assert.equal(onDisk.hostname, os.hostname());
+  assert.equal(onDisk.command, 'first writer');
+  assert.ok(!Number.isNaN(Date.parse(onDisk.startedAt)));
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'state')), ['writer.lock'], 'no temporary file left beside it');
+
+  assert.throws(
+    () => acquireRunLock(dir),
+    (e: unknown) => {
+      assert.ok(e instanceof UserError);
+      assert.equal(e.code, 'E_RUN_LOCKED');
+      assert.match(e.message, new RegExp(`^Run folder ${esc(dir)} is being written by another process: pid ${process.pid} on host ${esc(os.hostname())} since ${esc(onDisk.startedAt)} \\(first writer\\)`));
+      assert.match(e.message, new RegExp(`Wait for it to finish or stop it; if that process is gone, delete ${esc(lock.lockPath)} and try again\\.$`));
+      return true;
+    },
+  );
+  const status = isRunLockedByLiveWriter(dir);
+  assert.equal(status?.state, 'live');
+  assert.equal(status?.holder?.pid, process.pid);
+
+  lock.release();
+  assert.equal(fs.existsSync(lock.lockPath), false);
+  assert.equal(isRunLockedByLiveWriter(dir), undefined);
+  acquireRunLock(dir).release(); // free again
+});
+
+test('a lock left by a writer killed with SIGKILL is stale and taken over', async () => {
+  const dir = runFolder();
+  const src = path.join(__dirname, '..', '..', 'src', 'core', 'runLock.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', `require(${JSON.stringify(src)}).acquireRunLock(${JSON.stringify(dir)}, 'child'); console.log('locked'); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (b: Buffer) => { if (b.toString().includes('locked')) resolve(); });
+    child.on('exit', (code) => reject(new Error(`child exited ${code} before locking`)));
+  });
+  assert.equal(isRunLockedByLiveWriter(dir)?.holder?.pid, child.pid, 'held while the child lives');
+  assert.throws(() => acquireRunLock(dir), /E_RUN_LOCKED|being written by another process: pid \d+/);
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+  assert.ok(fs.existsSync(runLockPath(dir)), 'a killed writer leaves its lock behind');
+  assert.equal(isRunLockedByLiveWriter(dir), undefined, 'stale: its pid is gone');
+  const lock = acquireRunLock(dir);
+  assert.equal((JSON.parse(fs.readFileSync(lock.lockPath, 'utf8')) as RunLockHolder).pid, process.pid, 'taken over');
+  lock.release();
+});
+
+test('a stale lock of a pid that exited is taken over; another host\'s lock and an unreadable lock refuse', () => {
+  const stale = runFolder();
+  writeLock(stale, { pid: deadPid() });
+  acquireRunLock(stale).release();
+
+  const other = runFolder();
+  writeLock(other, { pid: process.pid, hostname: `${os.hostname()}-other-node` });
+  assert.throws(() => acquireRunLock(other), new RegExp(`pid ${process.pid} on host ${esc(os.hostname())}-other-node \\(another machine: whether it still runs cannot be checked from here\\) since 2026-01-02T03:04:05.000Z.*delete ${esc(runLockPath(other))}`));
+  assert.equal(isRunLockedByLiveWriter(other)?.state, 'other-host');
+  // Even with a pid that is not alive here: it is another machine's pid.
+  writeLock(other, { pid: deadPid(), hostname: 'node-17' });
+  assert.throws(() => acquireRunLock(other), /on host node-17 \(another machine/);
+
+  const garbled = runFolder();
+  fs.mkdirSync(path.join(garbled, 'state'));
+  fs.writeFileSync(runLockPath(garbled), '{"pid":');
+  assert.throws(() => acquireRunLock(garbled), new RegExp(`an unreadable lock ${esc(runLockPath(garbled))}.*delete ${esc(runLockPath(garbled))}`));
+  assert.equal(isRunLockedByLiveWriter(garbled)?.state, 'unreadable');
+});
+
+test('release removes the lock only while it is ours', () => {
+  const dir = runFolder();
+  const lock = acquireRunLock(dir);
+  // The user deleted it (the message says to when a writer is gone) and another writer took it.
+  fs.rmSync(lock.lockPath);
+  writeLock(dir, { pid: process.pid, token: 'someone-else' });
+  lock.release();
+  assert.ok(fs.existsSync(lock.lockPath), 'the other writer\'s lock stays');
+  assert.equal((JSON.parse(fs.readFileSync(lock.lockPath, 'utf8')) as RunLockHolder).token, 'someone-else');
+});
+
+test('a run folder that does not exist is named, not created', () => {
+  const missing = path.join(tempDir('runlock-missing-'), 'nope');
+  assert.throws(() => acquireRunLock(missing), new RegExp(`Run folder ${esc(missing)} does not exist`));
+  assert.equal(fs.existsSync(missing), false);
+});
+
+test('analyze(): two resumes of one run folder cannot both run; the second is refused, the first finishes to the fresh result and frees the folder', async () => {
+  const settings = { batchSize: 2, accuracy: 'none' as const, concurrentPasses: 1, seed: 7, controls: { permutations: 1, noNonlinearity: false } };
+  const { model, data, out, runDir } = await killedRun('runlock-analyze-', settings, 2);
+  assert.equal(fs.existsSync(runLockPath(runDir)), false, 'the failed run released its lock');
+  // analyze() takes the lock before its first await, so the first resume holds it from here on.
+  const first = analyze({ datasetPath: '', modelPath: '', outputRoot: '', resumeRunDir: runDir, html: false });
+  await assert.rejects(
+    analyze({ datasetPath: '', modelPath: '', outputRoot: '', resumeRunDir: runDir, html: false }),
+    (e: unknown) => {
+      assert.ok(e instanceof UserError, String(e));
+      assert.equal(e.code, 'E_RUN_LOCKED');
+      assert.match(e.message, new RegExp(`${esc(runDir)} is being written by another process: pid ${process.pid} on host`));
+      assert.match(e.message, new RegExp(`delete ${esc(runLockPath(runDir))}`));
+      return true;
+    },
+  );
+  const resumed = await first;
+  assert.equal(fs.existsSync(runLockPath(runDir)), false, 'released when the run ends');
+  const fresh = await analyze({ datasetPath: data, modelPath: model, outputRoot: out, settings, html: false });
+  assert.equal(fs.existsSync(runLockPath(fresh.runDir)), false, 'a new run releases its lock too');
+  assert.deepEqual(resumed.report.passes.map((p) => p.layers.map((l) => l.psi)), fresh.report.passes.map((p) => p.layers.map((l) => l.psi)));
+  // Resuming the finished folder now says it is complete (the lock is free, the report is there).
+  await assert.rejects(analyze({ datasetPath: '', modelPath: '', outputRoot: '', resumeRunDir: runDir, html: false }), /already complete/);
+  assert.equal(fs.existsSync(runLockPath(runDir)), false, 'a refused resume releases the lock it took');
+});
