@@ -63,6 +63,16 @@ async function waitForFile(file: string, timeoutMs: number, p: Page): Promise<vo
   await sleep(300); // the rename is atomic; let the toast come
 }
 
+/** Export in the open dialog, saved as figures/<name> in the workspace (a copy in test-output/e2e/<copyAs>); returns its path. */
+async function exportTo(p: Page, frame: FrameLocator, name: string, copyAs: string, timeoutMs: number): Promise<string> {
+  await frame.locator('[data-testid="figure-export"]').click();
+  const file = path.join(session.ws, 'figures', name);
+  await answerSaveDialog(p, file);
+  await timed(`${name} written`, () => waitForFile(file, timeoutMs, p));
+  fs.copyFileSync(file, path.join(OUT, copyAs));
+  return file;
+}
+
 async function expectWhitePng(file: string, size: { width: number; height: number }, dpi: number): Promise<void> {
   const bytes = fs.readFileSync(file);
   assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], `${file} is a PNG`);
@@ -136,11 +146,7 @@ describe('Figures for a paper (code-server, dark theme)', () => {
       // 120 x 80 mm = 454 x 302 layout px; at 200 dpi (scale 200 / 96) 945.8 x 629.2, cut to whole pixels as the canvas does
       assert.match(note, /PNG 945 x 629 pixels at 200 dpi/, `size note: ${note}`);
       await screenshot(p, 'figures-2-dialog');
-      await frame.locator('[data-testid="figure-export"]').click();
-      const chartFile = path.join(session.ws, 'figures', 'psi-by-layer-print.png');
-      await answerSaveDialog(p, chartFile);
-      await timed('chart PNG written', () => waitForFile(chartFile, 60_000, p));
-      fs.copyFileSync(chartFile, path.join(OUT, 'figures-export-chart.png'));
+      const chartFile = await exportTo(p, frame, 'psi-by-layer-print.png', 'figures-export-chart.png', 60_000);
       await expectWhitePng(chartFile, { width: 945, height: 629 }, 200);
       assert.equal(await liveBackground(frame, 'psi-by-layer'), bgBefore, 'the panel chart background did not change after the export');
       await sleep(1_500);
@@ -150,11 +156,7 @@ describe('Figures for a paper (code-server, dark theme)', () => {
       await frame.locator('[data-testid="export-figure"]').click();
       await fillDialog(frame, { format: 'png', style: 'print', unit: 'mm', width: 180, height: 150, dpi: 150, title: 'Figure 1', caption: 'A: PSI by layer with controls. B: PSI–accuracy r by layer. C: accuracy vs PSI.' });
       assert.equal(await frame.locator('[data-testid="figure-what"]').inputValue(), 'multi-panel');
-      await frame.locator('[data-testid="figure-export"]').click();
-      const multiFile = path.join(session.ws, 'figures', 'multi-panel-print.png');
-      await answerSaveDialog(p, multiFile);
-      await timed('multi-panel PNG written', () => waitForFile(multiFile, 90_000, p));
-      fs.copyFileSync(multiFile, path.join(OUT, 'figures-export-multi-panel.png'));
+      const multiFile = await exportTo(p, frame, 'multi-panel-print.png', 'figures-export-multi-panel.png', 90_000);
       await expectWhitePng(multiFile, { width: 1062, height: 885 }, 150);
       assert.equal(await liveBackground(frame, 'psi-by-layer'), bgBefore, 'the panel chart background did not change after the multi-panel export');
       await screenshot(p, 'figures-3-after-exports');
