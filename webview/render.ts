@@ -18,16 +18,6 @@ import {
   type WebviewPersistedState,
 } from '../src/shared/protocol';
 import {
-  accuracyScatterSpec,
-  defaultScatterLayer,
-  psiAccuracyRSpec,
-  psiByLayerNote,
-  psiByLayerSpec,
-  psiDistributionSpec,
-  scatterLayers,
-  type VlSpec,
-} from './specs';
-import {
   accuracySummary,
   categoryColumns,
   categoryRows,
@@ -38,8 +28,10 @@ import {
   regressionTable,
   sortRows,
 } from '../src/core/report/tables';
+import type { VlSpec } from './specs';
 import { readTheme, vegaConfig, type ChartTheme } from './theme';
-import { CHART_MODULES } from './charts';
+import { CHART_MODULES, chartNote, type ChartContext, type ChartModule, type ChartViewState } from './charts';
+import { shownScatterLayer } from './charts/accuracyScatter';
 import { indexChoices, indexView, viewIndex } from '../src/core/report/indexView';
 import * as ui from './toolkit';
 import { CategoryDrilldown } from './drilldown';
@@ -79,14 +71,6 @@ export interface HostAdapter {
   saveState(state: WebviewPersistedState): void;
 }
 
-interface ChartDef {
-  id: ChartId;
-  title: string;
-  note: string;
-  available(r: SparsityReport): boolean;
-  spec(r: SparsityReport, t: ChartTheme): VlSpec;
-}
-
 const FORMAT_LABEL: Record<ReportExportFormat, string> = { json: 'Export JSON', csv: 'Export CSV', html: 'Export HTML' };
 
 export class ReportApp {
@@ -94,7 +78,8 @@ export class ReportApp {
   private source: ReportSource | null = null;
   private state: WebviewPersistedState;
   private theme: ChartTheme;
-  private distributionPass = 'trained';
+  /** The charts' in-memory view state (ChartViewState.memory: e.g. the distribution's pass), cleared for a new report source. */
+  private chartMemory = new Map<ChartId, string>();
   /** The sparseness index every chart and table shows (index selector; webview/indexView.ts). */
   private indexId = 'psi';
   private views = new Map<ChartId, Result>();
@@ -142,7 +127,7 @@ export class ReportApp {
     this.source = source;
     this.state.source = source;
     if (first) {
-      this.distributionPass = 'trained';
+      this.chartMemory.clear();
       this.indexId = 'psi';
     }
     this.host.saveState(this.state);
@@ -269,8 +254,9 @@ export class ReportApp {
     if (!full) return;
     // Charts and tables see the report through the chosen index; the header (and its exports) the report itself.
     const r = indexView(full, this.indexId);
-    const available = this.chartDefs().filter((d) => d.available(r));
-    const chartKey = JSON.stringify([available.map((d) => d.id), scatterLayers(r), r.passes.map((p) => p.id), this.host.reportFormats, this.indexId]);
+    const available = CHART_MODULES.filter((m) => m.available(r));
+    // The cards are rebuilt only when what they hold changes: which charts, their controls' choices, the passes.
+    const chartKey = JSON.stringify([available.map((m) => m.id), available.map((m) => m.controls?.options(r) ?? null), r.passes.map((p) => p.id), this.host.reportFormats, this.indexId]);
     const header = this.renderHeader(full);
     header.append(this.renderIndexSelector(full));
     header.append(this.renderProvenanceSection(full));
@@ -289,7 +275,7 @@ export class ReportApp {
     } else {
       this.disposeCharts();
       const charts = el('div', { class: 'sl-charts' });
-      for (const def of available) charts.append(this.renderChartCard(def, r));
+      for (const m of available) charts.append(this.renderChartCard(m, r, full));
       this.mainEl.replaceChildren(header, charts, stats, categories, skipped);
       this.sections = { header, charts, chartKey, stats, categories, skipped };
     }
@@ -380,89 +366,41 @@ export class ReportApp {
     return box;
   }
 
-  private chartDefs(): ChartDef[] {
-    // One module per chart for the newer ones (webview/charts/); they get the full report too.
-    const modules: ChartDef[] = CHART_MODULES.map((m) => ({ ...m, spec: (r: SparsityReport, t: ChartTheme) => m.spec(r, t, this.report ?? r) }));
-    return [
-      {
-        id: 'psi-by-layer',
-        title: 'PSI by layer',
-        // Says what this report's chart draws (no controls named in a run without them).
-        note: this.report ? psiByLayerNote(indexView(this.report, this.indexId)) : 'Median category PSI per layer.',
-        available: (r) => r.passes.length > 0,
-        spec: (r, t) => psiByLayerSpec(r, t),
-      },
-      {
-        id: 'psi-distribution',
-        title: 'PSI distribution per layer',
-        note: 'Box: quartiles, whiskers: min–max; points: categories.',
-        available: (r) => r.passes.length > 0 && r.categories.length > 0,
-        spec: (r, t) => psiDistributionSpec(r, t, this.distributionPass),
-      },
-      {
-        id: 'psi-accuracy-r',
-        title: 'PSI–accuracy correlation per layer',
-        note: 'Correlation across categories; * p < 0.05, ** p < 0.01, *** p < 0.001.',
-        available: (r) => (r.psiAccuracy?.perLayer.length ?? 0) > 0,
-        spec: (r, t) => psiAccuracyRSpec(r, t),
-      },
-      {
-        id: 'accuracy-scatter',
-        title: 'Accuracy vs PSI',
-        note: 'One point per category; line: least-squares fit.',
-        available: (r) => scatterLayers(r).length > 0,
-        spec: (r, t) => accuracyScatterSpec(r, t, this.scatterLayer(r)),
-      },
-      ...modules,
-    ];
+  /** The charts' view state: what their controls chose (webview/charts/types.ts). */
+  private chartState(): ChartViewState {
+    return { persisted: this.state, memory: this.chartMemory };
   }
 
-  private scatterLayer(r: SparsityReport): string {
-    const layers = scatterLayers(r);
-    const s = this.state.selectedLayer;
-    return s && layers.includes(s) ? s : (defaultScatterLayer(r) ?? layers[0] ?? '');
+  /** What chart `m` may do in the panel: its view state, saving it, redrawing itself, opening a category of `full`. */
+  private chartContext(m: ChartModule, full: SparsityReport): ChartContext {
+    return {
+      ...this.chartState(),
+      report: full,
+      save: () => this.host.saveState(this.state),
+      redraw: () => this.scheduleCharts([m.id]),
+      openCategory: (index) => {
+        if (this.report === full) this.openCategory(index, null);
+      },
+    };
   }
 
-  private renderChartCard(chart: ChartDef, r: SparsityReport): HTMLElement {
+  /** Chart `m`'s spec for `r` (the index selector's view of the report) in theme `t`. */
+  private chartSpec(m: ChartModule, r: SparsityReport, t: ChartTheme): VlSpec {
+    return m.spec(r, t, this.report ?? r, this.chartState());
+  }
+
+  private renderChartCard(m: ChartModule, r: SparsityReport, full: SparsityReport): HTMLElement {
     // Titles name the index the selector shows ("PSI by layer" → "Hoyer (raw) by layer").
-    const def = { ...chart, title: chart.title.replace(/PSI/g, viewIndex(r).label) };
+    const def = { id: m.id, title: m.title.replace(/PSI/g, viewIndex(r).label), note: chartNote(m, r) };
     const card = el('section', { class: 'sl-card', 'aria-labelledby': `h-${def.id}` });
     const head = el('div', { class: 'sl-card-head' });
     head.append(el('h2', { id: `h-${def.id}` }, def.title));
     const controls = el('div', { class: 'sl-card-controls' });
-    if (def.id === 'accuracy-scatter') {
-      const layers = scatterLayers(r);
-      controls.append(
-        ui.dropdown(
-          layers.map((l) => [l, l]),
-          this.scatterLayer(r),
-          {
-            label: 'Layer',
-            testId: 'scatter-layer',
-            onChange: (v) => {
-              this.state.selectedLayer = v;
-              this.host.saveState(this.state);
-              this.scheduleCharts(['accuracy-scatter']);
-            },
-          },
-        ),
-      );
-    }
-    if (def.id === 'psi-distribution' && r.passes.length > 1) {
-      controls.append(
-        ui.dropdown(
-          r.passes.map((p) => [p.id, p.id]),
-          this.distributionPass,
-          {
-            label: 'Pass',
-            testId: 'distribution-pass',
-            onChange: (v) => {
-              this.distributionPass = v;
-              this.scheduleCharts(['psi-distribution']);
-            },
-          },
-        ),
-      );
+    const options = m.controls?.options(r);
+    if (m.controls && options) {
+      const c = m.controls;
+      const ctx = this.chartContext(m, full);
+      controls.append(ui.dropdown(options, c.value(r, ctx), { label: c.label, testId: c.testId, onChange: (v) => c.onChange(v, ctx) }));
     }
     controls.append(
       ui.button('Export…', {
@@ -502,29 +440,20 @@ export class ReportApp {
     const r = indexView(full, indexId);
     const t0 = performance.now();
     const config = vegaConfig(this.theme);
-    for (const def of this.chartDefs()) {
-      if (which !== 'all' && !which.has(def.id)) continue;
-      const container = this.mainEl.querySelector<HTMLElement>(`[data-chart="${def.id}"]`);
-      if (!container || !def.available(r)) continue;
+    for (const m of CHART_MODULES) {
+      if (which !== 'all' && !which.has(m.id)) continue;
+      const container = this.mainEl.querySelector<HTMLElement>(`[data-chart="${m.id}"]`);
+      if (!container || !m.available(r)) continue;
       const stale = () => this.report !== full || this.indexId !== indexId;
-      const drawn = await drawChartInto(container, def.id, () => def.spec(r, this.theme), config, this.views, stale, (level, m) => this.host.log(level, m));
+      const drawn = await drawChartInto(container, m.id, () => this.chartSpec(m, r, this.theme), config, this.views, stale, (level, msg) => this.host.log(level, msg));
       if (!drawn) return;
-      if (def.id === 'accuracy-scatter') this.listenForCategoryClicks(full);
+      // E.g. the accuracy scatter listens for clicks on its points (they open the category).
+      const view = this.views.get(m.id)?.view;
+      if (view && m.onView) m.onView(view, this.chartContext(m, full));
     }
     this.root.dataset.chartsRendered = String(Date.now());
     const ms = Math.round(performance.now() - t0);
     if (ms > 1500) this.host.log('warn', `charts took ${ms} ms to render`);
-  }
-
-  /** A click on a point of the accuracy scatter opens its category (its rows carry the category name, unique per report). */
-  private listenForCategoryClicks(full: SparsityReport): void {
-    const v = this.views.get('accuracy-scatter');
-    v?.view.addEventListener('click', (_e, item) => {
-      const datum = (item as { datum?: { category?: unknown } } | null | undefined)?.datum;
-      if (typeof datum?.category !== 'string' || this.report !== full) return;
-      const index = full.categories.findIndex((c) => c.name === datum.category);
-      if (index >= 0) this.openCategory(index, null);
-    });
   }
 
   private disposeCharts(): void {
@@ -539,8 +468,9 @@ export class ReportApp {
     const full = this.report;
     if (!full) return;
     const r = indexView(full, this.indexId);
-    const def = id ? this.chartDefs().find((d) => d.id === id) : undefined;
-    const multi = this.host.exportFigure ? multiPanelPanels(r, this.theme, this.scatterLayer(r)) : { panels: [], missing: [] };
+    const def = id ? CHART_MODULES.find((m) => m.id === id) : undefined;
+    // The multi-panel figure's scatter shows the layer the panel's scatter shows.
+    const multi = this.host.exportFigure ? multiPanelPanels(r, this.theme, shownScatterLayer(r, this.chartState())) : { panels: [], missing: [] };
     const remembered = this.state.figure ?? DEFAULT_FIGURE_OPTIONS;
     openFigureDialog(this.root, {
       chartTitle: def ? def.title.replace(/PSI/g, viewIndex(r).label) : null,
@@ -556,8 +486,8 @@ export class ReportApp {
           options: o,
           report: r,
           shownTheme: this.theme,
-          chartSpec: def ? (t) => def.spec(r, t) : undefined,
-          scatterLayer: this.scatterLayer(r),
+          chartSpec: def ? (t) => this.chartSpec(def, r, t) : undefined,
+          scatterLayer: shownScatterLayer(r, this.chartState()),
           kit: WEBVIEW_VEGA_KIT,
           measure: CANVAS_TEXT_WIDTH,
         }).catch((e: unknown) => {
