@@ -26,6 +26,7 @@ import { buildReport } from './buildReport';
 import { REPORT_FILE, type SparsityReport } from './report/schema';
 import { writeReport } from './report/writer';
 import { RunState, type PassSpec, type TapSpec } from './runState';
+import { acquireRunLock, type RunLock } from './runLock';
 import { resolveSettings } from './settings';
 import { controlWarning, describeChanges } from './controlChanges';
 import { CancelledError, UserError, type Engine, type ModelSession, type ModelVariant } from './types';
@@ -717,19 +718,29 @@ export async function analyze(request: AnalyzeRequest, hooks: AnalyzeHooks = {})
   hooks.onProgress?.({ phase: 'scan', done: 0, total: 0, imagesPerSecond: 0, etaSeconds: null, message: 'Scanning dataset' });
   let state: RunState | undefined;
   let runDir = '';
-  if (request.resumeRunDir) {
-    runDir = path.resolve(request.resumeRunDir);
-    if (fs.existsSync(path.join(runDir, REPORT_FILE))) {
-      throw new UserError(`Run ${runDir} is already complete (it has a report). Start a new run instead of resuming.`, 'E_RESUME');
+  // One writer per run folder (core/runLock.ts): released in the finally below, or here when the run stops before it.
+  let lock: RunLock | undefined;
+  let engine: Engine;
+  try {
+    if (request.resumeRunDir) {
+      runDir = path.resolve(request.resumeRunDir);
+      // Before anything is read: another writer may be about to finish (report) or checkpoint. No state/: RunState.load says what is wrong.
+      if (fs.existsSync(path.join(runDir, 'state'))) lock = acquireRunLock(runDir);
+      if (fs.existsSync(path.join(runDir, REPORT_FILE))) {
+        throw new UserError(`Run ${runDir} is already complete (it has a report). Start a new run instead of resuming.`, 'E_RESUME');
+      }
+      state = RunState.load(path.join(runDir, 'state'));
+      if ((await modelSha256(state.meta.modelPath)) !== state.meta.modelSha256) {
+        throw new UserError(`Model ${state.meta.modelPath} changed since the run started (sha256 differs); resuming would mix two models. Start a new run.`, 'E_RESUME');
+      }
+      await checkDatasetUnchanged(state, runDir, request.restartChanged === true, hooks);
+      hooks.onLog?.(`Resuming ${runDir} at image ${state.nextImage} of ${state.totalImages}`);
     }
-    state = RunState.load(path.join(runDir, 'state'));
-    if ((await modelSha256(state.meta.modelPath)) !== state.meta.modelSha256) {
-      throw new UserError(`Model ${state.meta.modelPath} changed since the run started (sha256 differs); resuming would mix two models. Start a new run.`, 'E_RESUME');
-    }
-    await checkDatasetUnchanged(state, runDir, request.restartChanged === true, hooks);
-    hooks.onLog?.(`Resuming ${runDir} at image ${state.nextImage} of ${state.totalImages}`);
+    engine = await openEngine(state ? state.meta.modelPath : request.modelPath);
+  } catch (e) {
+    lock?.release();
+    throw e;
   }
-  const engine = await openEngine(state ? state.meta.modelPath : request.modelPath);
   const trained: SessionHandOver = {};
   let createdDir: string | undefined;
   let createdRoot: string | undefined;
@@ -741,6 +752,8 @@ export async function analyze(request: AnalyzeRequest, hooks: AnalyzeHooks = {})
       runDir = createUniqueDir(path.resolve(request.outputRoot), runFolderName(request.datasetPath, request.modelPath, request.modelSource));
       createdDir = runDir;
       if (request.checkpoint !== false) {
+        // A folder without a checkpoint cannot be resumed, so only a checkpointed run needs the lock.
+        lock = acquireRunLock(runDir);
         if (extras.listing) writeListing(path.join(runDir, 'state'), extras.listing);
         state.save(path.join(runDir, 'state'));
       }
@@ -783,6 +796,8 @@ export async function analyze(request: AnalyzeRequest, hooks: AnalyzeHooks = {})
     // A full, read-only or forbidden output folder is the user's to fix: say which and how (issue 14).
     throw outputFolderError(e, runDir || path.resolve(request.outputRoot), { resumable: Boolean(runDir && fs.existsSync(path.join(runDir, 'state', 'state.json'))) }) ?? e;
   } finally {
+    // On success, failure (the checkpoint stays for --resume) and cancel alike; a removed folder took its lock with it.
+    lock?.release();
     await trained.session?.dispose(); // not taken when the run stopped before its first pass
     await engine.dispose();
   }
