@@ -5,7 +5,10 @@
  * An interrupted run is a run folder under an output root with a checkpoint (`state/state.json`,
  * core/runState.ts) and no finished report (REPORT_FILE): the window reloaded, the extension host
  * or the machine crashed, or the run failed. The core resumes it (`analyze({ resumeRunDir })`,
- * which refuses a changed model or dataset: core/analyze.ts, core/resumeCheck.ts).
+ * which refuses a changed model or dataset: core/analyze.ts, core/resumeCheck.ts). A run whose
+ * writer lock (core/runLock.ts) is held by a live process, here or on another host, is not
+ * interrupted: it is still running elsewhere (another window, a terminal, a cluster task), and
+ * resuming it would make a second writer; findRunsInProgress lists those, for the messages.
  *
  * "Run again" re-runs a report's dataset with the report's own settings (report.settings, as the
  * run resolved them, preprocessing included), not the workspace's current ones.
@@ -14,6 +17,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { AnalyzeRequest } from '../core/analyzeTypes';
 import { formatPercent, modelName } from '../core/report/format';
+import { describeRunLockHolder, isRunLockedByLiveWriter, type RunLockStatus } from '../core/runLock';
 import { REPORT_FILE, type AnalysisSettings, type SparsityReport } from '../core/report/schema';
 
 export interface InterruptedRun {
@@ -38,8 +42,22 @@ interface StateJsonLike {
   nextImage?: unknown;
 }
 
-/** The run in `runDir` when it is interrupted (a readable checkpoint, no report), else undefined. */
+/** A run folder with a checkpoint and no report that a live writer holds (core/runLock.ts). */
+export interface RunInProgress extends InterruptedRun {
+  lock: RunLockStatus;
+}
+
+/**
+ * The run in `runDir` when it is interrupted (a readable checkpoint, no report, no live writer:
+ * a stale lock of a dead process does not count, resuming takes it over), else undefined.
+ */
 export function readInterruptedRun(runDir: string): InterruptedRun | undefined {
+  const run = readCheckpointedRun(runDir);
+  return run && !isRunLockedByLiveWriter(runDir) ? run : undefined;
+}
+
+/** The run in `runDir` when it has a readable checkpoint and no report, whoever may be writing it. */
+function readCheckpointedRun(runDir: string): InterruptedRun | undefined {
   const stateFile = path.join(runDir, 'state', 'state.json');
   if (fs.existsSync(path.join(runDir, REPORT_FILE)) || !fs.existsSync(stateFile)) return undefined;
   let j: StateJsonLike;
@@ -72,10 +90,9 @@ export function readInterruptedRun(runDir: string): InterruptedRun | undefined {
   };
 }
 
-/** Interrupted runs in the output roots (each root's direct sub-folders), newest checkpoint first. */
-export function findInterruptedRuns(roots: readonly string[]): InterruptedRun[] {
+/** The direct sub-folders of the output roots, each once (a root that does not exist has none). */
+function runFolders(roots: readonly string[]): string[] {
   const seen = new Set<string>();
-  const out: InterruptedRun[] = [];
   for (const root of roots) {
     let entries: fs.Dirent[];
     try {
@@ -83,16 +100,35 @@ export function findInterruptedRuns(roots: readonly string[]): InterruptedRun[] 
     } catch {
       continue; // no output folder yet: no runs
     }
-    for (const e of entries) {
-      if (!e.isDirectory()) continue;
-      const dir = path.join(root, e.name);
-      if (seen.has(dir)) continue;
-      seen.add(dir);
-      const run = readInterruptedRun(dir);
-      if (run) out.push(run);
-    }
+    for (const e of entries) if (e.isDirectory()) seen.add(path.join(root, e.name));
+  }
+  return [...seen];
+}
+
+/** Interrupted runs in the output roots (each root's direct sub-folders), newest checkpoint first. */
+export function findInterruptedRuns(roots: readonly string[]): InterruptedRun[] {
+  const out: InterruptedRun[] = [];
+  for (const dir of runFolders(roots)) {
+    const run = readInterruptedRun(dir);
+    if (run) out.push(run);
   }
   return out.sort((a, b) => b.checkpointAt - a.checkpointAt);
+}
+
+/** Unfinished runs in the output roots that a live writer holds: running in another window, process or host. */
+export function findRunsInProgress(roots: readonly string[]): RunInProgress[] {
+  const out: RunInProgress[] = [];
+  for (const dir of runFolders(roots)) {
+    const run = readCheckpointedRun(dir);
+    const lock = run && isRunLockedByLiveWriter(dir);
+    if (run && lock) out.push({ ...run, lock });
+  }
+  return out;
+}
+
+/** Why a run folder is not offered for Resume while its writer lives (one sentence, no Resume in it). */
+export function describeRunInProgress(run: RunInProgress): string {
+  return `${run.runDir} is running in another window or process (${describeRunLockHolder(run.lock)}); wait for it to finish, or stop it there.`;
 }
 
 /** "3 of 12 categories" is not known from a checkpoint; this says how far the passes got. */

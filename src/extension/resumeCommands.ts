@@ -10,7 +10,7 @@ import type { SparsityReport } from '../core/report/schema';
 import { readSetting } from './config';
 import type { Logger } from './log';
 import type { ResumableRun } from './reportPanel';
-import { describeInterruptedRun, findInterruptedRuns, runAgainPlan, runAgainProblems, type InterruptedRun } from './resume';
+import { describeInterruptedRun, describeRunInProgress, findInterruptedRuns, findRunsInProgress, runAgainPlan, runAgainProblems, type InterruptedRun } from './resume';
 import type { RunManager } from './runs';
 import { resolveOutputRoot } from './settings';
 
@@ -43,7 +43,9 @@ export function findInterruptedFor(runs: RunManager, datasetPath: string | undef
 export async function resumeRun(runs: RunManager, runDir: string, log: Logger): Promise<void> {
   const run = findInterruptedRuns([path.dirname(runDir)]).find((r) => r.runDir === runDir);
   if (!run) {
-    void vscode.window.showErrorMessage(`Sparsity Lens: ${runDir} has no checkpoint to resume (it finished, or was removed).`);
+    // Listed a moment ago but its writer (another window, a terminal) holds it now: say so, never a second writer.
+    const elsewhere = findRunsInProgress([path.dirname(runDir)]).find((r) => r.runDir === runDir);
+    void vscode.window.showErrorMessage(elsewhere ? `Sparsity Lens cannot resume: ${describeRunInProgress(elsewhere)}` : `Sparsity Lens: ${runDir} has no checkpoint to resume (it finished, or was removed).`);
     return;
   }
   await runs.startRun(run.datasetPath, { datasetPath: '', modelPath: '', outputRoot: '', resumeRunDir: runDir }, undefined, [
@@ -57,7 +59,9 @@ export async function resumeRun(runs: RunManager, runDir: string, log: Logger): 
 export async function resumeAnalysisCommand(runs: RunManager, log: Logger): Promise<void> {
   const list = interruptedRuns(runs);
   if (list.length === 0) {
-    void vscode.window.showInformationMessage('Sparsity Lens: no interrupted analysis in this workspace (run folders with a checkpoint and no report).');
+    const elsewhere = findRunsInProgress(workspaceOutputRoots()).filter((r) => !runs.isRunning(r.runDir, r.datasetPath, r.startedAt));
+    const note = elsewhere.length ? ` ${elsewhere.map(describeRunInProgress).join(' ')}` : '';
+    void vscode.window.showInformationMessage(`Sparsity Lens: no interrupted analysis in this workspace (run folders with a checkpoint and no report).${note}`);
     return;
   }
   const pick = await vscode.window.showQuickPick(

@@ -3,14 +3,19 @@
  * mid-way is found (checkpoint, no report) with how far it got, finished runs and other folders
  * are not; resuming it gives the report a fresh run gives; Run again on a report repeats the
  * report's settings exactly (a real second run, settings compared), whatever the defaults are.
+ * A run whose writer lock (core/runLock.ts) a live process holds is running elsewhere, not
+ * interrupted: never offered; a stale lock (its process gone) is offered and resuming takes it over.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { analyze } from '../../src/core/analyze';
 import { parseReportJson } from '../../src/core/report/parse';
-import { describeInterruptedRun, findInterruptedRuns, readInterruptedRun, runAgainPlan, runAgainProblems, settingsNotRecorded } from '../../src/extension/resume';
+import { runLockPath } from '../../src/core/runLock';
+import { describeInterruptedRun, describeRunInProgress, findInterruptedRuns, findRunsInProgress, readInterruptedRun, runAgainPlan, runAgainProblems, settingsNotRecorded } from '../../src/extension/resume';
 import { buildClosedFormOnnx, writeStimuli } from '../helpers/tinyModels';
 import { killedRun } from '../helpers/killedRun';
 import { tempDir } from '../helpers/tempDir';
@@ -72,4 +77,38 @@ test('Run again says what it cannot repeat: a changed model file, a missing data
   const changed = runAgainProblems(withModel, 'f'.repeat(64));
   assert.deepEqual(changed.blocking, []);
   assert.match(changed.warnings[0], /changed since this report \(sha256 ffffffffffff… now, 000000000000… in the report\)/);
+});
+
+/** A writer lock as another process leaves it (core/runLock.ts's format). */
+function writeLock(runDir: string, pid: number, token: string): void {
+  fs.writeFileSync(runLockPath(runDir), JSON.stringify({ pid, hostname: os.hostname(), startedAt: '2026-01-02T03:04:05.000Z', command: 'sparsity-lens analyze', version: '0', token }));
+}
+
+test('a run a live writer holds is running elsewhere, not offered for Resume; once its writer is gone (stale lock) it is offered and resuming takes the lock over', async () => {
+  const { out, runDir } = await killedRun('resume-locked-', settings, 3);
+  assert.deepEqual(findInterruptedRuns([out]).map((r) => r.runDir), [runDir], 'offered while no one holds it');
+
+  // Held by a live process: this test's own pid stands for another window's analysis worker.
+  writeLock(runDir, process.pid, 'live-writer');
+  assert.deepEqual(findInterruptedRuns([out]), [], 'not offered while its writer lives');
+  assert.equal(readInterruptedRun(runDir), undefined);
+  const elsewhere = findRunsInProgress([out]);
+  assert.deepEqual(elsewhere.map((r) => [r.runDir, r.lock.holder?.pid]), [[runDir, process.pid]]);
+  assert.equal(
+    describeRunInProgress(elsewhere[0]),
+    `${runDir} is running in another window or process (pid ${process.pid} on host ${os.hostname()} since 2026-01-02T03:04:05.000Z (sparsity-lens analyze)); wait for it to finish, or stop it there.`,
+  );
+  // And the core refuses a resume that gets past the list (the lock was taken between list and click).
+  await assert.rejects(analyze({ datasetPath: '', modelPath: '', outputRoot: '', resumeRunDir: runDir, html: false }), /is being written by another process: pid \d+/);
+
+  // The writer died (a closed window kills its worker): a pid that has exited.
+  const gone = spawnSync(process.execPath, ['-e', '']);
+  assert.equal(gone.status, 0);
+  writeLock(runDir, gone.pid as number, 'dead-writer');
+  assert.deepEqual(findInterruptedRuns([out]).map((r) => r.runDir), [runDir], 'a stale lock does not hide it');
+  assert.deepEqual(findRunsInProgress([out]), []);
+  const resumed = await analyze({ datasetPath: '', modelPath: '', outputRoot: '', resumeRunDir: runDir, html: false });
+  assert.equal(resumed.runDir, runDir);
+  assert.equal(fs.existsSync(runLockPath(runDir)), false, 'the resumed run took the stale lock over and released it at the end');
+  assert.deepEqual(findInterruptedRuns([out]), [], 'finished');
 });
