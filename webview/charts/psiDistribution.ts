@@ -5,7 +5,6 @@
  */
 import { psiDistributionSpec } from '../specs';
 import type { ChartModule, ChartViewState } from './types';
-import type { SparsityReport } from '../../src/core/report/schema';
 
 const ID = 'psi-distribution';
 
@@ -23,7 +22,7 @@ export const PSI_DISTRIBUTION: ChartModule = {
   controls: {
     label: 'Pass',
     testId: 'distribution-pass',
-    options: (r: SparsityReport) => (r.passes.length > 1 ? r.passes.map((p) => [p.id, p.id]) : null),
+    options: (r) => (r.passes.length > 1 ? r.passes.map((p) => [p.id, p.id]) : null),
     value: (_r, state) => shownDistributionPass(state),
     onChange: (v, ctx) => {
       ctx.memory.set(ID, v);
