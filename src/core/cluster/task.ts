@@ -15,6 +15,7 @@ import { mergeRuns } from '../merge';
 import { modelSha256 } from '../modelHash';
 import { parseReportJson } from '../report/parse';
 import { REPORT_FILE } from '../report/schema';
+import { describeRunLockHolder, isRunLockedByLiveWriter } from '../runLock';
 import { UserError } from '../types';
 import { hasReport, loadPlan, mergedRoot, mergedRunDir, shardRoot, shardRunDir } from './layout';
 
@@ -54,7 +55,19 @@ export async function runShardTask(runDir: string, shard: number, hooks: Analyze
     throw new UserError(`The model ${plan.model.path} changed since \`submit\` (sha256 ${sha.slice(0, 12)}… instead of ${plan.model.sha256.slice(0, 12)}…); shards of two models cannot be merged. Submit a new run.`, 'E_CLUSTER');
   }
   // A task killed before its first checkpoint can leave an empty run folder: it would only confuse the merge.
+  // But a task re-queued while its predecessor lives must not delete the folder that one is writing
+  // (it holds the folder's writer lock, core/runLock.ts, from the folder's creation on).
   const root = shardRoot(runDir, shard);
+  for (const d of fs.existsSync(root) ? fs.readdirSync(root, { withFileTypes: true }) : []) {
+    const held = d.isDirectory() ? isRunLockedByLiveWriter(path.join(root, d.name)) : undefined;
+    if (held) {
+      throw new UserError(
+        `Shard ${shard}/${plan.shards} of ${runDir} is still being written by an earlier task in ${path.join(root, d.name)}: ${describeRunLockHolder(held)}. ` +
+          `Wait for it to finish or cancel it; if that task is gone, delete ${held.lockPath} and run the task again.`,
+        'E_RUN_LOCKED',
+      );
+    }
+  }
   if (fs.existsSync(root)) fs.rmSync(root, { recursive: true, force: true });
   hooks.onLog?.(`Shard ${shard}/${plan.shards}: starting in ${root}`);
   const result = await analyze(
