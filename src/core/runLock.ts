@@ -7,10 +7,13 @@
  * The lock is a small JSON file (pid, hostname, start time, command, version, a random token)
  * that appears whole or not at all: it is written to a temporary file and hard-linked to its name
  * (link fails with EEXIST when the name is taken; where a file system has no hard links,
- * an exclusive create 'wx'). A lock is stale, and taken over, only when it was written on this
- * host by a process that no longer exists (process.kill(pid, 0) → ESRCH). A lock from another
- * host (a shared cluster file system) cannot be checked from here, so it refuses; the message
- * says which file to delete when that process is known to be gone.
+ * an exclusive create 'wx'). A lock written on this host is stale, and taken over, only when its
+ * process no longer exists (process.kill(pid, 0) → ESRCH; EPERM means it exists). Another host's
+ * process (a shared cluster file system) cannot be checked from here, so the holder beats: a
+ * worker thread (not held up by a busy main thread) refreshes the lock's mtime every 30 s, and
+ * another host's lock is stale once it has not beaten for 5 minutes (a cluster task killed by its
+ * time limit or a node crash, rerun by `submit --resume` on another node). Until then it refuses,
+ * and the message says which file to delete when that process is known to be gone.
  *
  * It lives in state/ (the checkpoint's folder, read only by RunState by name), so no listing of
  * the run folder's results or the merge sees it.
@@ -19,10 +22,18 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Worker } from 'worker_threads';
 import { UserError } from './types';
 import { TOOL_VERSION } from './version';
 
 export const RUN_LOCK_FILE = 'writer.lock';
+/** How often a holder refreshes its lock's mtime. */
+export const RUN_LOCK_HEARTBEAT_MS = 30_000;
+/**
+ * Another host's lock (or an unreadable one) not refreshed for this long is stale: ten missed
+ * beats, room for NFS attribute caching (≤ 60 s) and clock skew between nodes.
+ */
+export const RUN_LOCK_STALE_MS = 5 * 60_000;
 
 /** Who holds a run folder: the content of its lock file. */
 export interface RunLockHolder {
@@ -84,19 +95,63 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** Milliseconds since the lock last beat (its mtime), or undefined when it is gone. */
+function silentFor(lockPath: string): number | undefined {
+  try {
+    return Date.now() - fs.statSync(lockPath).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The lock file's state: undefined when there is none or it is stale (its writer is gone). */
 function inspect(lockPath: string): RunLockStatus | undefined {
   if (!fs.existsSync(lockPath)) return undefined;
   const holder = readHolder(lockPath);
-  if (!holder) return fs.existsSync(lockPath) ? { lockPath, holder, state: 'unreadable' } : undefined;
-  if (holder.hostname !== os.hostname()) return { lockPath, holder, state: 'other-host' };
-  return processAlive(holder.pid) ? { lockPath, holder, state: 'live' } : undefined;
+  // Same host: the pid decides (a suspended process, Ctrl-Z, does not beat but would write again when continued).
+  if (holder && holder.hostname === os.hostname()) return processAlive(holder.pid) ? { lockPath, holder, state: 'live' } : undefined;
+  const silent = silentFor(lockPath);
+  if (silent === undefined || silent > RUN_LOCK_STALE_MS) return undefined;
+  return { lockPath, holder, state: holder ? 'other-host' : 'unreadable' };
+}
+
+/** What identifies the lock file seen: its token, or for an unreadable one its mtime. */
+function lockIdentity(lockPath: string): string | undefined {
+  const holder = readHolder(lockPath);
+  if (holder) return holder.token;
+  try {
+    return `unreadable@${fs.statSync(lockPath).mtimeMs}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Refreshes the lock's mtime while it is still ours, from a worker thread that does not keep the process alive. */
+function startHeartbeat(lockPath: string, token: string, everyMs: number): Worker | undefined {
+  const code = `
+    const { workerData } = require('worker_threads');
+    const fs = require('fs');
+    setInterval(() => {
+      try {
+        if (JSON.parse(fs.readFileSync(workerData.lockPath, 'utf8')).token !== workerData.token) return;
+        const now = new Date();
+        fs.utimesSync(workerData.lockPath, now, now);
+      } catch {}
+    }, workerData.everyMs);`;
+  try {
+    const w = new Worker(code, { eval: true, workerData: { lockPath, token, everyMs } });
+    w.unref();
+    w.on('error', () => undefined); // no beat: another host may take the lock after RUN_LOCK_STALE_MS, a local one never does
+    return w;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
- * The writer holding `runDir`, when one may still be writing it: a live process on this host,
- * a process on another host (it cannot be checked), or an unreadable lock. undefined when the
- * folder is free or its lock is stale (resuming it takes the lock over).
+ * The writer holding `runDir`, when one may still be writing it: a live process on this host, or
+ * a lock from another host (its pid cannot be checked) or an unreadable one refreshed within
+ * RUN_LOCK_STALE_MS. undefined when the folder is free or its lock is stale (resuming takes it over).
  */
 export function isRunLockedByLiveWriter(runDir: string): RunLockStatus | undefined {
   return inspect(runLockPath(runDir));
@@ -107,7 +162,10 @@ export function describeRunLockHolder(status: RunLockStatus): string {
   const h = status.holder;
   if (!h) return `an unreadable lock ${status.lockPath}`;
   const since = h.startedAt ? ` since ${h.startedAt}` : '';
-  const where = status.state === 'other-host' ? `on host ${h.hostname} (another machine: whether it still runs cannot be checked from here)` : `on host ${h.hostname}`;
+  const where =
+    status.state === 'other-host'
+      ? `on host ${h.hostname} (another machine: whether it still runs cannot be checked from here; its lock is taken over once it has not been refreshed for ${RUN_LOCK_STALE_MS / 60_000} minutes)`
+      : `on host ${h.hostname}`;
   return `pid ${h.pid} ${where}${since}${h.command ? ` (${h.command})` : ''}`;
 }
 
@@ -149,7 +207,7 @@ function createExclusive(lockPath: string, content: string): boolean {
  * same stale lock could each delete it and the second would delete the first's new lock. The
  * guard is held for microseconds; one older than 10 s was left by a taker that died in between.
  */
-function removeStale(lockPath: string, seen: RunLockHolder): void {
+function removeStale(lockPath: string, seen: string): void {
   const guard = `${lockPath}.takeover`;
   try {
     fs.writeFileSync(guard, String(process.pid), { flag: 'wx' });
@@ -163,7 +221,7 @@ function removeStale(lockPath: string, seen: RunLockHolder): void {
     return; // the caller looks again
   }
   try {
-    if (readHolder(lockPath)?.token === seen.token) fs.rmSync(lockPath, { force: true });
+    if (lockIdentity(lockPath) === seen) fs.rmSync(lockPath, { force: true });
   } finally {
     fs.rmSync(guard, { force: true });
   }
@@ -174,7 +232,8 @@ function removeStale(lockPath: string, seen: RunLockHolder): void {
  * exist). Refuses with UserError E_RUN_LOCKED naming the holder and the lock file when another
  * writer may be alive; takes over a stale lock of this host.
  */
-export function acquireRunLock(runDir: string, command: string = process.argv.slice(1).join(' ')): RunLock {
+export function acquireRunLock(runDir: string, options: { command?: string; heartbeatMs?: number } = {}): RunLock {
+  const command = options.command ?? process.argv.slice(1).join(' ');
   if (!fs.existsSync(runDir) || !fs.statSync(runDir).isDirectory()) {
     throw new UserError(`Run folder ${runDir} does not exist. Pass a run folder written by sparsity-lens.`, 'E_STATE');
   }
@@ -184,17 +243,19 @@ export function acquireRunLock(runDir: string, command: string = process.argv.sl
   const content = JSON.stringify(holder, null, 2) + '\n';
   for (let attempt = 0; attempt < 20; attempt++) {
     if (createExclusive(lockPath, content)) {
+      const heartbeat = startHeartbeat(lockPath, holder.token, options.heartbeatMs ?? RUN_LOCK_HEARTBEAT_MS);
       return {
         lockPath,
         holder,
         release() {
+          void heartbeat?.terminate();
           if (readHolder(lockPath)?.token === holder.token) fs.rmSync(lockPath, { force: true });
         },
       };
     }
     const status = inspect(lockPath);
     if (status) throw refusal(runDir, status);
-    const stale = readHolder(lockPath);
+    const stale = lockIdentity(lockPath);
     if (stale) removeStale(lockPath, stale);
     // else it vanished meanwhile: try again
   }

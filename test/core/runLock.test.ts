@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { analyze } from '../../src/core/analyze';
-import { acquireRunLock, isRunLockedByLiveWriter, runLockPath, type RunLockHolder } from '../../src/core/runLock';
+import { acquireRunLock, isRunLockedByLiveWriter, RUN_LOCK_STALE_MS, runLockPath, type RunLockHolder } from '../../src/core/runLock';
 import { UserError } from '../../src/core/types';
 import { killedRun } from '../helpers/killedRun';
 import { tempDir } from '../helpers/tempDir';
@@ -38,7 +38,7 @@ function deadPid(): number {
 
 test('the lock is exclusive: a second acquire refuses naming the holder (pid, host, since) and the lock file; release frees it', () => {
   const dir = runFolder();
-  const lock = acquireRunLock(dir, 'first writer');
+  const lock = acquireRunLock(dir, { command: 'first writer' });
   assert.equal(lock.lockPath, path.join(dir, 'state', 'writer.lock'));
   const onDisk = JSON.parse(fs.readFileSync(lock.lockPath, 'utf8')) as RunLockHolder;
   assert.equal(onDisk.pid, process.pid);
@@ -70,7 +70,7 @@ test('the lock is exclusive: a second acquire refuses naming the holder (pid, ho
 test('a lock left by a writer killed with SIGKILL is stale and taken over', async () => {
   const dir = runFolder();
   const src = path.join(__dirname, '..', '..', 'src', 'core', 'runLock.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', `require(${JSON.stringify(src)}).acquireRunLock(${JSON.stringify(dir)}, 'child'); console.log('locked'); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', `require(${JSON.stringify(src)}).acquireRunLock(${JSON.stringify(dir)}, { command: 'child' }); console.log('locked'); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (b: Buffer) => { if (b.toString().includes('locked')) resolve(); });
     child.on('exit', (code) => reject(new Error(`child exited ${code} before locking`)));
@@ -94,7 +94,7 @@ test('a stale lock of a pid that exited is taken over; another host\'s lock and 
 
   const other = runFolder();
   writeLock(other, { pid: process.pid, hostname: `${os.hostname()}-other-node` });
-  assert.throws(() => acquireRunLock(other), new RegExp(`pid ${process.pid} on host ${esc(os.hostname())}-other-node \\(another machine: whether it still runs cannot be checked from here\\) since 2026-01-02T03:04:05.000Z.*delete ${esc(runLockPath(other))}`));
+  assert.throws(() => acquireRunLock(other), new RegExp(`pid ${process.pid} on host ${esc(os.hostname())}-other-node \\(another machine: whether it still runs cannot be checked from here; its lock is taken over once it has not been refreshed for 5 minutes\\) since 2026-01-02T03:04:05.000Z.*delete ${esc(runLockPath(other))}`));
   assert.equal(isRunLockedByLiveWriter(other)?.state, 'other-host');
   // Even with a pid that is not alive here: it is another machine's pid.
   writeLock(other, { pid: deadPid(), hostname: 'node-17' });
@@ -105,6 +105,38 @@ test('a stale lock of a pid that exited is taken over; another host\'s lock and 
   fs.writeFileSync(runLockPath(garbled), '{"pid":');
   assert.throws(() => acquireRunLock(garbled), new RegExp(`an unreadable lock ${esc(runLockPath(garbled))}.*delete ${esc(runLockPath(garbled))}`));
   assert.equal(isRunLockedByLiveWriter(garbled)?.state, 'unreadable');
+});
+
+test('another host\'s lock (and an unreadable one) that has not beaten for 5 minutes is stale and taken over; a holder\'s heartbeat keeps its lock fresh', async () => {
+  const silentSince = (ms: number) => new Date(Date.now() - ms);
+  const other = runFolder();
+  writeLock(other, { pid: process.pid, hostname: 'node-17' });
+  fs.utimesSync(runLockPath(other), silentSince(RUN_LOCK_STALE_MS - 30_000), silentSince(RUN_LOCK_STALE_MS - 30_000));
+  assert.throws(() => acquireRunLock(other), /on host node-17/, 'still within 5 minutes of its last beat');
+  fs.utimesSync(runLockPath(other), silentSince(RUN_LOCK_STALE_MS + 1000), silentSince(RUN_LOCK_STALE_MS + 1000));
+  assert.equal(isRunLockedByLiveWriter(other), undefined);
+  acquireRunLock(other).release();
+
+  const garbled = runFolder();
+  fs.mkdirSync(path.join(garbled, 'state'));
+  fs.writeFileSync(runLockPath(garbled), '');
+  fs.utimesSync(runLockPath(garbled), silentSince(RUN_LOCK_STALE_MS + 1000), silentSince(RUN_LOCK_STALE_MS + 1000));
+  acquireRunLock(garbled).release();
+
+  // The holder's worker thread refreshes the mtime (every 30 s; 50 ms here), so another host never sees it stale.
+  const held = runFolder();
+  const lock = acquireRunLock(held, { heartbeatMs: 50 });
+  const old = silentSince(RUN_LOCK_STALE_MS + 60_000);
+  fs.utimesSync(lock.lockPath, old, old);
+  const deadline = Date.now() + 10_000;
+  while (fs.statSync(lock.lockPath).mtimeMs <= old.getTime() + 1000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(Date.now() - fs.statSync(lock.lockPath).mtimeMs < 10_000, 'refreshed by the heartbeat');
+  lock.release();
+  // Released: the heartbeat stops touching a lock that is no longer ours (another writer's, here).
+  writeLock(held, { pid: process.pid, token: 'next-writer' });
+  fs.utimesSync(runLockPath(held), old, old);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(Math.round(fs.statSync(runLockPath(held)).mtimeMs / 1000), Math.round(old.getTime() / 1000), 'not touched after release');
 });
 
 test('release removes the lock only while it is ours', () => {
