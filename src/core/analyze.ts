@@ -739,7 +739,8 @@ export async function analyze(request: AnalyzeRequest, hooks: AnalyzeHooks = {})
     engine = await openEngine(state ? state.meta.modelPath : request.modelPath);
   } catch (e) {
     lock?.release();
-    throw e;
+    // The lock is the resume's first write: a read-only or full run folder is named with its fix, as later writes are.
+    throw (runDir && outputFolderError(e, runDir, { resumable: true })) || e;
   }
   const trained: SessionHandOver = {};
   let createdDir: string | undefined;

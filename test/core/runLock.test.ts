@@ -4,10 +4,11 @@
  * over (a real child killed with SIGKILL), another host's lock refuses, release removes only our
  * own lock; and analyze() itself: two resumes of one folder cannot both run.
  */
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import fsModule from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { analyze } from '../../src/core/analyze';
@@ -180,4 +181,24 @@ test('analyze(): two resumes of one run folder cannot both run; the second is re
   // Resuming the finished folder now says it is complete (the lock is free, the report is there).
   await assert.rejects(analyze({ datasetPath: '', modelPath: '', outputRoot: '', resumeRunDir: runDir, html: false }), /already complete/);
   assert.equal(fs.existsSync(runLockPath(runDir)), false, 'a refused resume releases the lock it took');
+});
+
+test('analyze(): a resume whose run folder cannot be written (the lock is its first write) says so with the fix, and leaves no lock', async () => {
+  const settings = { batchSize: 2, accuracy: 'none' as const, concurrentPasses: 1, seed: 7, controls: { permutations: 0, noNonlinearity: false } };
+  const { runDir } = await killedRun('runlock-readonly-', settings, 1);
+  const real = fsModule.writeFileSync;
+  // The module object analyze() requires (a namespace import cannot be patched).
+  const m = mock.method(fsModule, 'writeFileSync', (...args: Parameters<typeof fs.writeFileSync>) => {
+    if (String(args[0]).startsWith(runDir)) throw Object.assign(new Error(`EROFS: read-only file system, open '${String(args[0])}'`), { code: 'EROFS', syscall: 'open', path: String(args[0]) });
+    return real(...args);
+  });
+  try {
+    await assert.rejects(
+      analyze({ datasetPath: '', modelPath: '', outputRoot: '', resumeRunDir: runDir, html: false }),
+      new RegExp(`^UserError: Cannot write the run's files \\(EROFS\\)\\. .*read-only file system.*--resume ${esc(runDir)}$`),
+    );
+  } finally {
+    m.mock.restore();
+  }
+  assert.equal(fs.existsSync(runLockPath(runDir)), false);
 });
