@@ -192,7 +192,7 @@ function createExclusive(lockPath: string, content: string): boolean {
   } finally {
     fs.rmSync(tmp, { force: true });
   }
-  // No hard links here: exclusive create. A reader may briefly see it empty (reported as unreadable, never stale).
+  // No hard links here: exclusive create. A reader may see it empty for an instant (unreadable: held, not stale).
   try {
     fs.writeFileSync(lockPath, content, { flag: 'wx' });
     return true;
@@ -257,7 +257,8 @@ export function acquireRunLock(runDir: string, options: { command?: string; hear
     if (status) throw refusal(runDir, status);
     const stale = lockIdentity(lockPath);
     if (stale) removeStale(lockPath, stale);
-    // else it vanished meanwhile: try again
+    // else it vanished meanwhile. Try again after a pause, so a taker holding the guard over a slow (network) file system can finish.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 + attempt * 10);
   }
   // Only reached when others keep taking and dropping the lock as fast as this loop runs.
   throw new UserError(`Run folder ${runDir}: its lock ${lockPath} keeps changing (other processes are starting on it). Run one process per run folder.`, 'E_RUN_LOCKED');

@@ -140,6 +140,39 @@ test('another host\'s lock (and an unreadable one) that has not beaten for 5 min
   assert.equal(Math.round(fs.statSync(runLockPath(held)).mtimeMs / 1000), Math.round(old.getTime() / 1000), 'not touched after release');
 });
 
+test('three processes taking over one stale lock at the same instant: exactly one gets it, the others are told who has it', async () => {
+  const dir = runFolder();
+  writeLock(dir, { pid: deadPid() });
+  const src = path.join(__dirname, '..', '..', 'src', 'core', 'runLock.ts');
+  const startAt = Date.now() + 4000; // every child loaded and sleeping, then all at once
+  // Each stays alive (so its lock, if it got it, is live) until the test closes its stdin.
+  const script = `
+    const { acquireRunLock } = require(${JSON.stringify(src)});
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.max(0, ${startAt} - Date.now()));
+    try { acquireRunLock(${JSON.stringify(dir)}); console.log('got'); }
+    catch (e) { console.log('refused ' + e.message); }
+    process.stdin.resume(); process.stdin.on('end', () => process.exit(0));`;
+  const children = [0, 1, 2].map(() => spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] }));
+  const exits = children.map((c) => new Promise((resolve) => c.on('exit', resolve)));
+  const outcomes = await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<string>((resolve, reject) => {
+          let out = '';
+          c.stdout.on('data', (b: Buffer) => {
+            out += b.toString();
+            if (out.includes('\n')) resolve(out.trim());
+          });
+          c.on('exit', (code) => reject(new Error(`child exited ${code} before answering: ${out}`)));
+        }),
+    ),
+  );
+  for (const c of children) c.stdin.end();
+  await Promise.all(exits);
+  assert.equal(outcomes.filter((o) => o === 'got').length, 1, outcomes.join('\n'));
+  for (const o of outcomes.filter((x) => x !== 'got')) assert.match(o, /^refused Run folder .* is being written by another process: pid \d+ on host/);
+});
+
 test('release removes the lock only while it is ours', () => {
   const dir = runFolder();
   const lock = acquireRunLock(dir);
