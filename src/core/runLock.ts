@@ -169,9 +169,9 @@ export function describeRunLockHolder(status: RunLockStatus): string {
   return `pid ${h.pid} ${where}${since}${h.command ? ` (${h.command})` : ''}`;
 }
 
-function refusal(runDir: string, status: RunLockStatus): UserError {
+function refusal(subject: string, status: RunLockStatus): UserError {
   return new UserError(
-    `Run folder ${runDir} is being written by another process: ${describeRunLockHolder(status)}. ` +
+    `${subject} is being written by another process: ${describeRunLockHolder(status)}. ` +
       `A second writer would mix its results into the same checkpoint. Wait for it to finish or stop it; ` +
       `if that process is gone, delete ${status.lockPath} and try again.`,
     'E_RUN_LOCKED',
@@ -233,12 +233,19 @@ function removeStale(lockPath: string, seen: string): void {
  * writer may be alive; takes over a stale lock of this host.
  */
 export function acquireRunLock(runDir: string, options: { command?: string; heartbeatMs?: number } = {}): RunLock {
-  const command = options.command ?? process.argv.slice(1).join(' ');
   if (!fs.existsSync(runDir) || !fs.statSync(runDir).isDirectory()) {
     throw new UserError(`Run folder ${runDir} does not exist. Pass a run folder written by sparsity-lens.`, 'E_STATE');
   }
   fs.mkdirSync(path.join(runDir, 'state'), { recursive: true });
-  const lockPath = runLockPath(runDir);
+  return acquireLockFile(runLockPath(runDir), `Run folder ${runDir}`, options);
+}
+
+/**
+ * The same lock at any path (its folder must exist): a cluster shard task holds one for its shard
+ * (cluster/task.ts) from before its run folder exists. `subject` starts the refusal ("Run folder …").
+ */
+export function acquireLockFile(lockPath: string, subject: string, options: { command?: string; heartbeatMs?: number } = {}): RunLock {
+  const command = options.command ?? process.argv.slice(1).join(' ');
   const holder: RunLockHolder = { pid: process.pid, hostname: os.hostname(), startedAt: new Date().toISOString(), command, version: TOOL_VERSION, token: crypto.randomBytes(12).toString('hex') };
   const content = JSON.stringify(holder, null, 2) + '\n';
   for (let attempt = 0; attempt < 20; attempt++) {
@@ -254,12 +261,12 @@ export function acquireRunLock(runDir: string, options: { command?: string; hear
       };
     }
     const status = inspect(lockPath);
-    if (status) throw refusal(runDir, status);
+    if (status) throw refusal(subject, status);
     const stale = lockIdentity(lockPath);
     if (stale) removeStale(lockPath, stale);
     // else it vanished meanwhile. Try again after a pause, so a taker holding the guard over a slow (network) file system can finish.
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 + attempt * 10);
   }
   // Only reached when others keep taking and dropping the lock as fast as this loop runs.
-  throw new UserError(`Run folder ${runDir}: its lock ${lockPath} keeps changing (other processes are starting on it). Run one process per run folder.`, 'E_RUN_LOCKED');
+  throw new UserError(`${subject}: its lock ${lockPath} keeps changing (other processes are starting on it). Run one process per run folder.`, 'E_RUN_LOCKED');
 }

@@ -15,9 +15,9 @@ import { mergeRuns } from '../merge';
 import { modelSha256 } from '../modelHash';
 import { parseReportJson } from '../report/parse';
 import { REPORT_FILE } from '../report/schema';
-import { describeRunLockHolder, isRunLockedByLiveWriter } from '../runLock';
+import { acquireLockFile, describeRunLockHolder, isRunLockedByLiveWriter } from '../runLock';
 import { UserError } from '../types';
-import { hasReport, loadPlan, mergedRoot, mergedRunDir, shardRoot, shardRunDir } from './layout';
+import { hasReport, loadPlan, mergedRoot, mergedRunDir, shardRoot, shardRunDir, type ClusterPlan } from './layout';
 
 export interface TaskResult {
   result: AnalyzeResult;
@@ -36,6 +36,18 @@ export async function runShardTask(runDir: string, shard: number, hooks: Analyze
   if (!Number.isInteger(shard) || shard < 1 || shard > plan.shards) {
     throw new UserError(`Shard ${shard} is not one of this run's shards 1..${plan.shards} (${runDir}); the array indices must be the shard numbers.`, 'E_CLUSTER');
   }
+  // One task per shard (core/runLock.ts, <run>/shards/<i>.lock): a task re-queued while its
+  // predecessor lives stops here, even while that one is still scanning, before its run folder exists.
+  fs.mkdirSync(path.join(runDir, 'shards'), { recursive: true });
+  const lock = acquireLockFile(path.join(runDir, 'shards', `${shard}.lock`), `Shard ${shard}/${plan.shards} of ${runDir}`);
+  try {
+    return await shardTask(runDir, plan, shard, hooks);
+  } finally {
+    lock.release();
+  }
+}
+
+async function shardTask(runDir: string, plan: ClusterPlan, shard: number, hooks: AnalyzeHooks): Promise<TaskResult> {
   const existing = shardRunDir(runDir, shard);
   if (hasReport(existing)) {
     hooks.onLog?.(`Shard ${shard}/${plan.shards} is already done: ${existing}`);

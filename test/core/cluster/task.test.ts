@@ -1,7 +1,8 @@
 /**
  * A shard task re-queued while its predecessor still runs (src/core/cluster/task.ts with
  * core/runLock.ts): it neither resumes the checkpoint the live task is writing nor deletes the
- * folder a live task has just made; once the predecessor is gone (stale lock) it resumes.
+ * folder a live task has just made, nor starts while the earlier task is still scanning (the
+ * shard's own lock, shards/<i>.lock); once the predecessor is gone (stale lock) it resumes.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,12 +20,12 @@ import { buildClosedFormOnnx, writeStimuli } from '../../helpers/tinyModels';
 
 const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-function writeLock(runDir: string, pid: number): void {
-  fs.mkdirSync(path.join(runDir, 'state'), { recursive: true });
-  fs.writeFileSync(runLockPath(runDir), JSON.stringify({ pid, hostname: os.hostname(), startedAt: '2026-01-02T03:04:05.000Z', command: 'sparsity-lens cluster-task', version: '0', token: `t${pid}` }));
+function writeLock(runDir: string, pid: number, lockPath = runLockPath(runDir)): void {
+  fs.mkdirSync(path.dirname(lockPath), { recursive: true });
+  fs.writeFileSync(lockPath, JSON.stringify({ pid, hostname: os.hostname(), startedAt: '2026-01-02T03:04:05.000Z', command: 'sparsity-lens cluster-task', version: '0', token: `t${pid}` }));
 }
 
-test('a re-queued shard task refuses while the earlier task lives (its checkpoint and its new folder alike), and resumes once it is gone', async () => {
+test('a re-queued shard task refuses while the earlier task lives (still scanning, its new folder, its checkpoint alike), and resumes once it is gone', async () => {
   const dir = sharedTestDir('cluster-task-lock-');
   const model = buildClosedFormOnnx(path.join(dir, 'tiny.onnx'));
   const data = path.join(dir, 'data');
@@ -38,6 +39,17 @@ test('a re-queued shard task refuses while the earlier task lives (its checkpoin
     command: ['sparsity-lens'],
     dryRun: true,
   });
+
+  // Shard 1: the earlier task is still scanning the images (no run folder yet) and holds the shard's lock.
+  const shardLock = path.join(runDir, 'shards', '1.lock');
+  writeLock('', process.pid, shardLock);
+  await assert.rejects(runShardTask(runDir, 1), (e: unknown) => {
+    assert.ok(e instanceof UserError, String(e));
+    assert.equal(e.code, 'E_RUN_LOCKED');
+    assert.match(e.message, new RegExp(`^Shard 1/2 of ${esc(runDir)} is being written by another process: pid ${process.pid} on host .*delete ${esc(shardLock)} and try again\\.$`));
+    return true;
+  });
+  fs.rmSync(shardLock); // that task ended
 
   // Shard 1: the earlier task has made its run folder (and holds its lock) but not yet checkpointed.
   const young = path.join(runDir, 'shards', '1', 'data-tiny-20260102-030405');
@@ -68,4 +80,5 @@ test('a re-queued shard task refuses while the earlier task lives (its checkpoin
   assert.equal(resumed.result.runDir, shardRun);
   assert.deepEqual(resumed.result.report.passes, done.result.report.passes);
   assert.equal(fs.existsSync(runLockPath(shardRun)), false);
+  assert.deepEqual(fs.readdirSync(path.join(runDir, 'shards')).sort(), ['1', '2'], 'the shard locks are released (no 1.lock, 2.lock left)');
 });
