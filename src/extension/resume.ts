@@ -126,6 +126,12 @@ export function findRunsInProgress(roots: readonly string[]): RunInProgress[] {
   return out;
 }
 
+/** A run going elsewhere as the Resume Analysis… list shows it (below the resumable ones, not resumable). */
+export function describeRunInProgressItem(run: RunInProgress): { label: string; description: string; detail: string } {
+  const d = describeInterruptedRun(run);
+  return { label: d.label, description: `running in another window or process: ${describeRunLockHolder(run.lock)}`, detail: `${d.description} at its last checkpoint; ${run.runDir}` };
+}
+
 /** Why a run folder is not offered for Resume while its writer lives (one sentence, no Resume in it). */
 export function describeRunInProgress(run: RunInProgress): string {
   return `${run.runDir} is running in another window or process (${describeRunLockHolder(run.lock)}); wait for it to finish, or stop it there.`;

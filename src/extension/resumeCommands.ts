@@ -10,7 +10,7 @@ import type { SparsityReport } from '../core/report/schema';
 import { readSetting } from './config';
 import type { Logger } from './log';
 import type { ResumableRun } from './reportPanel';
-import { describeInterruptedRun, describeRunInProgress, findInterruptedRuns, findRunsInProgress, runAgainPlan, runAgainProblems, type InterruptedRun } from './resume';
+import { describeInterruptedRun, describeRunInProgress, describeRunInProgressItem, findInterruptedRuns, findRunsInProgress, runAgainPlan, runAgainProblems, type InterruptedRun, type RunInProgress } from './resume';
 import type { RunManager } from './runs';
 import { resolveOutputRoot } from './settings';
 
@@ -58,17 +58,22 @@ export async function resumeRun(runs: RunManager, runDir: string, log: Logger): 
 /** "Sparsity Lens: Resume Analysis…": pick an interrupted run of this workspace. */
 export async function resumeAnalysisCommand(runs: RunManager, log: Logger): Promise<void> {
   const list = interruptedRuns(runs);
+  // Runs another window, a terminal or a cluster task is writing: listed so they are not a mystery, never resumed.
+  const elsewhere = findRunsInProgress(workspaceOutputRoots()).filter((r) => !runs.isRunning(r.runDir, r.datasetPath, r.startedAt));
   if (list.length === 0) {
-    const elsewhere = findRunsInProgress(workspaceOutputRoots()).filter((r) => !runs.isRunning(r.runDir, r.datasetPath, r.startedAt));
     const note = elsewhere.length ? ` ${elsewhere.map(describeRunInProgress).join(' ')}` : '';
     void vscode.window.showInformationMessage(`Sparsity Lens: no interrupted analysis in this workspace (run folders with a checkpoint and no report).${note}`);
     return;
   }
-  const pick = await vscode.window.showQuickPick(
-    list.map((r) => ({ ...describeInterruptedRun(r), run: r })),
-    { title: 'Resume which analysis?', matchOnDescription: true, matchOnDetail: true },
-  );
-  if (pick) await resumeRun(runs, pick.run.runDir, log);
+  type Item = vscode.QuickPickItem & { run?: InterruptedRun; inProgress?: RunInProgress };
+  const items: Item[] = list.map((r) => ({ ...describeInterruptedRun(r), run: r }));
+  if (elsewhere.length) {
+    items.push({ label: 'Running elsewhere (cannot be resumed)', kind: vscode.QuickPickItemKind.Separator });
+    items.push(...elsewhere.map((r) => ({ ...describeRunInProgressItem(r), inProgress: r })));
+  }
+  const pick = await vscode.window.showQuickPick(items, { title: 'Resume which analysis?', matchOnDescription: true, matchOnDetail: true });
+  if (pick?.inProgress) void vscode.window.showInformationMessage(`Sparsity Lens: ${describeRunInProgress(pick.inProgress)}`);
+  else if (pick?.run) await resumeRun(runs, pick.run.runDir, log);
 }
 
 /** On activation: a non-modal notification when this workspace has an interrupted run. */

@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { analyze } from '../../src/core/analyze';
 import { parseReportJson } from '../../src/core/report/parse';
 import { runLockPath } from '../../src/core/runLock';
-import { describeInterruptedRun, describeRunInProgress, findInterruptedRuns, findRunsInProgress, readInterruptedRun, runAgainPlan, runAgainProblems, settingsNotRecorded } from '../../src/extension/resume';
+import { describeInterruptedRun, describeRunInProgress, describeRunInProgressItem, findInterruptedRuns, findRunsInProgress, readInterruptedRun, runAgainPlan, runAgainProblems, settingsNotRecorded } from '../../src/extension/resume';
 import { buildClosedFormOnnx, writeStimuli } from '../helpers/tinyModels';
 import { killedRun } from '../helpers/killedRun';
 import { tempDir } from '../helpers/tempDir';
@@ -98,6 +98,10 @@ test('a run a live writer holds is running elsewhere, not offered for Resume; on
     describeRunInProgress(elsewhere[0]),
     `${runDir} is running in another window or process (pid ${process.pid} on host ${os.hostname()} since 2026-01-02T03:04:05.000Z (sparsity-lens analyze)); wait for it to finish, or stop it there.`,
   );
+  const item = describeRunInProgressItem(elsewhere[0]);
+  assert.equal(item.label, 'data');
+  assert.match(item.description, new RegExp(`^running in another window or process: pid ${process.pid} on host `));
+  assert.match(item.detail, new RegExp(`^tiny\\.onnx · \\d+(\\.\\d+)?% done \\(\\d+ of \\d+ image-passes\\) at its last checkpoint; ${runDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
   // And the core refuses a resume that gets past the list (the lock was taken between list and click).
   await assert.rejects(analyze({ datasetPath: '', modelPath: '', outputRoot: '', resumeRunDir: runDir, html: false }), /is being written by another process: pid \d+/);
 
