@@ -46,6 +46,9 @@ export interface RunLockHolder {
   version: string;
   /** Random per acquisition: release removes the lock only when it still carries this. */
   token: string;
+  /** The holder's parent process and whether it was forked with an IPC channel (the extension's analysis worker). */
+  ppid?: number;
+  forked?: boolean;
 }
 
 /** A lock that is not stale: held by a live process on this host, by another host, or unreadable. */
@@ -82,6 +85,8 @@ function readHolder(lockPath: string): RunLockHolder | undefined {
     command: typeof j.command === 'string' ? j.command : '',
     version: typeof j.version === 'string' ? j.version : '',
     token: j.token,
+    ppid: Number.isInteger(j.ppid) && (j.ppid as number) > 0 ? j.ppid : undefined,
+    forked: j.forked === true,
   };
 }
 
@@ -155,6 +160,17 @@ function startHeartbeat(lockPath: string, token: string, everyMs: number): Worke
  */
 export function isRunLockedByLiveWriter(runDir: string): RunLockStatus | undefined {
   return inspect(runLockPath(runDir));
+}
+
+/**
+ * A live holder that is a forked child (IPC channel) whose parent has gone: the extension's
+ * analysis worker of a window that reloaded or crashed. It stops on the channel's disconnect,
+ * within a batch; until then the lock is its (analyze refuses a second writer), but the UI can
+ * offer Resume and wait for it (extension/resumeCommands.ts).
+ */
+export function isOrphanedWorker(status: RunLockStatus): boolean {
+  const h = status.holder;
+  return status.state === 'live' && h !== undefined && h.forked === true && h.ppid !== undefined && h.ppid > 1 && !processAlive(h.ppid);
 }
 
 /** "pid 123 on host h since 2026-…" — the holder as the UI and messages name it. */
@@ -246,7 +262,16 @@ export function acquireRunLock(runDir: string, options: { command?: string; hear
  */
 export function acquireLockFile(lockPath: string, subject: string, options: { command?: string; heartbeatMs?: number } = {}): RunLock {
   const command = options.command ?? process.argv.slice(1).join(' ');
-  const holder: RunLockHolder = { pid: process.pid, hostname: os.hostname(), startedAt: new Date().toISOString(), command, version: TOOL_VERSION, token: crypto.randomBytes(12).toString('hex') };
+  const holder: RunLockHolder = {
+    pid: process.pid,
+    hostname: os.hostname(),
+    startedAt: new Date().toISOString(),
+    command,
+    version: TOOL_VERSION,
+    token: crypto.randomBytes(12).toString('hex'),
+    ppid: process.ppid,
+    forked: typeof process.send === 'function',
+  };
   const content = JSON.stringify(holder, null, 2) + '\n';
   for (let attempt = 0; attempt < 20; attempt++) {
     if (createExclusive(lockPath, content)) {

@@ -17,7 +17,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { AnalyzeRequest } from '../core/analyzeTypes';
 import { formatPercent, modelName } from '../core/report/format';
-import { describeRunLockHolder, isRunLockedByLiveWriter, type RunLockStatus } from '../core/runLock';
+import { describeRunLockHolder, isOrphanedWorker, isRunLockedByLiveWriter, type RunLockStatus } from '../core/runLock';
 import { REPORT_FILE, type AnalysisSettings, type SparsityReport } from '../core/report/schema';
 
 export interface InterruptedRun {
@@ -49,11 +49,14 @@ export interface RunInProgress extends InterruptedRun {
 
 /**
  * The run in `runDir` when it is interrupted (a readable checkpoint, no report, no live writer:
- * a stale lock of a dead process does not count, resuming takes it over), else undefined.
+ * a stale lock of a dead process does not count, resuming takes it over; nor does the analysis
+ * worker of a window that reloaded, which is stopping: Resume waits for it), else undefined.
  */
 export function readInterruptedRun(runDir: string): InterruptedRun | undefined {
   const run = readCheckpointedRun(runDir);
-  return run && !isRunLockedByLiveWriter(runDir) ? run : undefined;
+  if (!run) return undefined;
+  const lock = isRunLockedByLiveWriter(runDir);
+  return !lock || isOrphanedWorker(lock) ? run : undefined;
 }
 
 /** The run in `runDir` when it has a readable checkpoint and no report, whoever may be writing it. */
@@ -121,7 +124,7 @@ export function findRunsInProgress(roots: readonly string[]): RunInProgress[] {
   for (const dir of runFolders(roots)) {
     const run = readCheckpointedRun(dir);
     const lock = run && isRunLockedByLiveWriter(dir);
-    if (run && lock) out.push({ ...run, lock });
+    if (run && lock && !isOrphanedWorker(lock)) out.push({ ...run, lock });
   }
   return out;
 }

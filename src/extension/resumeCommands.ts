@@ -6,6 +6,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { modelSha256 } from '../core/modelHash';
+import { isOrphanedWorker, isRunLockedByLiveWriter } from '../core/runLock';
 import type { SparsityReport } from '../core/report/schema';
 import { readSetting } from './config';
 import type { Logger } from './log';
@@ -47,6 +48,16 @@ export async function resumeRun(runs: RunManager, runDir: string, log: Logger): 
     const elsewhere = findRunsInProgress([path.dirname(runDir)]).find((r) => r.runDir === runDir);
     void vscode.window.showErrorMessage(elsewhere ? `Sparsity Lens cannot resume: ${describeRunInProgress(elsewhere)}` : `Sparsity Lens: ${runDir} has no checkpoint to resume (it finished, or was removed).`);
     return;
+  }
+  // The worker of the window before a reload stops within a batch: wait for it rather than fail on its lock.
+  const stopping = isRunLockedByLiveWriter(runDir);
+  if (stopping && isOrphanedWorker(stopping)) {
+    log.info(`Waiting for the previous window's analysis worker (pid ${stopping.holder?.pid}) to stop before resuming ${runDir}`);
+    for (const end = Date.now() + 30_000; Date.now() < end; ) {
+      const lock = isRunLockedByLiveWriter(runDir);
+      if (!lock || !isOrphanedWorker(lock)) break; // gone (or, if someone else took it, analyze says who)
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
   await runs.startRun(run.datasetPath, { datasetPath: '', modelPath: '', outputRoot: '', resumeRunDir: runDir }, undefined, [
     `Resume ${runDir} (${describeInterruptedRun(run).description})`,

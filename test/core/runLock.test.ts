@@ -12,7 +12,7 @@ import fsModule from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { analyze } from '../../src/core/analyze';
-import { acquireRunLock, isRunLockedByLiveWriter, RUN_LOCK_STALE_MS, runLockPath, type RunLockHolder } from '../../src/core/runLock';
+import { acquireRunLock, isOrphanedWorker, isRunLockedByLiveWriter, RUN_LOCK_STALE_MS, runLockPath, type RunLockHolder } from '../../src/core/runLock';
 import { UserError } from '../../src/core/types';
 import { killedRun } from '../helpers/killedRun';
 import { tempDir } from '../helpers/tempDir';
@@ -171,6 +171,43 @@ test('three processes taking over one stale lock at the same instant: exactly on
   await Promise.all(exits);
   assert.equal(outcomes.filter((o) => o === 'got').length, 1, outcomes.join('\n'));
   for (const o of outcomes.filter((x) => x !== 'got')) assert.match(o, /^refused Run folder .* is being written by another process: pid \d+ on host/);
+});
+
+test('a forked worker whose parent died (a reloaded window\'s analysis worker) is recognised as orphaned; with its parent alive it is not', async () => {
+  const dir = runFolder();
+  const src = path.join(__dirname, '..', '..', 'src', 'core', 'runLock.ts');
+  // parent (spawned) → worker (forked with IPC, as the extension forks analysisWorker) that takes the lock and keeps running.
+  const workerJs = path.join(path.dirname(dir), 'worker.js');
+  fs.writeFileSync(workerJs, `require(${JSON.stringify(src)}).acquireRunLock(${JSON.stringify(dir)}, { command: 'worker' }); process.send('locked'); process.on('disconnect', () => {}); setInterval(() => {}, 1000);`);
+  const parentJs = path.join(path.dirname(dir), 'parent.js');
+  fs.writeFileSync(parentJs, `const w = require('child_process').fork(${JSON.stringify(workerJs)}, { execArgv: ['--import', 'tsx'] }); w.on('message', () => console.log('worker ' + w.pid)); setInterval(() => {}, 1000);`);
+  const parent = spawn(process.execPath, [parentJs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const workerPid = await new Promise<number>((resolve, reject) => {
+    parent.stdout.on('data', (b: Buffer) => { const m = /worker (\d+)/.exec(b.toString()); if (m) resolve(Number(m[1])); });
+    parent.on('exit', (code) => reject(new Error(`parent exited ${code}`)));
+  });
+  try {
+    const held = isRunLockedByLiveWriter(dir);
+    assert.equal(held?.holder?.pid, workerPid);
+    assert.equal(held?.holder?.forked, true);
+    assert.equal(held?.holder?.ppid, parent.pid);
+    assert.equal(isOrphanedWorker(held!), false, 'its parent lives');
+    const parentGone = new Promise((r) => parent.on('exit', r));
+    parent.kill('SIGKILL');
+    await parentGone;
+    const orphaned = isRunLockedByLiveWriter(dir);
+    assert.equal(orphaned?.state, 'live', 'the worker still holds it');
+    assert.equal(isOrphanedWorker(orphaned!), true);
+    assert.throws(() => acquireRunLock(dir), /being written by another process/, 'analyze still refuses while it lives');
+  } finally {
+    try { process.kill(workerPid, 'SIGKILL'); } catch { /* gone */ }
+  }
+  for (const end = Date.now() + 5000; isRunLockedByLiveWriter(dir) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
+  acquireRunLock(dir).release(); // stale once it is gone
+  // A process that is not a forked child (a terminal's CLI) is never taken for an orphaned worker.
+  const cli = runFolder();
+  writeLock(cli, { pid: process.pid, ppid: deadPid(), forked: false });
+  assert.equal(isOrphanedWorker(isRunLockedByLiveWriter(cli)!), false);
 });
 
 test('release removes the lock only while it is ours', () => {

@@ -80,8 +80,8 @@ test('Run again says what it cannot repeat: a changed model file, a missing data
 });
 
 /** A writer lock as another process leaves it (core/runLock.ts's format). */
-function writeLock(runDir: string, pid: number, token: string): void {
-  fs.writeFileSync(runLockPath(runDir), JSON.stringify({ pid, hostname: os.hostname(), startedAt: '2026-01-02T03:04:05.000Z', command: 'sparsity-lens analyze', version: '0', token }));
+function writeLock(runDir: string, pid: number, token: string, more: { ppid?: number; forked?: boolean } = {}): void {
+  fs.writeFileSync(runLockPath(runDir), JSON.stringify({ pid, hostname: os.hostname(), startedAt: '2026-01-02T03:04:05.000Z', command: 'sparsity-lens analyze', version: '0', token, ...more }));
 }
 
 test('a run a live writer holds is running elsewhere, not offered for Resume; once its writer is gone (stale lock) it is offered and resuming takes the lock over', async () => {
@@ -105,9 +105,18 @@ test('a run a live writer holds is running elsewhere, not offered for Resume; on
   // And the core refuses a resume that gets past the list (the lock was taken between list and click).
   await assert.rejects(analyze({ datasetPath: '', modelPath: '', outputRoot: '', resumeRunDir: runDir, html: false }), /is being written by another process: pid \d+/);
 
-  // The writer died (a closed window kills its worker): a pid that has exited.
   const gone = spawnSync(process.execPath, ['-e', '']);
   assert.equal(gone.status, 0);
+  // The analysis worker of a window that reloaded, still finishing its batch: its parent (the old
+  // extension host) is gone, so it is about to stop; offered (Resume waits for it), not "running elsewhere".
+  writeLock(runDir, process.pid, 'orphaned-worker', { forked: true, ppid: gone.pid as number });
+  assert.deepEqual(findInterruptedRuns([out]).map((r) => r.runDir), [runDir]);
+  assert.deepEqual(findRunsInProgress([out]), []);
+  // The same worker while its window lives is running elsewhere.
+  writeLock(runDir, process.pid, 'live-worker', { forked: true, ppid: process.pid });
+  assert.deepEqual(findInterruptedRuns([out]), []);
+
+  // The writer died (a closed window kills its worker): a pid that has exited.
   writeLock(runDir, gone.pid as number, 'dead-writer');
   assert.deepEqual(findInterruptedRuns([out]).map((r) => r.runDir), [runDir], 'a stale lock does not hide it');
   assert.deepEqual(findRunsInProgress([out]), []);
