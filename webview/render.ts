@@ -272,6 +272,11 @@ export class ReportApp {
       prev.categories.replaceWith(categories);
       prev.skipped.replaceWith(skipped);
       this.sections = { ...prev, header, stats, categories, skipped };
+      // A note may say what this report's chart draws (psi-by-layer: intervals once the run is complete).
+      for (const m of available) {
+        const note = prev.charts.querySelector<HTMLElement>(`[data-chart-note="${m.id}"]`);
+        if (note) note.textContent = chartNote(m, r);
+      }
     } else {
       this.disposeCharts();
       const charts = el('div', { class: 'sl-charts' });
@@ -411,7 +416,7 @@ export class ReportApp {
     );
     head.append(controls);
     card.append(head);
-    card.append(el('p', { class: 'sl-note' }, def.note));
+    card.append(el('p', { class: 'sl-note', 'data-chart-note': def.id }, def.note));
     card.append(el('div', { class: 'sl-chart', 'data-testid': `chart-${def.id}`, 'data-chart': def.id }));
     return card;
   }

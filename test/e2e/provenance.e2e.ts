@@ -169,6 +169,9 @@ describe('Provenance, Run again and Resume (code-server)', () => {
         throw new Error(`the panel does not show the complete report: badge "${await header.locator('[data-testid="report-completeness"]').innerText()}"; notifications: ${JSON.stringify(await notificationTexts(p))}`);
       });
       assert.ok(!(await notificationTexts(p)).some((n) => /ended unexpectedly|failed/i.test(n)), 'no failure reported for the resumed run');
+      // Chart cards kept from the live partials take the final report's captions too.
+      const caption = (await header.locator('[data-chart-note="psi-by-layer"]').innerText()).trim();
+      assert.doesNotMatch(caption, /appear when the run is complete/, `the PSI-by-layer caption of the complete report: "${caption}"`);
       await screenshot(p, 'provenance-4-resumed');
     });
   });
