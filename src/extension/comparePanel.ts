@@ -53,7 +53,7 @@ export class ComparisonView implements vscode.Disposable {
     readonly panel: vscode.WebviewPanel,
     private readonly env: CompareEnv,
   ) {
-    initPanelWebview(panel, env.extensionUri, 'comparisonWebview.js');
+    initPanelWebview(panel, env.extensionUri, 'comparisonWebview.js', env.log);
     this.disposables.push(panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)));
     this.onDidDispose = panel.onDidDispose;
     this.disposables.push(panel.onDidDispose(() => this.dispose()));

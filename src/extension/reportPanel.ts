@@ -72,7 +72,7 @@ export class ReportView implements vscode.Disposable {
     readonly panel: vscode.WebviewPanel,
     private readonly env: PanelEnv,
   ) {
-    initPanelWebview(panel, env.extensionUri, 'webview.js');
+    initPanelWebview(panel, env.extensionUri, 'webview.js', env.log);
     this.disposables.push(panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)));
     this.onDidDispose = panel.onDidDispose;
     this.disposables.push(panel.onDidDispose(() => this.dispose()));
