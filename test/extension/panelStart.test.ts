@@ -80,7 +80,7 @@ test('hidden time does not count: nothing happens until the panel is shown', asy
   assert.deepEqual(p.events.filter((e) => e === 'reload'), ['reload']);
   p.setVisible(false);
   await sleep(150);
-  assert.deepEqual(p.events.filter((e) => !e.startsWith('log')), ['reload'], 'hidden again: the clock stops');
+  assert.deepEqual((p.events as string[]).filter((e) => !e.startsWith('log')), ['reload'], 'hidden again: the clock stops');
   w.dispose();
 });
 
