@@ -11,7 +11,7 @@ import type { SparsityReport } from '../core/report/schema';
 import { readSetting } from './config';
 import type { Logger } from './log';
 import type { ResumableRun } from './reportPanel';
-import { describeInterruptedRun, describeRunInProgress, describeRunInProgressItem, findInterruptedRuns, findRunsInProgress, runAgainPlan, runAgainProblems, type InterruptedRun, type RunInProgress } from './resume';
+import { describeInterruptedRun, describeRunInProgress, describeRunInProgressItem, findInterruptedRuns, findRunsInProgress, readInterruptedRun, runAgainPlan, runAgainProblems, type InterruptedRun, type RunInProgress } from './resume';
 import type { RunManager } from './runs';
 import { resolveOutputRoot } from './settings';
 
@@ -42,7 +42,7 @@ export function findInterruptedFor(runs: RunManager, datasetPath: string | undef
 }
 
 export async function resumeRun(runs: RunManager, runDir: string, log: Logger): Promise<void> {
-  const run = findInterruptedRuns([path.dirname(runDir)]).find((r) => r.runDir === runDir);
+  const run = readInterruptedRun(runDir);
   if (!run) {
     // Listed a moment ago but its writer (another window, a terminal) holds it now: say so, never a second writer.
     const elsewhere = findRunsInProgress([path.dirname(runDir)]).find((r) => r.runDir === runDir);
