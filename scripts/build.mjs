@@ -7,6 +7,8 @@
  *   dist/cli.js              the `sparsity-lens` command line (src/cli/main.ts), CommonJS, node
  *   dist/shuffleWorker.js    worker thread that shuffles permuted control models (src/core/shuffleWorker.ts),
  *                            started by src/core/shufflePool.ts from beside the bundle that runs analyze()
+ *   dist/runLockHeartbeat.js worker thread that keeps a run's writer lock fresh (src/core/runLockHeartbeat.ts);
+ *                            workers are found by src/core/workerEntry.ts
  *   dist/webview.js          report panel UI (webview/main.ts), browser IIFE
  *   dist/reportStandalone.js standalone report.html renderer (webview/standalone.ts), browser IIFE
  *   dist/comparisonWebview.js comparison panel UI (webview/compareMain.ts), browser IIFE
@@ -54,6 +56,7 @@ const entries = [
   { name: 'worker', src: 'src/extension/analysisWorker.ts', out: 'analysisWorker.js', ...node },
   { name: 'cli', src: 'src/cli/main.ts', out: 'cli.js', ...node, hashbang: true },
   { name: 'shuffle-worker', src: 'src/core/shuffleWorker.ts', out: 'shuffleWorker.js', ...node },
+  { name: 'run-lock-heartbeat', src: 'src/core/runLockHeartbeat.ts', out: 'runLockHeartbeat.js', ...node },
   { name: 'webview', src: 'webview/main.ts', out: 'webview.js', ...browser },
   { name: 'standalone', src: 'webview/standalone.ts', out: 'reportStandalone.js', ...browser, sourcemap: false },
   { name: 'comparison-webview', src: 'webview/compareMain.ts', out: 'comparisonWebview.js', ...browser },

@@ -24,7 +24,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { UserError } from './types';
+import type { HeartbeatData } from './runLockHeartbeat';
 import { TOOL_VERSION } from './version';
+import { workerEntry } from './workerEntry';
 
 export const RUN_LOCK_FILE = 'writer.lock';
 /** How often a holder refreshes its lock's mtime. */
@@ -131,22 +133,17 @@ function lockIdentity(lockPath: string): string | undefined {
   }
 }
 
-/** Refreshes the lock's mtime while it is still ours, from a worker thread that does not keep the process alive. */
+/** Refreshes the lock's mtime while it is still ours, from a worker thread (runLockHeartbeat.ts) that does not keep the process alive. */
 function startHeartbeat(lockPath: string, token: string, everyMs: number): Worker | undefined {
-  const code = `
-    const { workerData } = require('worker_threads');
-    const fs = require('fs');
-    setInterval(() => {
-      try {
-        if (JSON.parse(fs.readFileSync(workerData.lockPath, 'utf8')).token !== workerData.token) return;
-        const now = new Date();
-        fs.utimesSync(workerData.lockPath, now, now);
-      } catch {}
-    }, workerData.everyMs);`;
+  const entry = workerEntry('runLockHeartbeat');
+  // Without its code (a broken install) there is no beat: another host may take the lock after
+  // RUN_LOCK_STALE_MS; a reader on this host checks the pid and never does.
+  if (!entry) return undefined;
   try {
-    const w = new Worker(code, { eval: true, workerData: { lockPath, token, everyMs } });
+    const data: HeartbeatData = { lockPath, token, everyMs };
+    const w = new Worker(entry.code, { eval: entry.eval, workerData: data });
     w.unref();
-    w.on('error', () => undefined); // no beat: another host may take the lock after RUN_LOCK_STALE_MS, a local one never does
+    w.on('error', () => undefined); // as above: no beat, never a crash
     return w;
   } catch {
     return undefined;

@@ -3,33 +3,18 @@
  * Workers start on first use and are terminated by terminate() (cancel, engine dispose): a
  * job still running then rejects at once instead of finishing a multi-second shuffle.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { Worker } from 'worker_threads';
 import type { PermutationRegion, ShuffleJob, ShuffleReply } from './shuffleRegions';
+import { workerEntry } from './workerEntry';
 
 interface Pending {
   resolve: (b: Uint8Array) => void;
   reject: (e: Error) => void;
 }
 
-/**
- * The worker's entry: dist/shuffleWorker.js beside the bundle (extension, CLI), or the TypeScript
- * source when running from src/ under tsx (tests, bench): then a one-line bootstrap registers
- * tsx's require hook in the worker first (an --import in execArgv does not reach workers here).
- */
+/** The shuffle worker's entry (workerEntry.ts): the bundle's dist/shuffleWorker.js, or the source under tsx. */
 export function shuffleWorkerEntry(): { code: string; eval: boolean } | null {
-  const js = path.join(__dirname, 'shuffleWorker.js');
-  if (fs.existsSync(js)) return { code: js, eval: false };
-  const ts = path.join(__dirname, 'shuffleWorker.ts');
-  if (!fs.existsSync(ts)) return null;
-  let tsx: string;
-  try {
-    tsx = require.resolve('tsx/cjs');
-  } catch {
-    return null;
-  }
-  return { code: `require(${JSON.stringify(tsx)}); require(${JSON.stringify(ts)});`, eval: true };
+  return workerEntry('shuffleWorker');
 }
 
 export class ShufflePool {
