@@ -8,7 +8,9 @@
  * which refuses a changed model or dataset: core/analyze.ts, core/resumeCheck.ts). A run whose
  * writer lock (core/runLock.ts) is held by a live process, here or on another host, is not
  * interrupted: it is still running elsewhere (another window, a terminal, a cluster task), and
- * resuming it would make a second writer; findRunsInProgress lists those, for the messages.
+ * resuming it would make a second writer; it is listed as in progress, for the messages. One
+ * pass over the output roots (scanRunFolders) reads each run folder once and sorts it into one
+ * list or the other (readRunFolder); the single-folder readers look at one folder only.
  *
  * "Run again" re-runs a report's dataset with the report's own settings (report.settings, as the
  * run resolved them, preprocessing included), not the workspace's current ones.
@@ -48,15 +50,34 @@ export interface RunInProgress extends InterruptedRun {
 }
 
 /**
- * The run in `runDir` when it is interrupted (a readable checkpoint, no report, no live writer:
- * a stale lock of a dead process does not count, resuming takes it over; nor does the analysis
- * worker of a window that reloaded, which is stopping: Resume waits for it), else undefined.
+ * What one run folder is for Resume, from one read of its checkpoint and its writer lock:
+ * interrupted (resumable), in progress elsewhere (a live writer holds it), or neither (undefined:
+ * finished, no readable checkpoint, not a run folder).
  */
-export function readInterruptedRun(runDir: string): InterruptedRun | undefined {
+export type RunFolderState = { kind: 'interrupted'; run: InterruptedRun } | { kind: 'in-progress'; run: RunInProgress } | undefined;
+
+/**
+ * Reads `runDir` once and sorts it. A stale lock of a dead process does not make it in progress
+ * (resuming takes it over), nor does the analysis worker of a window that reloaded, which is
+ * stopping (Resume waits for it): both are interrupted.
+ */
+export function readRunFolder(runDir: string): RunFolderState {
   const run = readCheckpointedRun(runDir);
   if (!run) return undefined;
   const lock = isRunLockedByLiveWriter(runDir);
-  return !lock || isOrphanedWorker(lock) ? run : undefined;
+  return !lock || isOrphanedWorker(lock) ? { kind: 'interrupted', run } : { kind: 'in-progress', run: { ...run, lock } };
+}
+
+/** The run in `runDir` when it is interrupted (readRunFolder), else undefined. */
+export function readInterruptedRun(runDir: string): InterruptedRun | undefined {
+  const folder = readRunFolder(runDir);
+  return folder?.kind === 'interrupted' ? folder.run : undefined;
+}
+
+/** The run in `runDir` when a live writer holds it (readRunFolder), else undefined. */
+export function readRunInProgress(runDir: string): RunInProgress | undefined {
+  const folder = readRunFolder(runDir);
+  return folder?.kind === 'in-progress' ? folder.run : undefined;
 }
 
 /** The run in `runDir` when it has a readable checkpoint and no report, whoever may be writing it. */
@@ -108,25 +129,29 @@ function runFolders(roots: readonly string[]): string[] {
   return [...seen];
 }
 
-/** Interrupted runs in the output roots (each root's direct sub-folders), newest checkpoint first. */
-export function findInterruptedRuns(roots: readonly string[]): InterruptedRun[] {
-  const out: InterruptedRun[] = [];
-  for (const dir of runFolders(roots)) {
-    const run = readInterruptedRun(dir);
-    if (run) out.push(run);
-  }
-  return out.sort((a, b) => b.checkpointAt - a.checkpointAt);
+/** The run folders of the output roots for Resume: the two lists the Resume Analysis… command shows. */
+export interface RunFolderScan {
+  /** Resumable, newest checkpoint first. */
+  interrupted: InterruptedRun[];
+  /** Held by a live writer (another window, process or host), in the roots' order, each root's folders as listed. */
+  inProgress: RunInProgress[];
 }
 
-/** Unfinished runs in the output roots that a live writer holds: running in another window, process or host. */
-export function findRunsInProgress(roots: readonly string[]): RunInProgress[] {
-  const out: RunInProgress[] = [];
+/**
+ * One pass over the output roots (each root's direct sub-folders): each run folder's checkpoint
+ * and lock are read once (`readFolder`, readRunFolder; a parameter so a test can count the reads)
+ * and the folder goes into one of the two lists, or neither.
+ */
+export function scanRunFolders(roots: readonly string[], readFolder: (runDir: string) => RunFolderState = readRunFolder): RunFolderScan {
+  const interrupted: InterruptedRun[] = [];
+  const inProgress: RunInProgress[] = [];
   for (const dir of runFolders(roots)) {
-    const run = readCheckpointedRun(dir);
-    const lock = run && isRunLockedByLiveWriter(dir);
-    if (run && lock && !isOrphanedWorker(lock)) out.push({ ...run, lock });
+    const folder = readFolder(dir);
+    if (folder?.kind === 'interrupted') interrupted.push(folder.run);
+    else if (folder?.kind === 'in-progress') inProgress.push(folder.run);
   }
-  return out;
+  interrupted.sort((a, b) => b.checkpointAt - a.checkpointAt);
+  return { interrupted, inProgress };
 }
 
 /** A run going elsewhere as the Resume Analysis… list shows it (below the resumable ones, not resumable). */

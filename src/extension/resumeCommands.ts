@@ -11,7 +11,7 @@ import type { SparsityReport } from '../core/report/schema';
 import { readSetting } from './config';
 import type { Logger } from './log';
 import type { ResumableRun } from './reportPanel';
-import { describeInterruptedRun, describeRunInProgress, describeRunInProgressItem, findInterruptedRuns, findRunsInProgress, readInterruptedRun, runAgainPlan, runAgainProblems, type InterruptedRun, type RunInProgress } from './resume';
+import { describeInterruptedRun, describeRunInProgress, describeRunInProgressItem, readRunFolder, runAgainPlan, runAgainProblems, scanRunFolders, type InterruptedRun, type RunFolderScan, type RunInProgress } from './resume';
 import type { RunManager } from './runs';
 import { resolveOutputRoot } from './settings';
 
@@ -23,9 +23,19 @@ export function workspaceOutputRoots(): string[] {
   });
 }
 
+/**
+ * This workspace's run folders in one pass (each read once): the interrupted ones, newest first,
+ * and those a writer elsewhere holds; neither list has the runs still going in this window.
+ */
+export function workspaceRunFolders(runs: RunManager): RunFolderScan {
+  const scan = scanRunFolders(workspaceOutputRoots());
+  const notInThisWindow = (r: InterruptedRun): boolean => !runs.isRunning(r.runDir, r.datasetPath, r.startedAt);
+  return { interrupted: scan.interrupted.filter(notInThisWindow), inProgress: scan.inProgress.filter(notInThisWindow) };
+}
+
 /** Interrupted runs of this workspace, newest first, without the runs still going in this window. */
 export function interruptedRuns(runs: RunManager): InterruptedRun[] {
-  return findInterruptedRuns(workspaceOutputRoots()).filter((r) => !runs.isRunning(r.runDir, r.datasetPath, r.startedAt));
+  return workspaceRunFolders(runs).interrupted;
 }
 
 function resumable(run: InterruptedRun): ResumableRun {
@@ -42,13 +52,14 @@ export function findInterruptedFor(runs: RunManager, datasetPath: string | undef
 }
 
 export async function resumeRun(runs: RunManager, runDir: string, log: Logger): Promise<void> {
-  const run = readInterruptedRun(runDir);
-  if (!run) {
+  // This folder only, read once: whether it is resumable and, if not, who holds it come from the same look.
+  const folder = readRunFolder(runDir);
+  if (folder?.kind !== 'interrupted') {
     // Listed a moment ago but its writer (another window, a terminal) holds it now: say so, never a second writer.
-    const elsewhere = findRunsInProgress([path.dirname(runDir)]).find((r) => r.runDir === runDir);
-    void vscode.window.showErrorMessage(elsewhere ? `Sparsity Lens cannot resume: ${describeRunInProgress(elsewhere)}` : `Sparsity Lens: ${runDir} has no checkpoint to resume (it finished, or was removed).`);
+    void vscode.window.showErrorMessage(folder?.kind === 'in-progress' ? `Sparsity Lens cannot resume: ${describeRunInProgress(folder.run)}` : `Sparsity Lens: ${runDir} has no checkpoint to resume (it finished, or was removed).`);
     return;
   }
+  const run = folder.run;
   // The worker of the window before a reload stops within a batch: wait for it rather than fail on its lock.
   const stopping = isRunLockedByLiveWriter(runDir);
   if (stopping && isOrphanedWorker(stopping)) {
@@ -68,9 +79,9 @@ export async function resumeRun(runs: RunManager, runDir: string, log: Logger): 
 
 /** "Sparsity Lens: Resume Analysis…": pick an interrupted run of this workspace. */
 export async function resumeAnalysisCommand(runs: RunManager, log: Logger): Promise<void> {
-  const list = interruptedRuns(runs);
-  // Runs another window, a terminal or a cluster task is writing: listed so they are not a mystery, never resumed.
-  const elsewhere = findRunsInProgress(workspaceOutputRoots()).filter((r) => !runs.isRunning(r.runDir, r.datasetPath, r.startedAt));
+  // One pass: the interrupted runs, and those another window, a terminal or a cluster task is
+  // writing (listed so they are not a mystery, never resumed).
+  const { interrupted: list, inProgress: elsewhere } = workspaceRunFolders(runs);
   if (list.length === 0) {
     const note = elsewhere.length ? ` ${elsewhere.map(describeRunInProgress).join(' ')}` : '';
     void vscode.window.showInformationMessage(`Sparsity Lens: no interrupted analysis in this workspace (run folders with a checkpoint and no report).${note}`);
