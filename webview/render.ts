@@ -71,6 +71,17 @@ export interface HostAdapter {
   saveState(state: WebviewPersistedState): void;
 }
 
+/** One chart's card, as drawn: kept in `sections.cards` so a live update changes it in place. */
+interface ChartCard {
+  card: HTMLElement;
+  /** The caption under the title (`ChartModule.note`): each new report's. */
+  note: HTMLElement;
+  /** The container the chart's vega view is drawn into. */
+  view: HTMLElement;
+  /** The card's dropdown (`ChartModule.controls`), if the chart offers one for this report. */
+  control: HTMLElement | null;
+}
+
 const FORMAT_LABEL: Record<ReportExportFormat, string> = { json: 'Export JSON', csv: 'Export CSV', html: 'Export HTML' };
 
 export class ReportApp {
@@ -246,8 +257,11 @@ export class ReportApp {
 
   // ------------------------------------------------------------ full render
 
-  /** Sections of the rendered report; charts are kept across updates of the same report source. */
-  private sections: { header: HTMLElement; charts: HTMLElement; chartKey: string; stats: HTMLElement; categories: HTMLElement; skipped: HTMLElement } | null = null;
+  /**
+   * Sections of the rendered report; charts are kept across updates of the same report source.
+   * `cards`: each drawn chart's card elements, by chart id (what a kept card updates, where its chart is drawn).
+   */
+  private sections: { header: HTMLElement; charts: HTMLElement; cards: Map<ChartId, ChartCard>; chartKey: string; stats: HTMLElement; categories: HTMLElement; skipped: HTMLElement } | null = null;
 
   private renderAll(): void {
     const full = this.report;
@@ -274,15 +288,20 @@ export class ReportApp {
       this.sections = { ...prev, header, stats, categories, skipped };
       // A note may say what this report's chart draws (psi-by-layer: intervals once the run is complete).
       for (const m of available) {
-        const note = prev.charts.querySelector<HTMLElement>(`[data-chart-note="${m.id}"]`);
-        if (note) note.textContent = chartNote(m, r);
+        const card = prev.cards.get(m.id);
+        if (card) card.note.textContent = chartNote(m, r);
       }
     } else {
       this.disposeCharts();
       const charts = el('div', { class: 'sl-charts' });
-      for (const m of available) charts.append(this.renderChartCard(m, r, full));
+      const cards = new Map<ChartId, ChartCard>();
+      for (const m of available) {
+        const card = this.renderChartCard(m, r, full);
+        cards.set(m.id, card);
+        charts.append(card.card);
+      }
       this.mainEl.replaceChildren(header, charts, stats, categories, skipped);
-      this.sections = { header, charts, chartKey, stats, categories, skipped };
+      this.sections = { header, charts, cards, chartKey, stats, categories, skipped };
     }
     this.scheduleCharts();
     if (this.drilldown.openCategory !== null) this.drilldown.refresh(r, this.theme);
@@ -394,7 +413,7 @@ export class ReportApp {
     return m.spec(r, t, this.report ?? r, this.chartState());
   }
 
-  private renderChartCard(m: ChartModule, r: SparsityReport, full: SparsityReport): HTMLElement {
+  private renderChartCard(m: ChartModule, r: SparsityReport, full: SparsityReport): ChartCard {
     // Titles name the index the selector shows ("PSI by layer" → "Hoyer (raw) by layer").
     const def = { id: m.id, title: m.title.replace(/PSI/g, viewIndex(r).label), note: chartNote(m, r) };
     const card = el('section', { class: 'sl-card', 'aria-labelledby': `h-${def.id}` });
@@ -402,10 +421,12 @@ export class ReportApp {
     head.append(el('h2', { id: `h-${def.id}` }, def.title));
     const controls = el('div', { class: 'sl-card-controls' });
     const options = m.controls?.options(r);
+    let control: HTMLElement | null = null;
     if (m.controls && options) {
       const c = m.controls;
       const ctx = this.chartContext(m, full);
-      controls.append(ui.dropdown(options, c.value(r, ctx), { label: c.label, testId: c.testId, onChange: (v) => c.onChange(v, ctx) }));
+      control = ui.dropdown(options, c.value(r, ctx), { label: c.label, testId: c.testId, onChange: (v) => c.onChange(v, ctx) });
+      controls.append(control);
     }
     controls.append(
       ui.button('Export…', {
@@ -416,9 +437,10 @@ export class ReportApp {
     );
     head.append(controls);
     card.append(head);
-    card.append(el('p', { class: 'sl-note', 'data-chart-note': def.id }, def.note));
-    card.append(el('div', { class: 'sl-chart', 'data-testid': `chart-${def.id}`, 'data-chart': def.id }));
-    return card;
+    const note = el('p', { class: 'sl-note', 'data-chart-note': def.id }, def.note);
+    const view = el('div', { class: 'sl-chart', 'data-testid': `chart-${def.id}`, 'data-chart': def.id });
+    card.append(note, view);
+    return { card, note, view, control };
   }
 
   private pendingCharts: Set<ChartId> | 'all' = new Set();
@@ -447,7 +469,7 @@ export class ReportApp {
     const config = vegaConfig(this.theme);
     for (const m of CHART_MODULES) {
       if (which !== 'all' && !which.has(m.id)) continue;
-      const container = this.mainEl.querySelector<HTMLElement>(`[data-chart="${m.id}"]`);
+      const container = this.sections?.cards.get(m.id)?.view;
       if (!container || !m.available(r)) continue;
       const stale = () => this.report !== full || this.indexId !== indexId;
       const drawn = await drawChartInto(container, m.id, () => this.chartSpec(m, r, this.theme), config, this.views, stale, (level, msg) => this.host.log(level, msg));

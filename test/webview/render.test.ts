@@ -1,0 +1,138 @@
+/**
+ * The report UI (webview/render.ts ReportApp) in a DOM (happy-dom): chart cards kept across the
+ * live updates of one run take each new report's caption (a partial's "the bootstrap intervals of
+ * the medians appear when the run is complete" must not stay on the complete report), and the
+ * charts are drawn into the kept cards. render.ts is bundled for the browser as the panel's bundle
+ * is (esbuild; vega's node build has a top-level await that node's CommonJS loader refuses), and
+ * runs against the hand-built report test/fixtures/report/sample.sparsity.json.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import * as esbuild from 'esbuild';
+import { Window } from 'happy-dom';
+import type { SparsityReport } from '../../src/core/report/schema';
+import type { ReportSource } from '../../src/shared/protocol';
+import { CHART_MODULES, chartNote } from '../../webview/charts';
+import type { HostAdapter, ReportApp as ReportAppClass } from '../../webview/render';
+
+const ROOT = path.join(__dirname, '..', '..');
+const complete: SparsityReport = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/fixtures/report/sample.sparsity.json'), 'utf8'));
+/** The same run while it is still going: same charts, passes and controls, so the panel keeps its cards. */
+const partial: SparsityReport = { ...complete, complete: false };
+const LATER = 'the bootstrap intervals of the medians appear when the run is complete';
+
+let window: Window;
+let ReportApp: typeof ReportAppClass;
+let tmp: string;
+
+before(async () => {
+  window = new Window({ url: 'https://panel.invalid/' });
+  // The bundle runs in node's global scope: give it the window's globals (as a webview page has them).
+  const g = globalThis as Record<string, unknown>;
+  for (const key of Object.getOwnPropertyNames(window)) {
+    if (key in g || key.startsWith('_')) continue;
+    Object.defineProperty(g, key, { configurable: true, writable: true, value: (window as unknown as Record<string, unknown>)[key] });
+  }
+  g.window = window;
+  g.document = window.document;
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sl-render-test-'));
+  const out = path.join(tmp, 'render.mjs');
+  await esbuild.build({
+    entryPoints: [path.join(ROOT, 'webview/render.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    define: { 'process.env.NODE_ENV': '"development"' },
+    outfile: out,
+    logLevel: 'silent',
+  });
+  ({ ReportApp } = (await import(pathToFileURL(out).href)) as { ReportApp: typeof ReportAppClass });
+});
+
+after(async () => {
+  await window.happyDOM.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** A panel in the page, with a host that records what the UI logs. */
+function panel(): { app: ReportAppClass; root: HTMLElement; logged: string[] } {
+  const root = window.document.createElement('div') as unknown as HTMLElement;
+  window.document.body.append(root as never);
+  const logged: string[] = [];
+  const host: HostAdapter = {
+    reportFormats: ['json', 'csv'],
+    exportReport: () => undefined,
+    exportChart: () => undefined,
+    log: (level, message) => logged.push(`${level}: ${message}`),
+    saveState: () => undefined,
+  };
+  return { app: new ReportApp(root, host), root, logged };
+}
+
+/** Resolves once the panel has drawn its charts again (ReportApp sets data-charts-rendered after each pass). */
+async function chartsDrawn(root: HTMLElement, before: string | undefined): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (root.dataset.chartsRendered === before) {
+    if (Date.now() > deadline) throw new Error('the charts were not drawn within 20 s');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const noteOf = (root: HTMLElement, id: string) => root.querySelector<HTMLElement>(`[data-chart-note="${id}"]`);
+const viewOf = (root: HTMLElement, id: string) => root.querySelector<HTMLElement>(`[data-chart="${id}"]`);
+
+describe('report panel: chart cards across live updates', () => {
+  it('the fixture pair differs in the PSI-by-layer caption (else the test below could not fail)', () => {
+    const byLayer = CHART_MODULES.find((m) => m.id === 'psi-by-layer')!;
+    assert.match(chartNote(byLayer, partial), new RegExp(LATER));
+    assert.doesNotMatch(chartNote(byLayer, complete), new RegExp(LATER));
+    assert.match(chartNote(byLayer, complete), /error bars: 95% bootstrap interval of the median/);
+  });
+
+  it('a kept card takes the complete report\'s caption, and its chart is drawn into it', async () => {
+    const { app, root, logged } = panel();
+    // As the host sends them (src/extension/runs.ts): live partials, then the saved report of the same run.
+    const live: ReportSource = { kind: 'live', runId: 'run-1', datasetPath: complete.dataset.path };
+    const saved: ReportSource = { kind: 'file', reportPath: '/runs/run-1/report.sparsity.json', runId: 'run-1' };
+    const available = CHART_MODULES.filter((m) => m.available(complete));
+    assert.ok(available.length >= 4);
+
+    app.showReport(partial, live);
+    const cardsBefore = available.map((m) => viewOf(root, m.id));
+    assert.ok(cardsBefore.every((c) => c !== null), 'a card per available chart');
+    assert.match(noteOf(root, 'psi-by-layer')!.textContent!, new RegExp(LATER));
+    await chartsDrawn(root, undefined);
+    const drawnFirst = root.dataset.chartsRendered;
+
+    app.showReport(complete, saved);
+    // The same cards (kept, not rebuilt): what the caption update has to reach.
+    assert.deepEqual(available.map((m) => viewOf(root, m.id)), cardsBefore, 'the cards are kept across the update');
+    for (const m of available) assert.equal(noteOf(root, m.id)!.textContent, chartNote(m, complete), `${m.id}: the complete report's caption`);
+    assert.doesNotMatch(noteOf(root, 'psi-by-layer')!.textContent!, new RegExp(LATER));
+
+    await chartsDrawn(root, drawnFirst);
+    for (const m of available) {
+      const view = viewOf(root, m.id)!;
+      assert.equal(view.dataset.rendered, 'true', `${m.id} drawn into its kept card`);
+      assert.ok(view.querySelector('svg'), `${m.id}: an SVG in its card`);
+    }
+    assert.deepEqual(logged.filter((l) => l.startsWith('error')), []);
+  });
+
+  it('cards rebuilt for other passes (a partial of the trained pass only) also take the new report\'s captions', async () => {
+    const { app, root } = panel();
+    const trainedOnly: SparsityReport = { ...partial, passes: partial.passes.filter((p) => p.kind === 'trained'), controls: undefined };
+    app.showReport(trainedOnly, { kind: 'live', runId: 'run-2' });
+    const before = viewOf(root, 'psi-by-layer');
+    assert.match(noteOf(root, 'psi-by-layer')!.textContent!, /This run has no controls\./);
+    app.showReport(complete, { kind: 'file', reportPath: '/runs/run-2/report.sparsity.json', runId: 'run-2' });
+    assert.notEqual(viewOf(root, 'psi-by-layer'), before, 'new cards');
+    for (const m of CHART_MODULES.filter((c) => c.available(complete))) assert.equal(noteOf(root, m.id)!.textContent, chartNote(m, complete), `${m.id}: the complete report's caption`);
+    await chartsDrawn(root, undefined);
+  });
+});
