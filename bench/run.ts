@@ -32,6 +32,7 @@ import { interleaved, randomBatch, type Timed } from './engineBench';
 import { BENCH_DIR, ROOT, imageSet, onnxModel, tfjsAlexnet, type ImageSet } from './fixtures';
 import { runChild, type ChildResult } from './pipelineChild';
 import { inChild, type DecoderTiming, type StatsTiming } from './statsBench';
+import { runWorkFloorChild, type WorkFloorResult } from './workFloorChild';
 
 // ------------------------------------------------------------------------------ options
 
@@ -96,6 +97,8 @@ interface Results {
   stats?: StatsTiming | { error: string };
   decoder?: DecoderTiming;
   firstChart?: ChildResult | { error: string };
+  /** (7b) the same analysis's work, each part alone: the shortest its wall time can be on this machine. */
+  workFloor?: WorkFloorResult | { error: string };
   targets: { name: string; met: boolean | null; figure: string }[];
   seconds?: number;
 }
@@ -217,6 +220,8 @@ async function main(): Promise<void> {
     const model = onnxModel('alexnet');
     log('(7) first chart: default analysis (trained + 10 permuted + no-ReLU) of AlexNet on 120 images...');
     res.firstChart = await attempt('first chart', () => runChild({ model, dataset: set.dir, outputRoot: runs, batchSize: BATCH, controls: 'default', accuracy: 'default' }));
+    log('(7b) the same work, each part alone (decode, loads, 2 permuted controls, one pass)...');
+    res.workFloor = await attempt('work floor', () => runWorkFloorChild({ model, dataset: set.dir, batchSize: BATCH, permutations: 10, controlSamples: 2 }));
   }
 
   // ---- (4) statistics, (5) decoder
@@ -292,7 +297,10 @@ function evaluateTargets(res: Results): void {
   const fc = ok<ChildResult>(res.firstChart);
   if (fc) {
     t.push({ name: 'First chart: trained pass\'s first partial report within 5 s of the start (AlexNet, default controls, 120 images)', met: Number.isFinite(fc.firstPartialSeconds) ? fc.firstPartialSeconds <= 5 : false, figure: `${f1(fc.firstPartialSeconds)} s from process start` });
-    t.push({ name: 'First chart: whole run within 25 s (same run)', met: fc.processSeconds <= 25, figure: `${f1(fc.processSeconds)} s whole process (analyze() ${f1(fc.wallSeconds)} s), ${fc.passes} passes, ${fc.images} images` });
+    const wf = ok<WorkFloorResult>(res.workFloor);
+    // The floor says whether the target can be met on this machine at all (see workFloorChild.ts).
+    const floor = wf ? `; its work alone is ${f1(wf.totalCpuSeconds)} CPU s, so on ${wf.cores} cores no schedule beats ${f1(wf.floorSeconds)} s here${wf.floorSeconds > 25 ? ` (25 s needs >= ${Math.ceil(wf.totalCpuSeconds / 25)} such cores)` : ''}` : '';
+    t.push({ name: 'First chart: whole run within 25 s (same run)', met: fc.processSeconds <= 25, figure: `${f1(fc.processSeconds)} s whole process (analyze() ${f1(fc.wallSeconds)} s), ${fc.passes} passes, ${fc.images} images${floor}` });
   }
   for (const arch of ['alexnet', 'vgg11']) {
     const p = ok<ChildResult>(res.pipeline[`${arch}-onnx`]);
@@ -374,6 +382,14 @@ function renderTable(res: Results): string {
       `| (7) first chart, AlexNet, default controls (${fc.passes} passes, ${fc.images} images) | first partial report ${f1(fc.firstPartialSeconds)} s, whole process ${f1(fc.processSeconds)} s (analyze() ${f1(fc.wallSeconds)} s); ${fc.partialPasses.length} partial reports (passes: ${fc.partialPasses.join(' ')}); peak RSS ${f1(fc.maxRssMB)} MB |`,
     );
   } else if (res.firstChart) extra.push(`| (7) first chart | error: ${(res.firstChart as { error: string }).error} |`);
+  const wf = ok<WorkFloorResult>(res.workFloor);
+  if (wf) {
+    extra.push(
+      `| (7b) the same work, each part alone (CPU seconds, all threads) | decode ${f1(wf.decodeCpuSeconds)}; loads: trained ${f1(wf.trainedLoadCpuSeconds)}, no-ReLU ${f1(wf.noReluLoadCpuSeconds)}; ` +
+        `10 permuted controls x ${f1(wf.permutedCpuSeconds)} (copy, shuffle, load; ${f1(wf.permutedWallSeconds)} s wall each); ${wf.passes} passes x ${f1(wf.passCpuSeconds)} (${wf.images} images, ${f1(wf.passWallSeconds)} s wall each); ` +
+        `sum ${f1(wf.totalCpuSeconds)} CPU s = at least ${f1(wf.floorSeconds)} s on ${wf.cores} cores |`,
+    );
+  } else if (res.workFloor) extra.push(`| (7b) work floor | error: ${(res.workFloor as { error: string }).error} |`);
   const out = [...lines];
   if (extra.length) out.push('', '| Measure | Result |', '|---|---|', ...extra);
   out.push('', 'Targets:');
