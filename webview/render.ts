@@ -31,7 +31,6 @@ import {
 import type { VlSpec } from './specs';
 import { readTheme, vegaConfig, type ChartTheme } from './theme';
 import { CHART_MODULES, chartNote, type ChartContext, type ChartModule, type ChartViewState } from './charts';
-import { shownScatterLayer } from './charts/accuracyScatter';
 import { indexChoices, indexView, viewIndex } from '../src/core/report/indexView';
 import * as ui from './toolkit';
 import { CategoryDrilldown } from './drilldown';
@@ -496,8 +495,8 @@ export class ReportApp {
     if (!full) return;
     const r = indexView(full, this.indexId);
     const def = id ? CHART_MODULES.find((m) => m.id === id) : undefined;
-    // The multi-panel figure's scatter shows the layer the panel's scatter shows.
-    const multi = this.host.exportFigure ? multiPanelPanels(r, this.theme, shownScatterLayer(r, this.chartState())) : { panels: [], missing: [] };
+    // The multi-panel figure's panels show what the panel's charts show (their view state: e.g. the scatter's layer).
+    const multi = this.host.exportFigure ? multiPanelPanels(r, this.theme, this.chartState()) : { panels: [], missing: [] };
     const remembered = this.state.figure ?? DEFAULT_FIGURE_OPTIONS;
     openFigureDialog(this.root, {
       chartTitle: def ? def.title.replace(/PSI/g, viewIndex(r).label) : null,
@@ -514,7 +513,7 @@ export class ReportApp {
           report: r,
           shownTheme: this.theme,
           chartSpec: def ? (t) => this.chartSpec(def, r, t) : undefined,
-          scatterLayer: shownScatterLayer(r, this.chartState()),
+          chartState: this.chartState(),
           kit: WEBVIEW_VEGA_KIT,
           measure: CANVAS_TEXT_WIDTH,
         }).catch((e: unknown) => {

@@ -17,7 +17,6 @@ import { validateWebviewMessage } from '../../src/shared/protocol';
 import { renderFigure } from '../../webview/figure/export';
 import { DEFAULT_FIGURE_OPTIONS } from '../../webview/figure/options';
 import { ESTIMATED_TEXT_WIDTH } from '../../webview/figure/spec';
-import { defaultScatterLayer } from '../../webview/specs';
 import { DARK_THEME } from '../../webview/theme';
 import { nodeVegaKit } from '../webview/figureKit';
 
@@ -31,7 +30,7 @@ before(async () => {
     options: { ...DEFAULT_FIGURE_OPTIONS, figure: 'multi-panel', format: 'svg', unit: 'px', width: 1100, height: 900, title: 'Figure 1', caption: 'Caption.' },
     report,
     shownTheme: DARK_THEME,
-    scatterLayer: defaultScatterLayer(report)!,
+    chartState: { persisted: {}, memory: new Map() },
     kit,
     measure: ESTIMATED_TEXT_WIDTH,
   });

@@ -13,12 +13,14 @@ import { renderFigure, figureBuilder } from '../../webview/figure/export';
 import { convertUnit, DEFAULT_FIGURE_OPTIONS, describeSize, figureOptionErrors, figureSize, layoutPx, pngPixels, pngScale } from '../../webview/figure/options';
 import { fitFigure, svgSize, withOffscreenView, type VegaKit } from '../../webview/figure/render';
 import { ESTIMATED_TEXT_WIDTH, figureConfig, figureTheme, multiPanelPanels, multiPanelPlots, multiPanelSpec, PANEL_LETTERS, scalePlots, wrapText } from '../../webview/figure/spec';
-import { defaultScatterLayer, psiAccuracyRSpec, psiByLayerSpec } from '../../webview/specs';
+import { CHART_MODULES, type ChartViewState } from '../../webview/charts';
+import { accuracyScatterSpec, defaultScatterLayer, psiAccuracyRSpec, psiByLayerSpec } from '../../webview/specs';
 import { DARK_THEME, PRINT_THEME } from '../../webview/theme';
 import { nodeVegaKit } from './figureKit';
 
 const report: SparsityReport = JSON.parse(fs.readFileSync(path.join(__dirname, '../fixtures/report/sample.sparsity.json'), 'utf8'));
-const scatterLayer = defaultScatterLayer(report)!;
+/** The panel's chart view state with nothing chosen: the scatter shows its default layer (the decoder layer, fc2). */
+const chartState: ChartViewState = { persisted: {}, memory: new Map() };
 let kit: VegaKit;
 before(async () => {
   kit = await nodeVegaKit();
@@ -98,7 +100,7 @@ describe('figure specs', () => {
   });
 
   it('letters the multi-panel figure A, B, C (PSI by layer, r by layer, accuracy vs PSI) and adds title and caption', () => {
-    const { panels, missing } = multiPanelPanels(report, PRINT_THEME, scatterLayer);
+    const { panels, missing } = multiPanelPanels(report, PRINT_THEME, chartState);
     assert.deepEqual(missing, []);
     assert.equal(panels.length, 3);
     const spec = multiPanelSpec(panels, { title: 'Figure 2', caption: 'Sparseness by layer.', measure: ESTIMATED_TEXT_WIDTH }, PRINT_THEME, multiPanelPlots(3, 900, 700), 900);
@@ -111,16 +113,36 @@ describe('figure specs', () => {
     assert.ok(titles.some((t) => /^PSI by layer/.test(t)) && titles.some((t) => /r by layer/.test(t)) && titles.some((t) => /^Accuracy vs PSI/.test(t)));
   });
 
+  it('panel C shows the layer the panel\'s accuracy scatter shows: the chart view state\'s choice', async () => {
+    assert.equal(defaultScatterLayer(report), 'fc2');
+    const chosen: ChartViewState = { persisted: { selectedLayer: 'conv2' }, memory: new Map() };
+    const byDefault = multiPanelPanels(report, PRINT_THEME, chartState).panels[2];
+    const byChoice = multiPanelPanels(report, PRINT_THEME, chosen).panels[2];
+    assert.deepEqual(byDefault.spec, accuracyScatterSpec(report, PRINT_THEME, 'fc2'));
+    assert.deepEqual(byChoice.spec, accuracyScatterSpec(report, PRINT_THEME, 'conv2'));
+    // The same spec the panel's scatter card draws for that state.
+    const scatterCard = CHART_MODULES.find((m) => m.id === 'accuracy-scatter')!;
+    assert.deepEqual(byChoice.spec, scatterCard.spec(report, PRINT_THEME, report, chosen));
+    // A saved layer this report lacks (another model's): the default, as the panel's scatter shows.
+    const stale: ChartViewState = { persisted: { selectedLayer: 'layer4.2' }, memory: new Map() };
+    assert.deepEqual(multiPanelPanels(report, PRINT_THEME, stale).panels[2].spec, byDefault.spec);
+    // And the exported figure draws it (the scatter's x axis names its layer).
+    const o = opts({ figure: 'multi-panel', unit: 'px', width: 1100, height: 900, format: 'svg' });
+    const svg = await renderFigure({ options: o, report, shownTheme: DARK_THEME, chartState: chosen, kit, measure: ESTIMATED_TEXT_WIDTH });
+    assert.ok(svg.includes('PSI (conv2)'), 'panel C on conv2');
+    assert.ok(!svg.includes('PSI (fc2)'), 'not on the default layer');
+  });
+
   it('says which panels a report without accuracy lacks, and letters the rest', () => {
     const noAcc: SparsityReport = { ...report, accuracy: undefined, psiAccuracy: undefined } as unknown as SparsityReport;
-    const { panels, missing } = multiPanelPanels(noAcc, PRINT_THEME, scatterLayer);
+    const { panels, missing } = multiPanelPanels(noAcc, PRINT_THEME, chartState);
     assert.equal(panels.length, 1);
     assert.equal(missing.length, 2);
     assert.match(missing.join(' '), /no PSI–accuracy correlation/);
   });
 
   it('the print figure draws black text on a white background rect (no theme colour in it)', async () => {
-    const { panels } = multiPanelPanels(report, PRINT_THEME, scatterLayer);
+    const { panels } = multiPanelPanels(report, PRINT_THEME, chartState);
     const spec = multiPanelSpec(panels, { title: 'T', caption: '', measure: ESTIMATED_TEXT_WIDTH }, PRINT_THEME, multiPanelPlots(3, 1000, 800), 1000);
     const svg = await withOffscreenView(kit, spec, figureConfig(PRINT_THEME), (v) => v.toSVG());
     assert.match(svg, /<rect[^>]*class="background"[^>]*style="fill: #ffffff;?"|<rect[^>]*fill="#ffffff"/, 'a white background rect');
@@ -136,7 +158,7 @@ describe('figure specs', () => {
 describe('fitting a figure to the chosen size', () => {
   it('makes the multi-panel figure exactly the chosen size (measured, then padded)', async () => {
     const o = opts({ figure: 'multi-panel', unit: 'px', width: 1100, height: 900, format: 'svg', title: 'Figure 1', caption: 'A: PSI by layer. B: r by layer. C: accuracy vs PSI.' });
-    const svg = await renderFigure({ options: o, report, shownTheme: DARK_THEME, scatterLayer, kit, measure: ESTIMATED_TEXT_WIDTH });
+    const svg = await renderFigure({ options: o, report, shownTheme: DARK_THEME, chartState, kit, measure: ESTIMATED_TEXT_WIDTH });
     assert.deepEqual(svgSize(svg), { width: 1100, height: 900 });
     assert.ok(svg.includes('Figure 1') && svg.includes('C: accuracy vs PSI.'));
   });
@@ -144,14 +166,14 @@ describe('fitting a figure to the chosen size', () => {
   it('makes one chart the chosen size in mm, and a different size gives a different figure', async () => {
     for (const [w, h] of [[300, 120], [260, 150]] as const) {
       const o = opts({ unit: 'mm', width: w, height: h, format: 'svg' });
-      const svg = await renderFigure({ options: o, report, shownTheme: DARK_THEME, chartSpec: (t) => psiAccuracyRSpec(report, t), scatterLayer, kit, measure: ESTIMATED_TEXT_WIDTH });
+      const svg = await renderFigure({ options: o, report, shownTheme: DARK_THEME, chartSpec: (t) => psiAccuracyRSpec(report, t), chartState, kit, measure: ESTIMATED_TEXT_WIDTH });
       assert.deepEqual(svgSize(svg), { width: layoutPx(w, 'mm'), height: layoutPx(h, 'mm') });
     }
   });
 
   it('says the smallest size it reached when axes and legends alone do not fit', async () => {
     const o = opts({ unit: 'px', width: 130, height: 130, format: 'svg' });
-    const { build, config, width, height } = figureBuilder({ options: o, report, shownTheme: DARK_THEME, chartSpec: (t) => psiByLayerSpec(report, t), scatterLayer, kit, measure: ESTIMATED_TEXT_WIDTH });
+    const { build, config, width, height } = figureBuilder({ options: o, report, shownTheme: DARK_THEME, chartSpec: (t) => psiByLayerSpec(report, t), chartState, kit, measure: ESTIMATED_TEXT_WIDTH });
     await assert.rejects(fitFigure(kit, build, { width, height }, config), /does not fit in 130 x 130 px: its axes, legends and text alone take about \d+ x \d+ px/);
   });
 

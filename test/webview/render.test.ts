@@ -2,7 +2,8 @@
  * The report UI (webview/render.ts ReportApp) in a DOM (happy-dom): chart cards kept across the
  * live updates of one run take each new report's caption (a partial's "the bootstrap intervals of
  * the medians appear when the run is complete" must not stay on the complete report), and the
- * charts are drawn into the kept cards. render.ts is bundled for the browser as the panel's bundle
+ * charts are drawn into the kept cards; the multi-panel figure's scatter panel shows the layer the
+ * panel's chart view state chose. render.ts is bundled for the browser as the panel's bundle
  * is (esbuild; vega's node build has a top-level await that node's CommonJS loader refuses), and
  * runs against the hand-built report test/fixtures/report/sample.sparsity.json.
  */
@@ -15,7 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import * as esbuild from 'esbuild';
 import { Window } from 'happy-dom';
 import type { SparsityReport } from '../../src/core/report/schema';
-import type { ReportSource } from '../../src/shared/protocol';
+import type { FigureId, ReportSource, WebviewPersistedState } from '../../src/shared/protocol';
 import { CHART_MODULES, chartNote } from '../../webview/charts';
 import type { HostAdapter, ReportApp as ReportAppClass } from '../../webview/render';
 
@@ -59,19 +60,21 @@ after(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-/** A panel in the page, with a host that records what the UI logs. */
-function panel(): { app: ReportAppClass; root: HTMLElement; logged: string[] } {
+/** A panel in the page, with a host that records what the UI logs and the figures it exports. */
+function panel(initial: WebviewPersistedState = {}): { app: ReportAppClass; root: HTMLElement; logged: string[]; figures: { figure: FigureId; format: string; data: string }[] } {
   const root = window.document.createElement('div') as unknown as HTMLElement;
   window.document.body.append(root as never);
   const logged: string[] = [];
+  const figures: { figure: FigureId; format: string; data: string }[] = [];
   const host: HostAdapter = {
     reportFormats: ['json', 'csv'],
     exportReport: () => undefined,
     exportChart: () => undefined,
+    exportFigure: (figure, format, _dpi, data) => figures.push({ figure, format, data }),
     log: (level, message) => logged.push(`${level}: ${message}`),
     saveState: () => undefined,
   };
-  return { app: new ReportApp(root, host), root, logged };
+  return { app: new ReportApp(root, host, initial), root, logged, figures };
 }
 
 /** Resolves once the panel has drawn its charts again (ReportApp sets data-charts-rendered after each pass). */
@@ -134,5 +137,28 @@ describe('report panel: chart cards across live updates', () => {
     assert.notEqual(viewOf(root, 'psi-by-layer'), before, 'new cards');
     for (const m of CHART_MODULES.filter((c) => c.available(complete))) assert.equal(noteOf(root, m.id)!.textContent, chartNote(m, complete), `${m.id}: the complete report's caption`);
     await chartsDrawn(root, undefined);
+  });
+});
+
+describe('report panel: the multi-panel figure', () => {
+  it('panel C shows the layer the panel\'s scatter shows (its saved choice), not the default layer', async () => {
+    // The Layer choice as the panel saved it (WebviewPersistedState.selectedLayer); SVG: no canvas needed.
+    const { app, root, logged, figures } = panel({ selectedLayer: 'conv2', figure: { figure: 'multi-panel', format: 'svg', style: 'print', unit: 'px', width: 1100, height: 900, dpi: 300, title: '', caption: '' } });
+    app.showReport(complete, { kind: 'file', reportPath: '/runs/run-3/report.sparsity.json' });
+    root.querySelector<HTMLElement>('[data-testid="export-figure"]')!.click();
+    const dialog = root.querySelector<HTMLElement>('[data-testid="figure-dialog"]');
+    assert.ok(dialog, 'the figure dialog opened');
+    assert.equal(root.querySelector<HTMLSelectElement>('[data-testid="figure-what"]')!.value, 'multi-panel');
+    root.querySelector<HTMLElement>('[data-testid="figure-export"]')!.click();
+    const deadline = Date.now() + 30_000;
+    while (figures.length === 0 && Date.now() < deadline) {
+      assert.deepEqual(logged.filter((l) => l.startsWith('error')), []);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(figures.length, 1, 'one figure exported');
+    assert.equal(figures[0].figure, 'multi-panel');
+    assert.equal(figures[0].format, 'svg');
+    assert.ok(figures[0].data.includes('PSI (conv2)'), 'panel C on the chosen layer');
+    assert.ok(!figures[0].data.includes('PSI (fc2)'), 'not on the default layer (the decoder layer, fc2)');
   });
 });

@@ -5,6 +5,7 @@
  */
 import type { SparsityReport } from '../../src/core/report/schema';
 import type { FigureOptions } from '../../src/shared/protocol';
+import type { ChartViewState } from '../charts/types';
 import type { VlSpec } from '../specs';
 import type { ChartTheme } from '../theme';
 import { figureSize } from './options';
@@ -19,7 +20,8 @@ export interface FigureRequest {
   shownTheme: ChartTheme;
   /** The single chart's spec in a theme (for options.figure 'chart'). */
   chartSpec?: (t: ChartTheme) => VlSpec;
-  scatterLayer: string;
+  /** The panel's chart view state (its controls' choices): the multi-panel figure's panels show what the panel's charts show. */
+  chartState: ChartViewState;
   kit: VegaKit;
   measure: TextWidth;
 }
@@ -32,7 +34,7 @@ export function figureBuilder(q: FigureRequest): { build: FigureBuilder; config:
   const text = { title: o.title, caption: o.caption, measure: q.measure };
   let build: FigureBuilder;
   if (o.figure === 'multi-panel') {
-    const { panels } = multiPanelPanels(q.report, theme, q.scatterLayer);
+    const { panels } = multiPanelPanels(q.report, theme, q.chartState);
     const plots = multiPanelPlots(panels.length, size.width, size.height);
     build = (sx, sy, pad) => multiPanelSpec(panels, text, theme, scalePlots(plots, sx, sy), size.width, pad);
   } else {

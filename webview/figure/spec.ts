@@ -9,6 +9,8 @@
 import type { SparsityReport } from '../../src/core/report/schema';
 import { viewIndex } from '../../src/core/report/indexView';
 import type { FigureOptions } from '../../src/shared/protocol';
+import { shownScatterLayer } from '../charts/accuracyScatter';
+import type { ChartViewState } from '../charts/types';
 import { accuracyScatterSpec, psiAccuracyRSpec, psiByLayerSpec, scatterLayers, type VlSpec } from '../specs';
 import { PRINT_THEME, vegaConfig, type ChartTheme } from '../theme';
 
@@ -35,9 +37,14 @@ export interface Panel {
   spec: VlSpec;
 }
 
-/** The multi-panel figure's panels that this report has, and the ones it lacks with the reason. */
-export function multiPanelPanels(report: SparsityReport, theme: ChartTheme, scatterLayer: string): { panels: Panel[]; missing: string[] } {
+/**
+ * The multi-panel figure's panels that this report has, and the ones it lacks with the reason.
+ * `state` is the panel's chart view state (webview/charts/types.ts): panel C shows the layer the
+ * panel's accuracy scatter shows.
+ */
+export function multiPanelPanels(report: SparsityReport, theme: ChartTheme, state: ChartViewState): { panels: Panel[]; missing: string[] } {
   const label = viewIndex(report).label;
+  const scatterLayer = shownScatterLayer(report, state);
   const panels: Panel[] = [];
   const missing: string[] = [];
   if (report.passes.length > 0) panels.push({ name: `${label} by layer (trained and controls)`, spec: psiByLayerSpec(report, theme) });
