@@ -195,7 +195,7 @@ async function selectImages(scan: ScanResult, settings: AnalysisSettings, pre: P
   const n = settings.imagesPerCategory;
   if (n === 'all') return { files: scan.categories.map((c) => c.files), skipped: [], warnings: [] };
   hooks.onProgress?.({ phase: 'scan', done: 0, total: 0, imagesPerSecond: 0, etaSeconds: null, message: `Checking that the first ${n} images per category are readable` });
-  const sel = await selectReadable(scan.categories, n, settings.sampling, pre, hooks.signal);
+  const sel = await selectReadable(scan.categories, n, settings.sampling, pre, settings.decoding, hooks.signal);
   checkAborted(hooks.signal);
   scan.categories.forEach((c, i) => (c.files = sel.files[i]));
   for (const w of sel.warnings) hooks.onLog?.(`Warning: ${w}`);
@@ -228,6 +228,7 @@ class Prefetcher {
     private readonly files: string[],
     start: number,
     private readonly preprocessing: RunState['meta']['settings']['preprocessing'],
+    private readonly decoding: RunState['meta']['settings']['decoding'],
     private readonly lookahead: number,
     private readonly cache: DecodedCache | null = null,
   ) {
@@ -239,7 +240,7 @@ class Prefetcher {
       if (this.cache?.get(i)) continue;
       this.pending.set(
         i,
-        decodeImage(this.files[i], this.preprocessing).catch((e: unknown) =>
+        decodeImage(this.files[i], this.preprocessing, this.decoding).catch((e: unknown) =>
           e instanceof ImageDecodeError ? e : new ImageDecodeError(this.files[i], String(e)),
         ),
       );
@@ -598,7 +599,7 @@ async function runGroup(
     const batchSize = s.batchSize;
     const input = new Float32Array(batchSize * 3 * pre.width * pre.height);
     // The last group decodes for itself only; earlier ones keep what fits for the groups after them.
-    const prefetch = new Prefetcher(files, state.nextImage, pre, batchSize * 3, state.passGroup < groups.length - 1 ? cache : null);
+    const prefetch = new Prefetcher(files, state.nextImage, pre, s.decoding, batchSize * 3, state.passGroup < groups.length - 1 ? cache : null);
     const decodeBefore = state.decodeSeconds; // from before a resume or an earlier group
     const total = files.length * state.passes.length;
     const doneBefore = files.length * groups.slice(0, state.passGroup).reduce((a, g) => a + g.length, 0);

@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { damageKind, formatName, headerSize, isDecodable, MAX_PIXELS, readHead, skipReason, sniffFormat, unsupportedReason, type SkipKind, type SniffedFormat } from './imageFormat';
+import type { AnalysisSettings } from './report/schema';
 import type { Layout, Preprocessing } from './types';
 
 // libvips' operation cache only helps repeated operations on one file; we never repeat.
@@ -17,6 +18,33 @@ export interface DecodedImage {
   pixels: Uint8Array;
   width: number;
   height: number;
+}
+
+/**
+ * How a file becomes RGB pixels (the `decoding` setting; docs/METHOD-NOTES.md "Alpha and colour").
+ * `colour-managed`: EXIF orientation applied, an embedded ICC profile converted to sRGB, CMYK
+ * through libvips' CMYK profile. `pil`: the pixels of PIL's `Image.open(f).convert('RGB')`, which
+ * PyTorch/torchvision loaders (and the study) feed their models: the stored orientation, the stored
+ * values with any ICC profile ignored, CMYK by PIL's own formula (pilCmykToRgb).
+ */
+export type Decoding = NonNullable<AnalysisSettings['decoding']>;
+
+/**
+ * PIL's CMYK -> RGB (Pillow's src/libImaging/Convert.c `cmyk2rgb`, unchanged since Pillow 4.3):
+ * with nk = 255 - K, each of R, G, B = nk - C*nk/255, the product rounded as Pillow's MULDIV255
+ * ((t = a*b + 128, ((t >> 8) + t) >> 8)). `cmyk` has `channels` (4, or 5 with alpha) bytes per pixel.
+ * Not a colour conversion: it is what a PIL pipeline's model sees for a CMYK file.
+ */
+export function pilCmykToRgb(cmyk: Uint8Array, channels: number, pixels: number): Uint8Array {
+  const rgb = new Uint8Array(pixels * 3);
+  for (let i = 0, p = 0, q = 0; i < pixels; i++, p += channels, q += 3) {
+    const nk = 255 - cmyk[p + 3];
+    for (let c = 0; c < 3; c++) {
+      const t = cmyk[p + c] * nk + 128;
+      rgb[q + c] = nk - (((t >> 8) + t) >> 8);
+    }
+  }
+  return rgb;
 }
 
 /** A file that could not be used, with a reason a person can act on (imageFormat.ts skipReason). */
@@ -38,7 +66,7 @@ export class ImageDecodeError extends Error {
 const HARMLESS_JPEG_WARNING = /extraneous bytes before marker 0xd9/i;
 
 /** What was checked before decoding: format by signature and the pixel count from the header. */
-async function checkFile(file: string): Promise<{ format: SniffedFormat; orientation: number; width: number; height: number; hasAlpha: boolean }> {
+async function checkFile(file: string): Promise<{ format: SniffedFormat; orientation: number; width: number; height: number; hasAlpha: boolean; cmyk: boolean }> {
   let size: number;
   let head: Uint8Array;
   try {
@@ -64,26 +92,55 @@ async function checkFile(file: string): Promise<{ format: SniffedFormat; orienta
   const height = meta.height ?? 0;
   if (!width || !height) throw new ImageDecodeError(file, skipReason('corrupt', formatName(format)), 'corrupt');
   if (width * height > MAX_PIXELS) throw new ImageDecodeError(file, skipReason('too-large', `${width} x ${height} pixels`), 'too-large');
-  return { format, orientation: meta.orientation ?? 1, width, height, hasAlpha: meta.hasAlpha === true };
+  return { format, orientation: meta.orientation ?? 1, width, height, hasAlpha: meta.hasAlpha === true, cmyk: meta.space === 'cmyk' };
 }
 
-/**
- * Full-resolution 8-bit sRGB RGB of an image with alpha: the alpha channel dropped BEFORE any
- * resampling, so every pixel keeps its stored colour as PIL's convert('RGB') does. (Resizing an
- * image with alpha premultiplies it, which would turn transparent pixels black.)
- */
-async function flattenAlpha(file: string, failOn: 'warning' | 'error'): Promise<Sharp> {
-  const { data, info } = await sharp(file, { failOn, sequentialRead: true }).rotate().pipelineColourspace('srgb').toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+type Checked = Awaited<ReturnType<typeof checkFile>>;
+
+/** 8-bit RGB, dropping the alpha channel BEFORE any resampling (see openPicture). */
+async function withoutAlpha(img: Sharp): Promise<Sharp> {
+  const { data, info } = await img.toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   return sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels as 3 } });
 }
 
-async function decodeWith(file: string, pre: Preprocessing, failOn: 'warning' | 'error', checked: Awaited<ReturnType<typeof checkFile>>, hasAlpha: boolean): Promise<DecodedImage> {
+/**
+ * PIL's RGB of a CMYK file at full resolution: the CMYK values as libvips reads them, no profile
+ * applied, then PIL's formula. libvips (since 8.8) reads every CMYK JPEG as inverted, Adobe
+ * polarity, with or without an Adobe marker, which is PIL's rule too (JpegImagePlugin: rawmode
+ * "CMYK;I", "assume adobe conventions"); test/fixtures/decode/cmyk_no_adobe.jpg pins it.
+ */
+async function pilCmyk(file: string, failOn: 'warning' | 'error'): Promise<Sharp> {
+  const { data, info } = await sharp(file, { failOn, sequentialRead: true, ignoreIcc: true }).pipelineColourspace('cmyk').toColourspace('cmyk').raw().toBuffer({ resolveWithObject: true });
+  if (info.channels < 4) throw new Error(`unexpected CMYK shape ${info.width}x${info.height}x${info.channels}`);
+  // 16-bit CMYK (TIFF): the high byte of each sample, as Pillow's 16-bit unpackers take it.
+  const wide = data.byteLength === info.width * info.height * info.channels * 2;
+  const bytes = wide ? Uint8Array.from(new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2), (v) => v >> 8) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return sharp(pilCmykToRgb(bytes, info.channels, info.width * info.height), { raw: { width: info.width, height: info.height, channels: 3 } });
+}
+
+/**
+ * The full-resolution picture, before resizing, as `decoding` says. An alpha channel is dropped
+ * BEFORE any resampling, so every pixel keeps its stored colour as PIL's convert('RGB') does
+ * (resizing an image with alpha premultiplies it, which would turn transparent pixels black).
+ */
+async function openPicture(file: string, decoding: Decoding, failOn: 'warning' | 'error', checked: Checked): Promise<Sharp> {
+  if (decoding === 'pil') {
+    // No .rotate(): PIL ignores EXIF orientation. ignoreIcc: the stored values are the pixels.
+    if (checked.cmyk) return pilCmyk(file, failOn);
+    const img = sharp(file, { failOn, sequentialRead: true, ignoreIcc: true }).pipelineColourspace('srgb');
+    return checked.hasAlpha ? withoutAlpha(img) : img;
+  }
   // pipelineColourspace('srgb'): libvips imports through the embedded ICC profile or, for CMYK
   // without one, its built-in CMYK profile (relative colorimetric; test/fixtures/decode/).
-  let img = hasAlpha ? await flattenAlpha(file, failOn) : sharp(file, { failOn, sequentialRead: true }).rotate().pipelineColourspace('srgb');
+  const img = sharp(file, { failOn, sequentialRead: true }).rotate().pipelineColourspace('srgb');
+  return checked.hasAlpha ? withoutAlpha(img) : img;
+}
+
+async function decodeWith(file: string, pre: Preprocessing, decoding: Decoding, failOn: 'warning' | 'error', checked: Checked): Promise<DecodedImage> {
+  let img = await openPicture(file, decoding, failOn, checked);
   if (pre.resize === 'shorter-crop') {
-    // EXIF orientations 5-8 swap width and height.
-    const swap = checked.orientation >= 5;
+    // EXIF orientations 5-8 swap width and height (when they are applied).
+    const swap = decoding === 'colour-managed' && checked.orientation >= 5;
     const w = swap ? checked.height : checked.width;
     const h = swap ? checked.width : checked.height;
     const scale = pre.shorterSide / Math.min(w, h);
@@ -106,21 +163,23 @@ async function decodeWith(file: string, pre: Preprocessing, failOn: 'warning' | 
 }
 
 /**
- * Decodes, auto-rotates (EXIF), converts to sRGB RGB (ICC-aware, CMYK through libvips' CMYK
- * profile), drops alpha keeping the stored colour, resizes per `pre`. Decoding is strict: a JPEG
- * with damaged data is refused (libjpeg's warning level), not recovered into a damaged picture.
- * Every failure is an ImageDecodeError whose reason comes from the file (imageFormat.ts).
+ * Decodes to 8-bit RGB as `decoding` says (colour-managed: auto-rotates (EXIF), converts to sRGB,
+ * ICC-aware, CMYK through libvips' CMYK profile; pil: PIL's convert('RGB') pixels), drops alpha
+ * keeping the stored colour, resizes per `pre`. Decoding is strict: a JPEG with damaged data is
+ * refused (libjpeg's warning level), not recovered into a damaged picture. Every failure is an
+ * ImageDecodeError whose reason comes from the file (imageFormat.ts).
  */
-export async function decodeImage(file: string, pre: Preprocessing): Promise<DecodedImage> {
+export async function decodeImage(file: string, pre: Preprocessing, decodingSetting?: Decoding): Promise<DecodedImage> {
+  // Absent (older checkpoints and reports, callers without settings): colour-managed, as before the setting.
+  const decoding: Decoding = decodingSetting ?? 'colour-managed';
   const checked = await checkFile(file);
-  const hasAlpha = checked.hasAlpha;
   try {
-    return await decodeWith(file, pre, checked.format === 'jpeg' ? 'warning' : 'error', checked, hasAlpha);
+    return await decodeWith(file, pre, decoding, checked.format === 'jpeg' ? 'warning' : 'error', checked);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     if (checked.format === 'jpeg' && HARMLESS_JPEG_WARNING.test(msg)) {
       try {
-        return await decodeWith(file, pre, 'error', checked, hasAlpha);
+        return await decodeWith(file, pre, decoding, 'error', checked);
       } catch {
         /* classified below */
       }

@@ -50,7 +50,7 @@ export async function checkDatasetUnchanged(state: RunState, runDir: string, res
   const redo = cats.slice(first);
   let extraSkipped: { file: string; reason: string }[] = [];
   if (s.imagesPerCategory !== 'all') {
-    const sel = await selectReadable(redo, s.imagesPerCategory, s.sampling, s.preprocessing, hooks.signal);
+    const sel = await selectReadable(redo, s.imagesPerCategory, s.sampling, s.preprocessing, s.decoding, hooks.signal);
     files = [...files.slice(0, first), ...sel.files];
     extraSkipped = sel.skipped;
   }

@@ -5,7 +5,7 @@
  * run's own decoder (a full decode: a truncated file is only found by decoding it), a few at a time.
  */
 import type { Category } from './dataset';
-import { decodeImage, ImageDecodeError } from './decode';
+import { decodeImage, ImageDecodeError, type Decoding } from './decode';
 import type { SkippedFile } from './report/schema';
 import type { Preprocessing } from './types';
 
@@ -20,7 +20,7 @@ export interface Selection {
 
 const CONCURRENCY = 4;
 
-export async function selectReadable(categories: Category[], n: number, sampling: 'first' | 'random', pre: Preprocessing, signal?: AbortSignal): Promise<Selection> {
+export async function selectReadable(categories: Category[], n: number, sampling: 'first' | 'random', pre: Preprocessing, decoding: Decoding | undefined, signal?: AbortSignal): Promise<Selection> {
   const files: string[][] = [];
   const skipped: SkippedFile[] = [];
   const warnings: string[] = [];
@@ -33,7 +33,7 @@ export async function selectReadable(categories: Category[], n: number, sampling
       if (signal?.aborted) break;
       const batch = order.slice(next, next + Math.min(CONCURRENCY, n - chosen.length));
       next += batch.length;
-      const results = await Promise.all(batch.map((f) => decodeImage(f, pre).then(() => undefined, (e: unknown) => e)));
+      const results = await Promise.all(batch.map((f) => decodeImage(f, pre, decoding).then(() => undefined, (e: unknown) => e)));
       results.forEach((e, k) => {
         if (e === undefined) chosen.push(batch[k]);
         else {

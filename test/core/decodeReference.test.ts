@@ -4,20 +4,35 @@
  * goes through libvips' built-in CMYK profile and matches littlecms' ICC conversion; a JPEG with
  * damaged data is refused (PIL lets it through as a damaged picture), a truncated one too, one with
  * harmless bytes before its end marker is read. Plus AVIF/HEIC and deterministic skip reasons.
+ * `decoding: "pil"` gives PIL's own pixels (no EXIF rotation, ICC profile ignored, PIL's CMYK
+ * formula) where the default colour-managed decoding differs from them.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { decodeImage, ImageDecodeError } from '../../src/core/decode';
+import { decodeImage, ImageDecodeError, pilCmykToRgb } from '../../src/core/decode';
 import { canDecodeHeic, sniffFormat } from '../../src/core/imageFormat';
 import { LIU2020_PREPROCESSING, type Preprocessing } from '../../src/core/types';
 import { tempDir } from '../helpers/tempDir';
 
 const FIX = path.join(__dirname, '..', 'fixtures', 'decode');
-interface Entry { mode: string; size: [number, number]; rgb?: number[]; error?: string; meanAbsDiffFromGood?: number; iccRelative?: number[] }
-const REF: { images: Record<string, Entry> } = JSON.parse(fs.readFileSync(path.join(FIX, 'reference.json'), 'utf8'));
+interface Entry {
+  mode: string;
+  size: [number, number];
+  rgb?: number[];
+  error?: string;
+  meanAbsDiffFromGood?: number;
+  iccRelative?: number[];
+  adobe?: boolean;
+  orientation?: number;
+  exifTransposed?: number[];
+  exifTransposedSize?: [number, number];
+  iccProfile?: boolean;
+  iccToSrgb?: number[];
+}
+const REF: { images: Record<string, Entry>; cmykToRgb: { k: number[]; r: number[][] } } = JSON.parse(fs.readFileSync(path.join(FIX, 'reference.json'), 'utf8'));
 const at = (w: number, h: number): Preprocessing => ({ ...LIU2020_PREPROCESSING, width: w, height: h });
 
 function diff(a: ArrayLike<number>, b: ArrayLike<number>): { mean: number; max: number } {
@@ -105,4 +120,85 @@ test('decode: AVIF is read; HEIC (HEVC) is refused with how to convert it; reaso
   }
   assert.match(await decodeImage(cut, at(4, 4)).catch((e: Error) => e.message) as string, /^truncated PNG file/);
   assert.match(await decodeImage(bad, at(4, 4)).catch((e: Error) => e.message) as string, /^corrupt PNG image data/);
+});
+
+// ------------------------------------------------------------------ decoding: "pil"
+
+/** Rows top..top+h, columns left..left+w of a row-major RGB image `width` pixels wide. */
+function crop(rgb: number[], width: number, left: number, top: number, w: number, h: number): number[] {
+  const out: number[] = [];
+  for (let y = top; y < top + h; y++) out.push(...rgb.slice((y * width + left) * 3, (y * width + left + w) * 3));
+  return out;
+}
+
+test('decoding "pil": the fixtures are what they claim (EXIF orientation 6, an embedded profile, CMYK with and without the Adobe marker)', () => {
+  assert.equal(REF.images['exif6.jpg'].orientation, 6);
+  assert.deepEqual(REF.images['exif6.jpg'].exifTransposedSize, [24, 32]);
+  assert.equal(REF.images['icc_wide.jpg'].iccProfile, true);
+  assert.equal(REF.images['icc_wide.png'].iccProfile, true);
+  assert.equal(REF.images['cmyk.jpg'].adobe, true);
+  assert.equal(REF.images['cmyk_no_adobe.jpg'].adobe, false);
+  assert.equal(REF.images['cmyk_no_adobe.jpg'].mode, 'CMYK');
+});
+
+test("decoding \"pil\" gives exactly PIL's Image.open(f).convert('RGB') pixels: EXIF orientation not applied, ICC profile ignored, CMYK by PIL's formula (also without an Adobe marker), alpha as before", async () => {
+  for (const name of ['exif6.jpg', 'icc_wide.jpg', 'icc_wide.png', 'cmyk.jpg', 'cmyk_no_adobe.jpg', 'rgba.png', 'palette_trns.png', 'la.png']) {
+    const ref = REF.images[name];
+    const [w, h] = ref.size;
+    const img = await decodeImage(path.join(FIX, name), at(w, h), 'pil');
+    assert.deepEqual([img.width, img.height], [w, h], name);
+    assert.deepEqual(Array.from(img.pixels), ref.rgb, name);
+  }
+});
+
+test('decoding "colour-managed" (the default) still rotates by EXIF and applies the ICC profile, so it differs from PIL on these files', async () => {
+  // EXIF orientation 6: the picture PIL's own exif_transpose gives (24 x 32), exactly.
+  const exif = REF.images['exif6.jpg'];
+  for (const decoding of [undefined, 'colour-managed'] as const) {
+    const rotated = await decodeImage(path.join(FIX, 'exif6.jpg'), at(24, 32), decoding);
+    assert.deepEqual(Array.from(rotated.pixels), exif.exifTransposed, `exif6.jpg, decoding ${decoding}`);
+  }
+  const pilTall = await decodeImage(path.join(FIX, 'exif6.jpg'), at(24, 32), 'pil');
+  assert.ok(diff(pilTall.pixels, exif.exifTransposed!).mean > 20, 'pil does not rotate');
+  // Embedded Adobe-RGB-like profile: littlecms' conversion to sRGB (perceptual, as sharp does),
+  // within 1 level (mean < 0.1; libvips and PIL link different littlecms builds), and far from
+  // PIL's stored values.
+  for (const name of ['icc_wide.jpg', 'icc_wide.png']) {
+    const ref = REF.images[name];
+    const img = await decodeImage(path.join(FIX, name), at(32, 24));
+    const icc = diff(img.pixels, ref.iccToSrgb!);
+    assert.ok(icc.max <= 1 && icc.mean < 0.1, `${name} vs littlecms: mean ${icc.mean}, max ${icc.max}`);
+    const pil = diff(img.pixels, ref.rgb!);
+    assert.ok(pil.mean > 5 && pil.max > 50, `${name}: colour-managed differs from PIL's stored values (mean ${pil.mean}, max ${pil.max})`);
+  }
+  // CMYK without the Adobe marker is read as inverted too (libvips' rule, and PIL's): the same
+  // colour-managed pixels as the file with the marker, and far from PIL's formula.
+  const withMarker = await decodeImage(path.join(FIX, 'cmyk.jpg'), at(8, 8));
+  const noMarker = await decodeImage(path.join(FIX, 'cmyk_no_adobe.jpg'), at(8, 8));
+  assert.deepEqual(Array.from(noMarker.pixels), Array.from(withMarker.pixels));
+  assert.ok(diff(noMarker.pixels, REF.images['cmyk_no_adobe.jpg'].rgb!).mean > 5);
+});
+
+test('decoding "pil" with shorter-crop: the stored (unrotated) picture is cropped, the colour-managed one the rotated picture', async () => {
+  const exif = REF.images['exif6.jpg'];
+  const pre: Preprocessing = { ...at(24, 24), resize: 'shorter-crop', shorterSide: 24 };
+  // 32 x 24 stored: the shorter side is already 24, so only the centre crop acts (columns 4..27).
+  const pil = await decodeImage(path.join(FIX, 'exif6.jpg'), pre, 'pil');
+  assert.deepEqual(Array.from(pil.pixels), crop(exif.rgb!, 32, 4, 0, 24, 24));
+  // 24 x 32 rotated: rows 4..27.
+  const managed = await decodeImage(path.join(FIX, 'exif6.jpg'), pre);
+  assert.deepEqual(Array.from(managed.pixels), crop(exif.exifTransposed!, 24, 0, 4, 24, 24));
+});
+
+test("pilCmykToRgb is PIL's CMYK -> RGB for every ink value at K = 0, 1, 2, 50, 127, 128, 200, 254, 255", () => {
+  const { k: ks, r } = REF.cmykToRgb;
+  ks.forEach((k, row) => {
+    // One pixel per C value, the same C in all three inks: R, G and B all follow PIL's R.
+    const cmyk = new Uint8Array(256 * 5);
+    for (let c = 0; c < 256; c++) cmyk.set([c, c, c, k, 255], c * 5);
+    const rgb = pilCmykToRgb(cmyk, 5, 256);
+    for (let c = 0; c < 256; c++) {
+      assert.deepEqual([rgb[c * 3], rgb[c * 3 + 1], rgb[c * 3 + 2]], [r[row][c], r[row][c], r[row][c]], `C ${c}, K ${k}`);
+    }
+  });
 });

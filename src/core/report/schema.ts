@@ -227,6 +227,8 @@ export interface AnalysisSettings {
   taps?: 'auto' | TapSelection;
   /** Unit of token layers [N, T, D] (absent in older reports: mean). */
   tokens?: TokenUnit;
+  /** How files became RGB pixels (src/core/decode.ts; absent in older reports and checkpoints: colour-managed). */
+  decoding?: 'colour-managed' | 'pil';
   regressionGroups: string[];
   /** Passes held in memory and run together on each decoded image ('auto': as many as fit in half the RAM). */
   concurrentPasses: number | 'auto';

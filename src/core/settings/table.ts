@@ -325,6 +325,24 @@ const TABLE = [
     description: '`i/n`: analyse every n-th category from the i-th; `merge` joins the shards.',
   },
   {
+    // How a file becomes RGB pixels, before the preprocessing below (src/core/decode.ts).
+    key: 'decoding',
+    type: {
+      kind: 'enum',
+      values: ['colour-managed', 'pil'],
+      descriptions: [
+        'EXIF orientation applied, an embedded ICC profile converted to sRGB, CMYK through a CMYK profile (libvips).',
+        "The pixels of PIL's Image.open(f).convert('RGB'), as PyTorch/torchvision pipelines (and the study) load images: no EXIF rotation, embedded ICC profile ignored, CMYK by PIL's own formula.",
+      ],
+    },
+    default: 'colour-managed',
+    target: 'settings',
+    extension: {},
+    cli: { flags: '--decoding <how>', help: "how files become RGB pixels: colour-managed (EXIF rotation, ICC profile to sRGB) or pil (as PIL's convert('RGB') in a PyTorch pipeline)" },
+    description:
+      "How image files become RGB pixels. `colour-managed`: EXIF orientation applied, an embedded ICC profile converted to sRGB, CMYK through a CMYK profile. `pil`: the pixels PIL's `Image.open(f).convert('RGB')` gives (PyTorch/torchvision data loaders, the study): no EXIF rotation, embedded ICC profile ignored, CMYK by PIL's formula; use it to reproduce a PyTorch pipeline exactly. The two differ only on files with an EXIF orientation, an ICC profile or CMYK (docs/METHOD-NOTES.md).",
+  },
+  {
     key: 'preprocessing.resize',
     type: RESIZE,
     default: 'model',
