@@ -102,7 +102,11 @@ export async function resumeAnalysisCommand(runs: RunManager, log: Logger): Prom
 export function notifyInterruptedRuns(runs: RunManager, log: Logger): void {
   let list: InterruptedRun[];
   try {
-    list = interruptedRuns(runs);
+    const scan = workspaceRunFolders(runs);
+    list = scan.interrupted;
+    // Runs another window, a terminal or a cluster task is writing need nothing from the user
+    // (no notification), but the Output says where they are, so a folder without a report yet is no mystery.
+    for (const r of scan.inProgress) log.info(`In progress elsewhere: ${describeRunInProgress(r)}`);
   } catch (e) {
     log.warn(`Looking for interrupted runs: ${(e as Error).message}`);
     return;

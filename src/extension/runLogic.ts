@@ -76,3 +76,19 @@ export function runPanelTitle(folderName: string, state: PanelState, runNumber?:
   const what = state === 'done' ? 'Sparsity' : `Sparsity (${state})`;
   return `${what}: ${folderName}${runNumber && runNumber > 1 ? ` #${runNumber}` : ''}`;
 }
+
+// ---------------------------------------------------------------- a failed run's buttons
+
+export const RECOMPUTE_CHANGED = 'Recompute Changed Categories';
+
+/**
+ * The buttons of a run that stopped on a UserError (its code from the core). A resume refused
+ * because images changed (E_RESUME_IMAGES_CHANGED; core/resumeCheck.ts) can go on with the
+ * changed categories recomputed on the images as they are now (the CLI's --restart-changed); an
+ * output folder or a setting that is wrong is fixed in the settings; anything else is in the Output.
+ */
+export function userErrorActions(code: string | undefined, resumedRun: boolean): string[] {
+  if (code === 'E_RESUME_IMAGES_CHANGED' && resumedRun) return [RECOMPUTE_CHANGED, 'Show Output'];
+  if (code === 'E_SETTINGS' || code?.startsWith('E_OUTPUT_')) return ['Open Settings'];
+  return ['Show Output'];
+}

@@ -18,7 +18,7 @@ import { showModelError } from './models/fetch';
 import { modelResolveSpec, resolveModel, type ModelContext } from './models/resolve';
 import type { PickedModel } from './models/source';
 import type { Logger } from './log';
-import { EtaEstimator, runPanelTitle, type PanelState } from './runLogic';
+import { EtaEstimator, RECOMPUTE_CHANGED, runPanelTitle, userErrorActions, type PanelState } from './runLogic';
 import { createLivePanel, NO_REPORT_ACTIONS, type PanelEnv, type ReportView } from './reportPanel';
 import { buildAnalyzeRequest, describeSettings, resolveOutputRoot } from './settings';
 import { startAnalyze, WorkerCancelledError, WorkerError, type WorkerJob } from './workerClient';
@@ -312,8 +312,16 @@ export class RunManager implements vscode.Disposable {
         this.showFailed(run, e.message);
         log.error(e.message);
         // An output folder that cannot be written is fixed in the outputFolder setting (or on disk).
-        const actions = e.code === 'E_SETTINGS' || e.code?.startsWith('E_OUTPUT_') ? ['Open Settings'] : ['Show Output'];
+        const actions = userErrorActions(e.code, run.resumeRunDir !== undefined);
         const c = await vscode.window.showErrorMessage(`Sparsity Lens: ${e.message}`, ...actions);
+        if (c === RECOMPUTE_CHANGED && run.resumeRunDir) {
+          // The same resume (the core reads model, dataset and settings from the checkpoint), told
+          // to recompute the categories whose images changed (core/resumeCheck.ts).
+          await this.startRun(run.datasetPath, { datasetPath: '', modelPath: '', outputRoot: '', resumeRunDir: run.resumeRunDir, restartChanged: true }, undefined, [
+            `Resume ${run.resumeRunDir}, recomputing the categories whose images changed since it started`,
+          ]);
+          return;
+        }
         if (c === 'Open Settings') {
           if (e.code?.startsWith('E_OUTPUT_')) await openSettingWhereSet('outputFolder', vscode.Uri.file(run.datasetPath));
           else await openSetting('sparsityLens');

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import type { ProgressEvent } from '../../src/core/analyzeTypes';
 import { formatProgress } from '../../src/core/report/format';
-import { effectiveScope, ETA_MIN_SECONDS, EtaEstimator, runPanelTitle } from '../../src/extension/runLogic';
+import { effectiveScope, ETA_MIN_SECONDS, EtaEstimator, RECOMPUTE_CHANGED, runPanelTitle, userErrorActions } from '../../src/extension/runLogic';
 
 const run = (done: number, total: number, etaSeconds: number | null, imagesPerSecond = 100): ProgressEvent => ({ phase: 'run', passLabel: 'trained', done, total, imagesPerSecond, etaSeconds });
 
@@ -54,4 +54,15 @@ describe('runPanelTitle', () => {
     assert.equal(runPanelTitle('stimuli', 'done', 1), 'Sparsity: stimuli');
     assert.equal(runPanelTitle('stimuli', 'failed', 2), 'Sparsity (failed): stimuli #2');
   });
+});
+
+test("a resume refused because images changed offers to recompute the changed categories; other failures keep their buttons", () => {
+  assert.deepEqual(userErrorActions('E_RESUME_IMAGES_CHANGED', true), [RECOMPUTE_CHANGED, 'Show Output']);
+  // Not a resume (cannot happen today, but the button would have no run to resume): no offer.
+  assert.deepEqual(userErrorActions('E_RESUME_IMAGES_CHANGED', false), ['Show Output']);
+  // Categories added or removed cannot be recomputed: a new run is the only way.
+  assert.deepEqual(userErrorActions('E_RESUME_DATASET', true), ['Show Output']);
+  assert.deepEqual(userErrorActions('E_SETTINGS', false), ['Open Settings']);
+  assert.deepEqual(userErrorActions('E_OUTPUT_NOT_WRITABLE', false), ['Open Settings']);
+  assert.deepEqual(userErrorActions(undefined, true), ['Show Output']);
 });
