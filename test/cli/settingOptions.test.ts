@@ -31,7 +31,7 @@ describe('analyze flags from the settings table', () => {
       concurrentPasses: 'auto',
       controls: { noNonlinearity: true, permuteTarget: 'weights' },
     });
-    for (const k of ['minImagesPerCategory', 'seed', 'batchSize', 'layers', 'folds', 'referencePSI']) assert.equal(k in settings, false, `${k} is left to the preset`);
+    for (const k of ['minImagesPerCategory', 'seed', 'batchSize', 'layers', 'folds', 'referencePSI', 'decoding']) assert.equal(k in settings, false, `${k} is left to the preset`);
     assert.equal('permutations' in (settings.controls ?? {}), false);
     assert.equal(preprocessing, undefined);
     const s = resolveSettings(settings);
@@ -44,15 +44,21 @@ describe('analyze flags from the settings table', () => {
       '--accuracy', 'decoder', '--decoder-layer', 'fc1', '--folds', '5', '--correlation', 'spearman', '--permutations', '3',
       '--permute-biases', '--regression-groups', 'conv,fc1+fc2', '--concurrent-passes', '2', '--reference-psi', '0.5',
       '--labels', 'labels.json', '--shard', '1/2', '--input-size', '227', '--resize', 'shorter-crop', '--channel-order', 'BGR',
-      '--scale', '1/255', '--mean', '0,0,0', '--std', '1,1,1',
+      '--scale', '1/255', '--mean', '0,0,0', '--std', '1,1,1', '--decoding', 'pil',
     ]);
     includes(settings, {
       preset: 'liu2020', imagesPerCategory: 20, sampling: 'random', minImagesPerCategory: 3, seed: 7, batchSize: 4,
       layers: ['conv1', 'fc2'], unit: 'channel-position', accuracy: 'decoder', decoderLayer: 'fc1', folds: 5, correlation: 'spearman',
       controls: { permutations: 3, noNonlinearity: true, permuteTarget: 'biases' },
       regressionGroups: ['conv', 'fc1+fc2'], concurrentPasses: 2, referencePSI: 0.5, labelFile: path.resolve('labels.json'), shard: '1/2',
+      decoding: 'pil',
     });
     assert.deepEqual(preprocessing, { resize: 'shorter-crop', width: 227, height: 227, channelOrder: 'BGR', scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1] });
+  });
+
+  it('--decoding takes colour-managed or pil and refuses anything else, naming the choices', () => {
+    assert.equal(parse(['--decoding', 'colour-managed']).settings.decoding, 'colour-managed');
+    assert.throws(() => parse(['--decoding', 'srgb']), /--decoding <how>' argument 'srgb' is invalid\. Allowed choices are colour-managed, pil/);
   });
 
   it('--controls picks the controls; without "permuted" no permuted model runs whatever --permutations says', () => {

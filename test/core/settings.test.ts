@@ -56,6 +56,12 @@ describe('presetDefaults', () => {
 });
 
 describe('resolveSettings', () => {
+  it('decoding: the preset keeps colour-managed decoding (what runs did before the setting); pil is taken as given', () => {
+    assert.equal(presetDefaults('liu2020').decoding, 'colour-managed');
+    assert.equal(resolveSettings({}).decoding, 'colour-managed');
+    assert.equal(resolveSettings({ decoding: 'pil' }).decoding, 'pil');
+  });
+
   it('overlays given values on the preset, controls field by field', () => {
     const s = resolveSettings({ folds: 5, controls: { permutations: 0 } });
     assert.equal(s.folds, 5);
@@ -75,6 +81,7 @@ describe('resolveSettings', () => {
       [{ referencePSI: 2 }, /Setting referencePSI must be a number from 0 to 1/],
       [{ layers: ['fc1', 'fc1'] }, /Setting layers lists layer "fc1" twice/],
       [{ sampling: 'every' }, /Setting sampling must be one of "first", "random"/],
+      [{ decoding: 'PIL' }, /Setting decoding must be one of "colour-managed", "pil" \(it is "PIL"\)/],
     ];
     for (const [given, re] of cases) assert.throws(() => resolveSettings(given as never), re, JSON.stringify(given));
   });
