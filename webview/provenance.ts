@@ -97,6 +97,7 @@ export function provenanceGroups(report: SparsityReport): ProvenanceGroup[] {
         field('images-per-category', 'Images per category', s?.imagesPerCategory),
         field('sampling', 'Sampling', s?.sampling),
         field('seed', 'Seed', s?.seed),
+        field('decoding', 'Decoding', s?.decoding),
         field('pre-size', 'Preprocessing size', pre && pre.width !== undefined ? `${String(pre.width)} x ${String(pre.height)}` : undefined),
         field('pre-resize', 'Resize', pre?.resize === 'shorter-crop' ? `shorter side to ${String(pre.shorterSide)}, centre crop` : pre?.resize),
         field('pre-scale', 'Pixel scale', pre?.scale, (v: number) => (Math.abs(v - 1 / 255) < 1e-12 ? '1/255' : fmt(v, 6))),

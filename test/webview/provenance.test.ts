@@ -22,7 +22,7 @@ test('a current report: model path and sha256, settings in effect, engine and ba
   const r: SparsityReport = {
     ...base,
     model: { ...base.model, sha256: 'ab'.repeat(32), weights: { kind: 'pretrained', name: 'IMAGENET1K_V1', enum: 'AlexNet_Weights.IMAGENET1K_V1' } },
-    settings: { ...base.settings, seed: 42, imagesPerCategory: 25, controls: { ...base.settings.controls, keepNorms: true }, concurrentPasses: 'auto', taps: 'blocks', tokens: 'mean' },
+    settings: { ...base.settings, seed: 42, imagesPerCategory: 25, controls: { ...base.settings.controls, keepNorms: true }, concurrentPasses: 'auto', taps: 'blocks', tokens: 'mean', decoding: 'pil' },
   };
   assert.equal(text(r, 'model-path'), '/data/models/alexnet-mini.onnx');
   assert.equal(text(r, 'model-sha256'), 'ab'.repeat(32));
@@ -33,6 +33,7 @@ test('a current report: model path and sha256, settings in effect, engine and ba
   assert.equal(text(r, 'pre-std'), '[0.229, 0.224, 0.225]');
   assert.equal(text(r, 'pre-scale'), '1/255');
   assert.equal(text(r, 'pre-size'), '224 x 224');
+  assert.equal(text(r, 'decoding'), 'pil');
   assert.equal(text(r, 'controls-permutations'), '3');
   assert.equal(text(r, 'controls-keep-norms'), 'yes');
   assert.equal(text(r, 'engine'), 'onnxruntime-node 1.30.0');
@@ -52,7 +53,7 @@ test('a current report: model path and sha256, settings in effect, engine and ba
 
 test('a schema-1 report: what it does not record says "not recorded", and the JSON copy leaves it out', () => {
   const r = load('sample-v1.sparsity.json');
-  for (const id of ['model-weights', 'controls-keep-norms', 'concurrent-passes', 'taps', 'tokens']) {
+  for (const id of ['model-weights', 'controls-keep-norms', 'concurrent-passes', 'taps', 'tokens', 'decoding']) {
     assert.equal(text(r, id), NOT_RECORDED, `${id} is not recorded in a schema-1 report`);
   }
   // What it does record is shown as recorded.
