@@ -66,7 +66,7 @@ export class ImageDecodeError extends Error {
 const HARMLESS_JPEG_WARNING = /extraneous bytes before marker 0xd9/i;
 
 /** What was checked before decoding: format by signature and the pixel count from the header. */
-async function checkFile(file: string): Promise<{ format: SniffedFormat; orientation: number; width: number; height: number; hasAlpha: boolean; cmyk: boolean }> {
+async function checkFile(file: string): Promise<{ format: SniffedFormat; orientation: number; width: number; height: number; hasAlpha: boolean; cmyk: boolean; wide: boolean; grey16: boolean }> {
   let size: number;
   let head: Uint8Array;
   try {
@@ -92,7 +92,7 @@ async function checkFile(file: string): Promise<{ format: SniffedFormat; orienta
   const height = meta.height ?? 0;
   if (!width || !height) throw new ImageDecodeError(file, skipReason('corrupt', formatName(format)), 'corrupt');
   if (width * height > MAX_PIXELS) throw new ImageDecodeError(file, skipReason('too-large', `${width} x ${height} pixels`), 'too-large');
-  return { format, orientation: meta.orientation ?? 1, width, height, hasAlpha: meta.hasAlpha === true, cmyk: meta.space === 'cmyk' };
+  return { format, orientation: meta.orientation ?? 1, width, height, hasAlpha: meta.hasAlpha === true, cmyk: meta.space === 'cmyk', wide: meta.depth === 'ushort', grey16: meta.channels === 1 && meta.depth === 'ushort' };
 }
 
 type Checked = Awaited<ReturnType<typeof checkFile>>;
@@ -109,13 +109,29 @@ async function withoutAlpha(img: Sharp): Promise<Sharp> {
  * polarity, with or without an Adobe marker, which is PIL's rule too (JpegImagePlugin: rawmode
  * "CMYK;I", "assume adobe conventions"); test/fixtures/decode/cmyk_no_adobe.jpg pins it.
  */
-async function pilCmyk(file: string, failOn: 'warning' | 'error'): Promise<Sharp> {
-  const { data, info } = await sharp(file, { failOn, sequentialRead: true, ignoreIcc: true }).pipelineColourspace('cmyk').toColourspace('cmyk').raw().toBuffer({ resolveWithObject: true });
+async function pilCmyk(file: string, failOn: 'warning' | 'error', wide: boolean): Promise<Sharp> {
+  const { data, info } = await sharp(file, { failOn, sequentialRead: true, ignoreIcc: true }).pipelineColourspace('cmyk').toColourspace('cmyk').raw({ depth: wide ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
   if (info.channels < 4) throw new Error(`unexpected CMYK shape ${info.width}x${info.height}x${info.channels}`);
-  // 16-bit CMYK (TIFF): the high byte of each sample, as Pillow's 16-bit unpackers take it.
-  const wide = data.byteLength === info.width * info.height * info.channels * 2;
+  // 16-bit CMYK (TIFF): the high byte of each sample, as Pillow's unpackers (unpackRGBA16B/L) take it.
+  if (data.byteLength !== info.width * info.height * info.channels * (wide ? 2 : 1)) throw new Error(`unexpected CMYK data size ${data.byteLength}`);
   const bytes = wide ? Uint8Array.from(new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2), (v) => v >> 8) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return sharp(pilCmykToRgb(bytes, info.channels, info.width * info.height), { raw: { width: info.width, height: info.height, channels: 3 } });
+}
+
+/**
+ * PIL's RGB of a 16-bit greyscale file (no alpha): Pillow opens it as mode I / I;16, whose
+ * convert('RGB') clips each value to 255 (Convert.c i2rgb, I16_RGB), not a scaling; so values
+ * from 256 up are white. 16-bit RGB and grey + alpha are read as their high byte by Pillow,
+ * as libvips' 16 -> 8 bit conversion does (checked on PNGs), and need nothing of their own.
+ */
+async function pilGrey16(file: string, failOn: 'warning' | 'error'): Promise<Sharp> {
+  const { data, info } = await sharp(file, { failOn, sequentialRead: true, ignoreIcc: true }).toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
+  const n = info.width * info.height;
+  if (info.channels !== 1 || data.byteLength !== n * 2) throw new Error(`unexpected 16-bit grey shape ${info.width}x${info.height}x${info.channels}`);
+  const grey = new Uint16Array(data.buffer, data.byteOffset, n);
+  const rgb = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) rgb.fill(Math.min(grey[i], 255), i * 3, i * 3 + 3);
+  return sharp(rgb, { raw: { width: info.width, height: info.height, channels: 3 } });
 }
 
 /**
@@ -126,7 +142,8 @@ async function pilCmyk(file: string, failOn: 'warning' | 'error'): Promise<Sharp
 async function openPicture(file: string, decoding: Decoding, failOn: 'warning' | 'error', checked: Checked): Promise<Sharp> {
   if (decoding === 'pil') {
     // No .rotate(): PIL ignores EXIF orientation. ignoreIcc: the stored values are the pixels.
-    if (checked.cmyk) return pilCmyk(file, failOn);
+    if (checked.cmyk) return pilCmyk(file, failOn, checked.wide);
+    if (checked.grey16) return pilGrey16(file, failOn);
     const img = sharp(file, { failOn, sequentialRead: true, ignoreIcc: true }).pipelineColourspace('srgb');
     return checked.hasAlpha ? withoutAlpha(img) : img;
   }

@@ -31,6 +31,7 @@ interface Entry {
   exifTransposedSize?: [number, number];
   iccProfile?: boolean;
   iccToSrgb?: number[];
+  values?: number[];
 }
 const REF: { images: Record<string, Entry>; cmykToRgb: { k: number[]; r: number[][] } } = JSON.parse(fs.readFileSync(path.join(FIX, 'reference.json'), 'utf8'));
 const at = (w: number, h: number): Preprocessing => ({ ...LIU2020_PREPROCESSING, width: w, height: h });
@@ -141,8 +142,8 @@ test('decoding "pil": the fixtures are what they claim (EXIF orientation 6, an e
   assert.equal(REF.images['cmyk_no_adobe.jpg'].mode, 'CMYK');
 });
 
-test("decoding \"pil\" gives exactly PIL's Image.open(f).convert('RGB') pixels: EXIF orientation not applied, ICC profile ignored, CMYK by PIL's formula (also without an Adobe marker), alpha as before", async () => {
-  for (const name of ['exif6.jpg', 'icc_wide.jpg', 'icc_wide.png', 'cmyk.jpg', 'cmyk_no_adobe.jpg', 'rgba.png', 'palette_trns.png', 'la.png']) {
+test("decoding \"pil\" gives exactly PIL's Image.open(f).convert('RGB') pixels: EXIF orientation not applied, ICC profile ignored, CMYK by PIL's formula (also without an Adobe marker), 16-bit grey clipped at 255, alpha as before", async () => {
+  for (const name of ['exif6.jpg', 'icc_wide.jpg', 'icc_wide.png', 'grey16.png', 'cmyk.jpg', 'cmyk_no_adobe.jpg', 'rgba.png', 'palette_trns.png', 'la.png']) {
     const ref = REF.images[name];
     const [w, h] = ref.size;
     const img = await decodeImage(path.join(FIX, name), at(w, h), 'pil');
@@ -177,6 +178,11 @@ test('decoding "colour-managed" (the default) still rotates by EXIF and applies 
   const noMarker = await decodeImage(path.join(FIX, 'cmyk_no_adobe.jpg'), at(8, 8));
   assert.deepEqual(Array.from(noMarker.pixels), Array.from(withMarker.pixels));
   assert.ok(diff(noMarker.pixels, REF.images['cmyk_no_adobe.jpg'].rgb!).mean > 5);
+  // 16-bit grey: scaled to 8 bits (the high byte), where PIL clips at 255.
+  const grey16 = REF.images['grey16.png'];
+  assert.ok(grey16.values!.some((v) => v > 255) && grey16.values!.some((v) => v < 256), 'values on both sides of 255');
+  const scaled = await decodeImage(path.join(FIX, 'grey16.png'), at(32, 24));
+  assert.deepEqual(Array.from(scaled.pixels), grey16.values!.flatMap((v) => [v >> 8, v >> 8, v >> 8]));
 });
 
 test('decoding "pil" with shorter-crop: the stored (unrotated) picture is cropped, the colour-managed one the rotated picture', async () => {
