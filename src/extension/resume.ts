@@ -192,6 +192,7 @@ export function settingsNotRecorded(s: AnalysisSettings): string[] {
   const out: string[] = [];
   if (s.taps === undefined) out.push('taps');
   if (s.tokens === undefined) out.push('tokens');
+  if (s.decoding === undefined) out.push('decoding');
   if (s.controls.keepNorms === undefined) out.push('controls.keepNorms');
   if (!Array.isArray(s.indices)) out.push('indices');
   return out;

@@ -71,7 +71,7 @@ test('Run again says what it cannot repeat: a changed model file, a missing data
   const fixture = path.join(__dirname, '..', 'fixtures', 'report', 'sample-v1.sparsity.json');
   const old = parseReportJson(fs.readFileSync(fixture, 'utf8'), fixture);
   // Not recorded by a schema-1 report: the rerun takes today's default, and says so.
-  assert.deepEqual(settingsNotRecorded(old.settings), ['taps', 'tokens', 'controls.keepNorms']);
+  assert.deepEqual(settingsNotRecorded(old.settings), ['taps', 'tokens', 'decoding', 'controls.keepNorms']);
   const p = runAgainProblems(old, undefined);
   assert.match(p.blocking.join(' '), /dataset folder \/data\/.* no longer exists/);
   const root = tempDir('resume-changed-');
