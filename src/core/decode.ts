@@ -1,6 +1,7 @@
 /**
  * Image decoding and preprocessing (METHOD §2) with sharp: any supported file becomes
- * 8-bit sRGB RGB pixels at the model's input size (what is refused and why: imageFormat.ts); `packBatch` turns those into the
+ * 8-bit RGB pixels at the model's input size, colour-managed sRGB or PIL's own pixels as the
+ * `decoding` setting says (what is refused and why: imageFormat.ts); `packBatch` turns those into the
  * normalised float tensor in the engine's layout. Splitting the two keeps the decoded
  * image small (3 bytes/pixel) while it waits in the prefetch queue.
  */
