@@ -38,7 +38,8 @@ export async function checkDatasetUnchanged(state: RunState, runDir: string, res
     throw new UserError(
       `Cannot resume ${runDir}: images changed since the run started, so the report would mix old and new images (${what}). ` +
         'Restore them, start a new run, or resume with --restart-changed to recompute the changed categories on the images as they are now.',
-      'E_RESUME_DATASET',
+      // Its own code: front ends offer the restart (VS Code: Recompute Changed Categories, runLogic.ts).
+      'E_RESUME_IMAGES_CHANGED',
     );
   }
   const changed = new Set(changes.changed.map((c) => c.name));

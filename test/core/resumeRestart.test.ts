@@ -20,7 +20,8 @@ for (const killAt of [3, 8]) {
     // cat_b (done in group 0 before either kill) gets a different image.
     await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 250, g: 250, b: 0 } } }).png().toFile(path.join(data, 'cat_b', 'img1.png'));
     fs.utimesSync(path.join(data, 'cat_b', 'img1.png'), new Date(2001, 1, 1), new Date(2001, 1, 1));
-    await assert.rejects(analyze({ datasetPath: '', modelPath: '', outputRoot: '', resumeRunDir: run, html: false }), /images changed since the run started.*cat_b/);
+    // Its own code, so front ends can offer the restart (VS Code's Recompute Changed Categories).
+    await assert.rejects(analyze({ datasetPath: '', modelPath: '', outputRoot: '', resumeRunDir: run, html: false }), (e: Error & { code?: string }) => /images changed since the run started.*cat_b/.test(e.message) && e.code === 'E_RESUME_IMAGES_CHANGED');
     const resumed = await analyze({ datasetPath: '', modelPath: '', outputRoot: '', resumeRunDir: run, html: false, restartChanged: true });
     const fresh = await analyze({ datasetPath: data, modelPath: model, outputRoot: path.join(root, 'fresh'), settings, html: false });
     assert.deepEqual(resumed.report.passes.map((p) => p.layers.map((l) => l.psi)), fresh.report.passes.map((p) => p.layers.map((l) => l.psi)));
