@@ -132,13 +132,18 @@ export class ReportApp {
   // ------------------------------------------------------------ inputs
 
   showReport(report: SparsityReport, source: ReportSource): void {
-    const first = this.report === null || this.source?.reportPath !== source.reportPath || this.source?.runId !== source.runId;
+    // One run's reports are one source: its live partials (no reportPath yet) and then its saved
+    // report (the host adds the reportPath), so the choices made while it ran stay on the result.
+    const sameRun = source.runId !== undefined && this.source?.runId === source.runId;
+    const first = this.report === null || (!sameRun && (this.source?.reportPath !== source.reportPath || this.source?.runId !== source.runId));
     this.report = report;
     this.source = source;
     this.state.source = source;
     if (first) {
       this.chartMemory.clear();
       this.indexId = 'psi';
+      // Cards of another source are not kept: their controls would show that source's choices.
+      this.sections = null;
     }
     this.host.saveState(this.state);
     this.renderAll();

@@ -17,6 +17,7 @@ import * as esbuild from 'esbuild';
 import { Window } from 'happy-dom';
 import type { SparsityReport } from '../../src/core/report/schema';
 import type { FigureId, ReportSource, WebviewPersistedState } from '../../src/shared/protocol';
+import { indexView, viewIndex } from '../../src/core/report/indexView';
 import { CHART_MODULES, chartNote } from '../../webview/charts';
 import type { HostAdapter, ReportApp as ReportAppClass } from '../../webview/render';
 
@@ -25,6 +26,8 @@ const complete: SparsityReport = JSON.parse(fs.readFileSync(path.join(ROOT, 'tes
 /** The same run while it is still going: same charts, passes and controls, so the panel keeps its cards. */
 const partial: SparsityReport = { ...complete, complete: false };
 const LATER = 'the bootstrap intervals of the medians appear when the run is complete';
+/** Every sparseness index (the index selector has choices). */
+const everyIndex: SparsityReport = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/fixtures/report/sample-indices.sparsity.json'), 'utf8'));
 
 let window: Window;
 let ReportApp: typeof ReportAppClass;
@@ -160,5 +163,72 @@ describe('report panel: the multi-panel figure', () => {
     assert.equal(figures[0].format, 'svg');
     assert.ok(figures[0].data.includes('PSI (conv2)'), 'panel C on the chosen layer');
     assert.ok(!figures[0].data.includes('PSI (fc2)'), 'not on the default layer (the decoder layer, fc2)');
+  });
+});
+
+/** Picks `value` in the card or header dropdown `testId` as a user does (the toolkit's dropdown: its value, then change). */
+function choose(root: HTMLElement, testId: string, value: string): HTMLElement {
+  const d = root.querySelector<HTMLElement & { value: string }>(`[data-testid="${testId}"]`);
+  assert.ok(d, `a ${testId} dropdown`);
+  d.value = value;
+  d.dispatchEvent(new window.Event('change') as unknown as Event);
+  return d;
+}
+
+/** The colours a drawn chart uses (fills and strokes; a pass is drawn in its kind's colour). */
+function colours(root: HTMLElement, id: string): string[] {
+  const svg = viewOf(root, id)!.querySelector('svg');
+  assert.ok(svg, `${id} drawn`);
+  return [...new Set([...svg.outerHTML.matchAll(/(?:fill|stroke)(?:="|: )(#[0-9a-fA-F]{3,8}|rgb[^;")]*\)?)/g)].map((m) => m[1].toLowerCase()))].sort();
+}
+
+describe('report panel: view state across reports', () => {
+  const live: ReportSource = { kind: 'live', runId: 'run-4', datasetPath: complete.dataset.path };
+  const saved: ReportSource = { kind: 'file', reportPath: '/runs/run-4/report.sparsity.json', runId: 'run-4' };
+
+  it('the Pass chosen while a run goes on stays on its saved report (chart and dropdown agree)', async () => {
+    const { app, root } = panel();
+    app.showReport(partial, live);
+    await chartsDrawn(root, undefined);
+    const trained = colours(root, 'psi-distribution');
+    let drawn = root.dataset.chartsRendered;
+    const dropdown = choose(root, 'distribution-pass', 'permuted-2');
+    await chartsDrawn(root, drawn);
+    const permuted = colours(root, 'psi-distribution');
+    assert.notDeepEqual(permuted, trained, 'a permuted pass is drawn in another colour');
+    drawn = root.dataset.chartsRendered;
+    app.showReport(complete, saved);
+    await chartsDrawn(root, drawn);
+    assert.equal(root.querySelector('[data-testid="distribution-pass"]'), dropdown, 'the same dropdown, still on permuted-2');
+    assert.deepEqual(colours(root, 'psi-distribution'), permuted, 'the saved report draws permuted-2 too');
+  });
+
+  it('the index chosen while a run goes on stays on its saved report', async () => {
+    const { app, root } = panel();
+    const hoyer = viewIndex(indexView(everyIndex, 'hoyer:raw')).label;
+    app.showReport({ ...everyIndex, complete: false }, live);
+    choose(root, 'index-selector', 'hoyer:raw');
+    assert.equal(root.querySelector('#h-psi-by-layer')!.textContent, `${hoyer} by layer`);
+    app.showReport(everyIndex, saved);
+    assert.equal(root.querySelector('#h-psi-by-layer')!.textContent, `${hoyer} by layer`);
+    assert.equal(noteOf(root, 'psi-by-layer')!.textContent, chartNote(CHART_MODULES[0], indexView(everyIndex, 'hoyer:raw')));
+    await chartsDrawn(root, undefined);
+  });
+
+  it('another report in the panel starts again: new cards, on the trained pass', async () => {
+    const { app, root } = panel();
+    app.showReport(partial, live);
+    await chartsDrawn(root, undefined);
+    const trained = colours(root, 'psi-distribution');
+    let drawn = root.dataset.chartsRendered;
+    const dropdown = choose(root, 'distribution-pass', 'permuted-2');
+    await chartsDrawn(root, drawn);
+    drawn = root.dataset.chartsRendered;
+    app.showReport(complete, { kind: 'file', reportPath: '/runs/other/report.sparsity.json' });
+    await chartsDrawn(root, drawn);
+    const now = root.querySelector('[data-testid="distribution-pass"]');
+    assert.notEqual(now, dropdown, 'a new dropdown');
+    assert.deepEqual(Array.from(now!.querySelectorAll('[selected]'), (o) => o.getAttribute('value')), ['trained'], 'showing the trained pass');
+    assert.deepEqual(colours(root, 'psi-distribution'), trained, 'and drawing it');
   });
 });
