@@ -77,18 +77,6 @@ export const FIGURE_LIMITS = {
   captionChars: 2000,
 } as const;
 
-/** Where the report shown in a panel comes from. */
-export interface ReportSource {
-  /** `live`: a run of this window (partial reports until done); `file`: a saved report. */
-  kind: 'live' | 'file';
-  /** Absolute path of the saved `report.sparsity.json`, when there is one. */
-  reportPath?: string;
-  /** Identifies the run of a live panel. */
-  runId?: string;
-  /** The image folder of a live run: after a reload, the panel offers to resume this folder's interrupted run (issue 15). */
-  datasetPath?: string;
-}
-
 // ---------------------------------------------------------------- shared by both panels
 
 /**
@@ -177,6 +165,8 @@ export type WebviewToHostMessage =
 export interface WebviewPersistedState {
   source?: ReportSource;
   selectedLayer?: string;
+  /** The PSI distribution chart's Pass dropdown choice (webview/charts/psiDistribution.ts). */
+  distributionPass?: string;
   sort?: { column: string; descending: boolean };
   /** The figure dialog's last choices in this panel. */
   figure?: FigureOptions;
@@ -394,6 +384,7 @@ export function sanitizePersistedState(raw: unknown): WebviewPersistedState {
     if (typeof s.datasetPath === 'string' && s.datasetPath.length < 4096) out.source.datasetPath = s.datasetPath;
   }
   if (typeof raw.selectedLayer === 'string' && raw.selectedLayer.length < 500) out.selectedLayer = raw.selectedLayer;
+  if (typeof raw.distributionPass === 'string' && raw.distributionPass.length < LIMITS.idChars) out.distributionPass = raw.distributionPass;
   const sort = raw.sort;
   if (isRecord(sort) && typeof sort.column === 'string' && sort.column.length < 500 && typeof sort.descending === 'boolean') {
     out.sort = { column: sort.column, descending: sort.descending };
