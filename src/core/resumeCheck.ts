@@ -37,7 +37,7 @@ export async function checkDatasetUnchanged(state: RunState, runDir: string, res
   if (!restartChanged) {
     throw new UserError(
       `Cannot resume ${runDir}: images changed since the run started, so the report would mix old and new images (${what}). ` +
-        'Restore them, start a new run, or resume with --restart-changed to recompute the changed categories on the images as they are now.',
+        'Restore them, start a new run, or resume recomputing the changed categories on the images as they are now (the CLI\'s --restart-changed; in VS Code, Recompute Changed Categories).',
       // Its own code: front ends offer the restart (VS Code: Recompute Changed Categories, runLogic.ts).
       'E_RESUME_IMAGES_CHANGED',
     );

@@ -51,6 +51,13 @@ export interface RunLockHolder {
   /** The holder's parent process and whether it was forked with an IPC channel (the extension's analysis worker). */
   ppid?: number;
   forked?: boolean;
+  /**
+   * Linux: which process, boot and pid namespace the pid belongs to (processIdentity), so that a
+   * reused pid, a reboot, or another container with the same hostname does not look like the holder.
+   */
+  processStart?: string;
+  bootId?: string;
+  pidNamespace?: string;
 }
 
 /** A lock that is not stale: held by a live process on this host, by another host, or unreadable. */
@@ -89,7 +96,67 @@ function readHolder(lockPath: string): RunLockHolder | undefined {
     token: j.token,
     ppid: Number.isInteger(j.ppid) && (j.ppid as number) > 0 ? j.ppid : undefined,
     forked: j.forked === true,
+    ...(typeof j.processStart === 'string' ? { processStart: j.processStart } : {}),
+    ...(typeof j.bootId === 'string' ? { bootId: j.bootId } : {}),
+    ...(typeof j.pidNamespace === 'string' ? { pidNamespace: j.pidNamespace } : {}),
   };
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A process's start time in clock ticks since boot (/proc/<pid>/stat field 22), undefined where
+ * /proc is not there (macOS, Windows) or the process is gone. With the boot id it tells a pid
+ * reused by a later process from the one that wrote the lock.
+ */
+export function processStartOf(pid: number): string | undefined {
+  const stat = readText(`/proc/${pid}/stat`);
+  if (!stat) return undefined;
+  // Field 2 (the command) is in parentheses and may itself hold spaces and ')': split after the last one.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const start = fields[19]; // field 22; fields[0] is field 3
+  return start && /^\d+$/.test(start) ? start : undefined;
+}
+
+/** This process's boot and pid namespace (Linux), recorded in the lock beside its start time. */
+function processIdentity(): Pick<RunLockHolder, 'processStart' | 'bootId' | 'pidNamespace'> {
+  const processStart = processStartOf(process.pid);
+  const bootId = readText('/proc/sys/kernel/random/boot_id');
+  let pidNamespace: string | undefined;
+  try {
+    pidNamespace = fs.readlinkSync('/proc/self/ns/pid');
+  } catch {
+    pidNamespace = undefined;
+  }
+  return { ...(processStart ? { processStart } : {}), ...(bootId ? { bootId } : {}), ...(pidNamespace ? { pidNamespace } : {}) };
+}
+
+const SELF = processIdentity();
+
+/**
+ * How the holder's pid can be checked from here: 'pid' when it is this host's process list (same
+ * hostname, and where recorded the same boot and pid namespace), 'beat' when not (another host, a
+ * container with the same hostname, or a boot since: then only the heartbeat tells).
+ */
+function pidCheckable(holder: RunLockHolder): boolean {
+  if (holder.hostname !== os.hostname()) return false;
+  if (holder.bootId && SELF.bootId && holder.bootId !== SELF.bootId) return false;
+  if (holder.pidNamespace && SELF.pidNamespace && holder.pidNamespace !== SELF.pidNamespace) return false;
+  return true;
+}
+
+/** The holder is alive: its pid exists and, where its start time is recorded, is the same process (not a reused pid). */
+function holderAlive(holder: RunLockHolder): boolean {
+  if (!processAlive(holder.pid)) return false;
+  if (!holder.processStart) return true;
+  const now = processStartOf(holder.pid);
+  return now === undefined || now === holder.processStart;
 }
 
 /** True when a process with this pid exists on this host (EPERM: it exists, owned by another user). */
@@ -116,7 +183,7 @@ function inspect(lockPath: string): RunLockStatus | undefined {
   if (!fs.existsSync(lockPath)) return undefined;
   const holder = readHolder(lockPath);
   // Same host: the pid decides (a suspended process, Ctrl-Z, does not beat but would write again when continued).
-  if (holder && holder.hostname === os.hostname()) return processAlive(holder.pid) ? { lockPath, holder, state: 'live' } : undefined;
+  if (holder && pidCheckable(holder)) return holderAlive(holder) ? { lockPath, holder, state: 'live' } : undefined;
   const silent = silentFor(lockPath);
   if (silent === undefined || silent > RUN_LOCK_STALE_MS) return undefined;
   return { lockPath, holder, state: holder ? 'other-host' : 'unreadable' };
@@ -177,7 +244,7 @@ export function describeRunLockHolder(status: RunLockStatus): string {
   const since = h.startedAt ? ` since ${h.startedAt}` : '';
   const where =
     status.state === 'other-host'
-      ? `on host ${h.hostname} (another machine: whether it still runs cannot be checked from here; its lock is taken over once it has not been refreshed for ${RUN_LOCK_STALE_MS / 60_000} minutes)`
+      ? `on host ${h.hostname} (${h.hostname === os.hostname() ? 'another container, or a boot before this one, of this hostname' : 'another machine'}: whether it still runs cannot be checked from here; its lock is taken over once it has not been refreshed for ${RUN_LOCK_STALE_MS / 60_000} minutes)`
       : `on host ${h.hostname}`;
   return `pid ${h.pid} ${where}${since}${h.command ? ` (${h.command})` : ''}`;
 }
@@ -268,6 +335,7 @@ export function acquireLockFile(lockPath: string, subject: string, options: { co
     token: crypto.randomBytes(12).toString('hex'),
     ppid: process.ppid,
     forked: typeof process.send === 'function',
+    ...SELF,
   };
   const content = JSON.stringify(holder, null, 2) + '\n';
   for (let attempt = 0; attempt < 20; attempt++) {

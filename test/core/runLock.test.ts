@@ -12,7 +12,7 @@ import fsModule from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { analyze } from '../../src/core/analyze';
-import { acquireRunLock, isOrphanedWorker, isRunLockedByLiveWriter, RUN_LOCK_STALE_MS, runLockPath, type RunLockHolder } from '../../src/core/runLock';
+import { acquireRunLock, isOrphanedWorker, isRunLockedByLiveWriter, processStartOf, RUN_LOCK_STALE_MS, runLockPath, type RunLockHolder } from '../../src/core/runLock';
 import { UserError } from '../../src/core/types';
 import { killedRun } from '../helpers/killedRun';
 import { tempDir } from '../helpers/tempDir';
@@ -106,6 +106,45 @@ test('a stale lock of a pid that exited is taken over; another host\'s lock and 
   fs.writeFileSync(runLockPath(garbled), '{"pid":');
   assert.throws(() => acquireRunLock(garbled), new RegExp(`an unreadable lock ${esc(runLockPath(garbled))}.*delete ${esc(runLockPath(garbled))}`));
   assert.equal(isRunLockedByLiveWriter(garbled)?.state, 'unreadable');
+});
+
+test('a lock records which process, boot and pid namespace hold it; a pid reused by a later process, or a holder in another container or boot of this hostname, is not taken for the holder', () => {
+  // Linux (the product's /proc facts): CI and this machine have them.
+  assert.ok(fs.existsSync(`/proc/${process.pid}/stat`), 'needs /proc (Linux)');
+  const dir = runFolder();
+  const lock = acquireRunLock(dir);
+  const mine = JSON.parse(fs.readFileSync(lock.lockPath, 'utf8')) as RunLockHolder;
+  assert.equal(mine.processStart, processStartOf(process.pid));
+  assert.match(mine.processStart ?? '', /^\d+$/);
+  assert.equal(mine.bootId, fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+  assert.equal(mine.pidNamespace, fs.readlinkSync('/proc/self/ns/pid'));
+  lock.release();
+
+  // This pid is alive, but it started at another time than the lock's writer: a reused pid, stale.
+  const reused = runFolder();
+  writeLock(reused, { pid: process.pid, processStart: String(Number(mine.processStart) + 12345), bootId: mine.bootId, pidNamespace: mine.pidNamespace });
+  assert.equal(isRunLockedByLiveWriter(reused), undefined, 'a reused pid is not the holder');
+  acquireRunLock(reused).release();
+  // The same pid with its own start time is the holder.
+  const same = runFolder();
+  writeLock(same, { pid: process.pid, processStart: mine.processStart, bootId: mine.bootId, pidNamespace: mine.pidNamespace });
+  assert.equal(isRunLockedByLiveWriter(same)?.state, 'live');
+  // A lock without these fields (written before they existed) is judged by its pid, as before.
+  const older = runFolder();
+  writeLock(older, { pid: process.pid });
+  assert.equal(isRunLockedByLiveWriter(older)?.state, 'live');
+
+  // Another pid namespace (a container) or another boot with this hostname: its pid cannot be
+  // checked here (a dead pid here proves nothing), so the heartbeat decides, as for another host.
+  for (const other of [{ pidNamespace: 'pid:[1]' }, { bootId: '00000000-0000-0000-0000-000000000000' }]) {
+    const d = runFolder();
+    writeLock(d, { pid: deadPid(), processStart: '1', bootId: mine.bootId, pidNamespace: mine.pidNamespace, ...other });
+    assert.equal(isRunLockedByLiveWriter(d)?.state, 'other-host', JSON.stringify(other));
+    assert.throws(() => acquireRunLock(d), new RegExp(`on host ${esc(os.hostname())} \\(another container, or a boot before this one, of this hostname`));
+    const old = new Date(Date.now() - RUN_LOCK_STALE_MS - 60_000);
+    fs.utimesSync(runLockPath(d), old, old);
+    acquireRunLock(d).release(); // silent for over 5 minutes: stale, taken over
+  }
 });
 
 test('another host\'s lock (and an unreadable one) that has not beaten for 5 minutes is stale and taken over; a holder\'s heartbeat keeps its lock fresh', async () => {
