@@ -113,21 +113,29 @@ describe('chart registry', () => {
     assert.deepEqual(c.options(noAccuracy(psiOnly)), []);
   });
 
-  it('distribution: the Pass dropdown only with more than one pass; the choice is kept in memory, not saved', () => {
+  it('distribution: the Pass dropdown only with more than one pass; the choice is saved with the panel, drawn and named on the chart', () => {
     const m = chart('psi-distribution');
     const c = m.controls!;
     assert.equal(c.options(trainedOnly(psiOnly)), null, 'one pass: no dropdown');
     assert.deepEqual(c.options(psiOnly), ['trained', 'permuted-1', 'permuted-2', 'permuted-3', 'norelu'].map((p) => [p, p]));
     const { ctx, calls } = recordingContext(psiOnly);
     assert.equal(c.value(psiOnly, ctx), 'trained');
+    assert.deepEqual(m.spec(psiOnly, LIGHT_THEME, psiOnly, ctx).title, { text: 'Pass trained' }, 'the chart names the pass it draws');
     c.onChange('permuted-2', ctx);
-    assert.deepEqual([calls.save, calls.redraw], [0, 1], 'redrawn, not saved');
-    assert.deepEqual(ctx.persisted, {});
-    assert.equal(ctx.memory.get('psi-distribution'), 'permuted-2');
-    assert.equal(shownDistributionPass(ctx), 'permuted-2');
+    assert.equal(ctx.persisted.distributionPass, 'permuted-2', 'kept in the persisted state');
+    assert.deepEqual([calls.save, calls.redraw], [1, 1], 'saved through the host, then redrawn');
+    assert.equal(ctx.memory.size, 0);
+    assert.equal(shownDistributionPass(psiOnly, ctx), 'permuted-2', 'the figure export draws the same pass');
     assert.equal(c.value(psiOnly, ctx), 'permuted-2');
-    assert.deepEqual(m.spec(psiOnly, LIGHT_THEME, psiOnly, ctx), psiDistributionSpec(psiOnly, LIGHT_THEME, 'permuted-2'));
-    assert.notDeepEqual(m.spec(psiOnly, LIGHT_THEME, psiOnly, ctx), psiDistributionSpec(psiOnly, LIGHT_THEME, 'trained'));
+    const spec = m.spec(psiOnly, LIGHT_THEME, psiOnly, ctx);
+    assert.deepEqual(spec, psiDistributionSpec(psiOnly, LIGHT_THEME, 'permuted-2'));
+    assert.notDeepEqual(spec, psiDistributionSpec(psiOnly, LIGHT_THEME, 'trained'));
+    assert.deepEqual(spec.title, { text: 'Pass permuted-2' }, 'the chart names the chosen pass');
+    // A saved pass the report does not have (another run's controls): the trained model again.
+    const stale: ChartViewState = { persisted: { distributionPass: 'permuted-7' }, memory: new Map() };
+    assert.equal(c.value(psiOnly, stale), 'trained');
+    assert.deepEqual(m.spec(psiOnly, LIGHT_THEME, psiOnly, stale), psiDistributionSpec(psiOnly, LIGHT_THEME, 'trained'));
+    assert.deepEqual(m.spec(psiOnly, LIGHT_THEME, psiOnly, stale).title, { text: 'Pass trained' });
   });
 
   it('scatter: a click on a drawn point opens that category', async () => {

@@ -16,7 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import * as esbuild from 'esbuild';
 import { Window } from 'happy-dom';
 import type { SparsityReport } from '../../src/core/report/schema';
-import type { FigureId, ReportSource, WebviewPersistedState } from '../../src/shared/protocol';
+import { sanitizePersistedState, type FigureId, type ReportSource, type WebviewPersistedState } from '../../src/shared/protocol';
 import { indexView, viewIndex } from '../../src/core/report/indexView';
 import { CHART_MODULES, chartNote } from '../../webview/charts';
 import type { HostAdapter, ReportApp as ReportAppClass } from '../../webview/render';
@@ -63,21 +63,22 @@ after(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-/** A panel in the page, with a host that records what the UI logs and the figures it exports. */
-function panel(initial: WebviewPersistedState = {}): { app: ReportAppClass; root: HTMLElement; logged: string[]; figures: { figure: FigureId; format: string; data: string }[] } {
+/** A panel in the page, with a host that records what the UI logs, the figures it exports and the states it saves (as VS Code's setState keeps them: serialized). */
+function panel(initial: WebviewPersistedState = {}): { app: ReportAppClass; root: HTMLElement; logged: string[]; figures: { figure: FigureId; format: string; data: string }[]; saved: string[] } {
   const root = window.document.createElement('div') as unknown as HTMLElement;
   window.document.body.append(root as never);
   const logged: string[] = [];
   const figures: { figure: FigureId; format: string; data: string }[] = [];
+  const saved: string[] = [];
   const host: HostAdapter = {
     reportFormats: ['json', 'csv'],
     exportReport: () => undefined,
     exportChart: () => undefined,
     exportFigure: (figure, format, _dpi, data) => figures.push({ figure, format, data }),
     log: (level, message) => logged.push(`${level}: ${message}`),
-    saveState: () => undefined,
+    saveState: (state) => saved.push(JSON.stringify(state)),
   };
-  return { app: new ReportApp(root, host, initial), root, logged, figures };
+  return { app: new ReportApp(root, host, initial), root, logged, figures, saved };
 }
 
 /** Resolves once the panel has drawn its charts again (ReportApp sets data-charts-rendered after each pass). */
@@ -215,7 +216,7 @@ describe('report panel: view state across reports', () => {
     await chartsDrawn(root, undefined);
   });
 
-  it('another report in the panel starts again: new cards, on the trained pass', async () => {
+  it('another report in the panel: new cards, on the saved pass while it has that pass (as the scatter\'s layer), else on the trained pass', async () => {
     const { app, root } = panel();
     app.showReport(partial, live);
     await chartsDrawn(root, undefined);
@@ -223,12 +224,86 @@ describe('report panel: view state across reports', () => {
     let drawn = root.dataset.chartsRendered;
     const dropdown = choose(root, 'distribution-pass', 'permuted-2');
     await chartsDrawn(root, drawn);
+    const permuted = colours(root, 'psi-distribution');
     drawn = root.dataset.chartsRendered;
     app.showReport(complete, { kind: 'file', reportPath: '/runs/other/report.sparsity.json' });
     await chartsDrawn(root, drawn);
     const now = root.querySelector('[data-testid="distribution-pass"]');
     assert.notEqual(now, dropdown, 'a new dropdown');
-    assert.deepEqual(Array.from(now!.querySelectorAll('[selected]'), (o) => o.getAttribute('value')), ['trained'], 'showing the trained pass');
+    assert.deepEqual(await passShown(root), { selected: ['permuted-2'], title: 'Pass permuted-2', description: 'permuted-2' }, 'the saved pass, which this report has');
+    assert.deepEqual(colours(root, 'psi-distribution'), permuted, 'and drawing it');
+    drawn = root.dataset.chartsRendered;
+    app.showReport(withoutPermuted2, { kind: 'file', reportPath: '/runs/third/report.sparsity.json' });
+    await chartsDrawn(root, drawn);
+    assert.deepEqual(await passShown(root), { selected: ['trained'], title: 'Pass trained', description: 'trained' }, 'a report without the saved pass: the trained model');
     assert.deepEqual(colours(root, 'psi-distribution'), trained, 'and drawing it');
+  });
+});
+
+/** The same run with one permuted pass fewer (its saved permuted-2 choice is stale there). */
+const withoutPermuted2: SparsityReport = { ...complete, passes: complete.passes.filter((p) => p.id !== 'permuted-2') };
+
+/** What the panel says of the distribution's pass: the dropdown's selected option, the drawn chart's title, the pass its accessible description names. */
+async function passShown(root: HTMLElement): Promise<{ selected: (string | null)[]; title: string; description: string }> {
+  const view = viewOf(root, 'psi-distribution')!;
+  const svg = view.querySelector('svg');
+  assert.ok(svg, 'the distribution drawn');
+  const described = view.querySelector('[role="graphics-document"]')?.getAttribute('aria-label') ?? '';
+  return {
+    selected: Array.from(root.querySelectorAll('[data-testid="distribution-pass"] [selected]'), (o) => o.getAttribute('value')),
+    title: Array.from(svg.querySelectorAll('.role-title-text text'), (t) => t.textContent ?? '').join(' '),
+    description: described.match(/, pass (\S+): /)?.[1] ?? `(no pass in "${described}")`,
+  };
+}
+
+describe('report panel: the distribution\'s Pass is saved with the panel', () => {
+  const source: ReportSource = { kind: 'file', reportPath: '/runs/run-5/report.sparsity.json' };
+
+  it('a page built again from the saved state (as VS Code restores it) draws the chosen pass', async () => {
+    const first = panel();
+    first.app.showReport(complete, source);
+    await chartsDrawn(first.root, undefined);
+    assert.deepEqual(await passShown(first.root), { selected: ['trained'], title: 'Pass trained', description: 'trained' }, 'opened on the trained model');
+    const drawn = first.root.dataset.chartsRendered;
+    choose(first.root, 'distribution-pass', 'permuted-2');
+    await chartsDrawn(first.root, drawn);
+    // (The dropdown itself is the one built on trained: here without the toolkit, its options' attributes stay as built.)
+    const chosen = await passShown(first.root);
+    assert.deepEqual([chosen.title, chosen.description], ['Pass permuted-2', 'permuted-2'], 'the chart redrawn for permuted-2');
+    const permuted = colours(first.root, 'psi-distribution');
+    // What main.ts hands a new page: VS Code's saved state, through sanitizePersistedState.
+    const restored = sanitizePersistedState(JSON.parse(first.saved[first.saved.length - 1]));
+    assert.equal(restored.distributionPass, 'permuted-2', 'the choice is in the saved state and survives its validation');
+    const again = panel(restored);
+    again.app.showReport(complete, source);
+    await chartsDrawn(again.root, undefined);
+    assert.deepEqual(await passShown(again.root), { selected: ['permuted-2'], title: 'Pass permuted-2', description: 'permuted-2' }, 'the new page shows the saved pass');
+    assert.deepEqual(colours(again.root, 'psi-distribution'), permuted, 'and draws it');
+  });
+
+  it('a saved pass the report does not have: the trained model', async () => {
+    const { app, root } = panel(sanitizePersistedState({ distributionPass: 'permuted-2' }));
+    app.showReport(withoutPermuted2, source);
+    await chartsDrawn(root, undefined);
+    assert.deepEqual(await passShown(root), { selected: ['trained'], title: 'Pass trained', description: 'trained' });
+  });
+
+  it('the exported distribution chart names its pass', async () => {
+    const { app, root, logged, figures } = panel({ distributionPass: 'permuted-2', figure: { figure: 'chart', format: 'svg', style: 'print', unit: 'px', width: 900, height: 600, dpi: 300, title: '', caption: '' } });
+    app.showReport(complete, source);
+    root.querySelector<HTMLElement>('[data-testid="export-psi-distribution"]')!.click();
+    assert.equal(root.querySelector<HTMLSelectElement>('[data-testid="figure-what"]')!.value, 'chart');
+    root.querySelector<HTMLElement>('[data-testid="figure-export"]')!.click();
+    const deadline = Date.now() + 30_000;
+    while (figures.length === 0 && Date.now() < deadline) {
+      assert.deepEqual(logged.filter((l) => l.startsWith('error')), []);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(figures.length, 1, 'one figure exported');
+    assert.deepEqual([figures[0].figure, figures[0].format], ['psi-distribution', 'svg']);
+    const svg = new window.DOMParser().parseFromString(figures[0].data, 'image/svg+xml');
+    const texts = Array.from(svg.querySelectorAll('text'), (t) => t.textContent ?? '');
+    assert.ok(texts.includes('Pass permuted-2'), `the figure's text names the pass; its texts: ${JSON.stringify(texts.slice(0, 12))}`);
+    assert.ok(!texts.some((t) => t.includes('Pass trained')), 'not the trained model');
   });
 });
