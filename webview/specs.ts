@@ -629,6 +629,8 @@ export function psiDistributionSpec(report: SparsityReport, t: ChartTheme, passI
   return {
     $schema: SCHEMA,
     description: `Distribution of category ${label} per layer, pass ${pass?.id ?? passId}: ${rows.length} points.`,
+    // On the chart itself (as the scatter names its layer), so an exported figure says which pass it shows.
+    title: { text: `Pass ${pass?.id ?? passId}` },
     width: { step: layerStep(layers.length) },
     height: 260,
     layer: [
