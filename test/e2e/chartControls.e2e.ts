@@ -6,12 +6,12 @@
  *   that layer: its title and x-axis name the layer, and its points carry that layer's PSI of every
  *   category (read from the drawn SVG's aria-labels, checked against the report file);
  * - the PSI distribution's Pass dropdown, driven with the keyboard, redraws the distribution for
- *   that pass: the chart's accessible description names it and its points carry that pass's PSI;
+ *   that pass: the chart's title ("Pass permuted-2") and accessible description name it and its
+ *   points carry that pass's PSI;
  * - each dropdown changes its own chart only;
  * - after the editor is hidden and shown again (the report editor does not retain its page when
- *   hidden, so the page is built anew): the scatter's layer survives (saved with the panel,
- *   WebviewPersistedState.selectedLayer) and the pass is back at the trained model (kept in memory
- *   only, charts/psiDistribution.ts).
+ *   hidden, so the page is built anew): the scatter's layer and the distribution's pass both
+ *   survive (saved with the panel, WebviewPersistedState.selectedLayer and .distributionPass).
  *
  * Run: flock /tmp/e2e.lock node --import tsx --test --test-concurrency=1 test/e2e/chartControls.e2e.ts
  * Screenshots: test-output/e2e/chartControls-*.png
@@ -105,12 +105,14 @@ async function scatterSeen(frame: FrameLocator): Promise<ScatterSeen> {
 }
 
 interface DistributionSeen {
+  title: string;
   description: string;
   points: string[];
 }
-/** The drawn distribution: the view's accessible description (vega's container aria-label) and each category point's aria-label. */
+/** The drawn distribution: its title, the view's accessible description (vega's container aria-label) and each category point's aria-label. */
 async function distributionSeen(frame: FrameLocator): Promise<DistributionSeen> {
   return frame.locator('[data-testid="chart-psi-distribution"]').evaluate((c) => ({
+    title: Array.from(c.querySelectorAll('svg .role-title-text text')).map((t) => t.textContent ?? '').join(' '),
     description: c.querySelector('[role="graphics-document"]')?.getAttribute('aria-label') ?? '',
     points: Array.from(c.querySelectorAll('svg g.categoryPoints_marks path[role="graphics-symbol"]')).map((p) => p.getAttribute('aria-label') ?? ''),
   }));
@@ -144,8 +146,9 @@ function assertScatterShows(seen: ScatterSeen, layer: string): void {
   assert.equal(covered.size, report.categories.length, 'every category has its point');
 }
 
-/** The distribution shows `pass`: its description names the pass, its points are that pass's PSI for every layer and category. */
+/** The distribution shows `pass`: its title and description name the pass, its points are that pass's PSI for every layer and category. */
 function assertDistributionShows(seen: DistributionSeen, pass: string): void {
+  assert.equal(seen.title, `Pass ${pass}`, 'the distribution\'s title names the pass (on screen and in an exported figure)');
   assert.match(seen.description, new RegExp(`, pass ${pass.replace(/[-]/g, '\\-')}: `), `the chart's description names pass ${pass}: "${seen.description}"`);
   assert.equal(seen.points.length, LAYERS.length * report.categories.length, `a point per layer and category; got ${seen.points.length}`);
   const covered = new Set<string>();
@@ -195,7 +198,7 @@ describe('Chart card dropdowns (code-server)', () => {
   before(() => session.start());
   after(() => session.stop());
 
-  test('the scatter\'s Layer and the distribution\'s Pass dropdowns redraw their charts; the layer survives hiding the editor, the pass (in memory) does not', async () => {
+  test('the scatter\'s Layer and the distribution\'s Pass dropdowns redraw their charts; both survive hiding the editor (saved with the panel)', async () => {
     await withDiagnostics('chartControls', session.workbench, session.codeServer, async () => {
       const p = session.page();
       await closeAllEditors(p);
@@ -271,8 +274,8 @@ describe('Chart card dropdowns (code-server)', () => {
       const restored = await until('the scatter drawn again', () => scatterSeen(frame), (s) => s.points.length > 0);
       assert.deepEqual(await dropdownShown(layerAgain), { text: pickedLayer, value: pickedLayer, expanded: 'false' }, 'the Layer choice is saved with the panel');
       assertScatterShows(restored, pickedLayer);
-      assert.deepEqual(await dropdownShown(passAgain), { text: 'trained', value: 'trained', expanded: 'false' }, 'the Pass choice is in memory only: a new page starts at the trained model');
-      assertDistributionShows(await until('the distribution drawn again', () => distributionSeen(frame), (d) => d.points.length > 0), 'trained');
+      assert.deepEqual(await dropdownShown(passAgain), { text: pickedPass, value: pickedPass, expanded: 'false' }, 'the Pass choice is saved with the panel');
+      assertDistributionShows(await until('the distribution drawn again', () => distributionSeen(frame), (d) => d.points.length > 0), pickedPass);
       await card(frame, 'accuracy-scatter').scrollIntoViewIfNeeded();
       await screenshot(p, 'chartControls-4-shown-again');
     });
