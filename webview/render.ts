@@ -88,7 +88,7 @@ export class ReportApp {
   private source: ReportSource | null = null;
   private state: WebviewPersistedState;
   private theme: ChartTheme;
-  /** The charts' in-memory view state (ChartViewState.memory: e.g. the distribution's pass), cleared for a new report source. */
+  /** The charts' in-memory view state (ChartViewState.memory, for a chart whose choice is not worth saving with the panel; none uses it today), cleared for a new report source. */
   private chartMemory = new Map<ChartId, string>();
   /** The sparseness index every chart and table shows (index selector; webview/indexView.ts). */
   private indexId = 'psi';
