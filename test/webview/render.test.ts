@@ -187,17 +187,22 @@ describe('report panel: view state across reports', () => {
   const live: ReportSource = { kind: 'live', runId: 'run-4', datasetPath: complete.dataset.path };
   const saved: ReportSource = { kind: 'file', reportPath: '/runs/run-4/report.sparsity.json', runId: 'run-4' };
 
-  it('the Pass chosen while a run goes on stays on its saved report (chart and dropdown agree)', async () => {
+  /** A panel showing the live partial report with the Pass dropdown moved to permuted-2: the colours of both passes. */
+  async function onPermuted2(): Promise<{ app: ReportAppClass; root: HTMLElement; trained: string[]; permuted: string[]; dropdown: HTMLElement }> {
     const { app, root } = panel();
     app.showReport(partial, live);
     await chartsDrawn(root, undefined);
     const trained = colours(root, 'psi-distribution');
-    let drawn = root.dataset.chartsRendered;
+    const drawn = root.dataset.chartsRendered;
     const dropdown = choose(root, 'distribution-pass', 'permuted-2');
     await chartsDrawn(root, drawn);
-    const permuted = colours(root, 'psi-distribution');
+    return { app, root, trained, permuted: colours(root, 'psi-distribution'), dropdown };
+  }
+
+  it('the Pass chosen while a run goes on stays on its saved report (chart and dropdown agree)', async () => {
+    const { app, root, trained, permuted, dropdown } = await onPermuted2();
     assert.notDeepEqual(permuted, trained, 'a permuted pass is drawn in another colour');
-    drawn = root.dataset.chartsRendered;
+    const drawn = root.dataset.chartsRendered;
     app.showReport(complete, saved);
     await chartsDrawn(root, drawn);
     assert.equal(root.querySelector('[data-testid="distribution-pass"]'), dropdown, 'the same dropdown, still on permuted-2');
@@ -217,15 +222,8 @@ describe('report panel: view state across reports', () => {
   });
 
   it('another report in the panel: new cards, on the saved pass while it has that pass (as the scatter\'s layer), else on the trained pass', async () => {
-    const { app, root } = panel();
-    app.showReport(partial, live);
-    await chartsDrawn(root, undefined);
-    const trained = colours(root, 'psi-distribution');
+    const { app, root, trained, permuted, dropdown } = await onPermuted2();
     let drawn = root.dataset.chartsRendered;
-    const dropdown = choose(root, 'distribution-pass', 'permuted-2');
-    await chartsDrawn(root, drawn);
-    const permuted = colours(root, 'psi-distribution');
-    drawn = root.dataset.chartsRendered;
     app.showReport(complete, { kind: 'file', reportPath: '/runs/other/report.sparsity.json' });
     await chartsDrawn(root, drawn);
     const now = root.querySelector('[data-testid="distribution-pass"]');
