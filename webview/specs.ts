@@ -321,15 +321,16 @@ export interface LegendEntry {
 
 /** Legend symbol size (px²): the glyph spans √size px. Glyph paths are in [-1, 1] (vega's custom-symbol box). */
 const LEGEND_SYMBOL_SIZE = 400;
-const GLYPH_UNIT = 2 / Math.sqrt(LEGEND_SYMBOL_SIZE);
 
-function dashSegments(dash: number[]): string {
+/** The dash in glyph units: the glyph of a √size px symbol draws the line's dash at its own px lengths. */
+function dashSegments(dash: number[], symbolSize: number): string {
   if (dash.length === 0) return 'M-1,0H1';
+  const glyphUnit = 2 / Math.sqrt(symbolSize);
   const parts: string[] = [];
   let x = -1;
   let i = 0;
   while (x < 1 && i < 100) {
-    const len = dash[i % dash.length] * GLYPH_UNIT;
+    const len = dash[i % dash.length] * glyphUnit;
     if (i % 2 === 0) parts.push(`M${x.toFixed(3)},0H${Math.min(1, x + len).toFixed(3)}`);
     x += len;
     i++;
@@ -345,11 +346,16 @@ const MARKER_PATH: Record<'circle' | 'diamond' | 'square', string> = {
 
 /** The legend glyph of an entry as a vega custom symbol path: a line with its dash and marker, a band, an error bar. */
 export function legendGlyph(e: LegendEntry): string {
+  return legendGlyphAt(e, LEGEND_SYMBOL_SIZE);
+}
+
+/** The glyph of an entry in a legend of `symbolSize` px² (its dash at the marks' px lengths). One argument for legendGlyph, so `entries.map(legendGlyph)` stays right. */
+export function legendGlyphAt(e: LegendEntry, symbolSize: number): string {
   switch (e.kind) {
     case 'line':
-      return dashSegments(e.dash ?? []) + (e.shape ? MARKER_PATH[e.shape] : '');
+      return dashSegments(e.dash ?? [], symbolSize) + (e.shape ? MARKER_PATH[e.shape] : '');
     case 'reference':
-      return dashSegments(e.dash ?? []);
+      return dashSegments(e.dash ?? [], symbolSize);
     case 'band':
       return 'M-1,-0.5H1V0.5H-1Z';
     case 'interval':
@@ -358,26 +364,56 @@ export function legendGlyph(e: LegendEntry): string {
 }
 
 /**
+ * How a legend is laid out: the panel's and wide figures' (`WIDE_LEGEND`), or a small figure's
+ * (figure/legend.ts): smaller glyphs and labels, tighter rows, every column inside the plot's width.
+ */
+export interface LegendLayout {
+  /** Symbol size (px²; the glyph spans √size px). */
+  symbolSize: number;
+  /** Label font size (px); undefined: the theme's legend labels. */
+  labelFontSize?: number;
+  columnPadding: number;
+  rowPadding: number;
+  /**
+   * Labels never cut (a label's number, e.g. the reference's PSI, must show), a small gap under
+   * the axis: the columns are chosen so the labels fit the chart's width. Else labels are cut at
+   * the chart's width less 40 px.
+   */
+  fitColumns: boolean;
+}
+export const WIDE_LEGEND: LegendLayout = { symbolSize: LEGEND_SYMBOL_SIZE, columnPadding: 14, rowPadding: 6, fitColumns: false };
+
+/** Name of the invisible layer that carries a chart's legend (figure/legend.ts finds it by this name). */
+export const LEGEND_LAYER_NAME = 'legendKey';
+
+/**
  * An invisible layer that carries the chart's one legend: each entry's glyph is drawn from
  * `entries` (the same table the marks are drawn from), so line dash, marker, band and error bar
  * in the legend are those of the chart. Vega-Lite merges the shape, colour and opacity legends
- * of one field into one.
+ * of one field into one. The layer's data rows carry their entries, so a figure can lay the same
+ * legend out again for its size (figure/legend.ts).
  */
-export function legendLayer(entries: LegendEntry[], t: ChartTheme, chartWidth = 480): VlSpec {
+export function legendLayer(entries: LegendEntry[], t: ChartTheme, chartWidth = 480, layout: LegendLayout = WIDE_LEGEND): VlSpec {
   const domain = entries.map((e) => e.label);
   // Per entry: bands are translucent fills, lines and markers solid, error bars and the reference
   // stroke only. Vega's legend symbols are encoded from the entry's value (the label).
   const pick = (values: (string | number)[]): string => `[${values.map((v) => JSON.stringify(v)).join(',')}][indexof([${domain.map((d) => JSON.stringify(d)).join(',')}], datum.value)]`;
+  const fontSize = layout.labelFontSize ?? t.fontSize - 1;
+  const columnWidth = legendColumnWidth(entries, layout, fontSize);
+  // Two columns when the longest label fits twice in the chart's width, else one (long reference names).
+  const columns = entries.length > 1 && 2 * columnWidth <= chartWidth ? 2 : 1;
   const legend = {
     title: null,
     orient: 'bottom',
     direction: 'horizontal',
-    // Two columns when the longest label fits twice in the chart's width, else one (long reference names).
-    columns: entries.length > 1 && 2 * legendColumnWidth(entries, t) <= chartWidth ? 2 : 1,
-    labelLimit: Math.max(120, chartWidth - 40),
-    symbolSize: LEGEND_SYMBOL_SIZE,
-    columnPadding: 14,
-    rowPadding: 6,
+    columns,
+    // 0: no limit (vega's text limit).
+    labelLimit: layout.fitColumns ? 0 : Math.max(120, chartWidth - 40),
+    ...(layout.fitColumns ? { offset: 6 } : {}),
+    ...(layout.labelFontSize !== undefined ? { labelFontSize: layout.labelFontSize } : {}),
+    symbolSize: layout.symbolSize,
+    columnPadding: layout.columnPadding,
+    rowPadding: layout.rowPadding,
     // Vega-Lite's legend `encoding` (values or signals): per entry colour, fill and stroke.
     encoding: {
       symbols: {
@@ -391,19 +427,19 @@ export function legendLayer(entries: LegendEntry[], t: ChartTheme, chartWidth = 
     },
   };
   return {
-    name: 'legendKey',
-    data: { values: entries.map((e) => ({ series: e.label })) },
+    name: LEGEND_LAYER_NAME,
+    data: { values: entries.map((e) => ({ series: e.label, entry: e })) },
     mark: { type: 'point', filled: true, aria: false, tooltip: null },
     encoding: {
       size: { value: 0 },
-      shape: { field: 'series', type: 'nominal', scale: { domain, range: entries.map(legendGlyph) }, legend },
+      shape: { field: 'series', type: 'nominal', scale: { domain, range: entries.map((e) => legendGlyphAt(e, layout.symbolSize)) }, legend },
     },
   };
 }
 
-/** Estimated width of a legend column: glyph, gap and the longest label (average glyph 0.58 em). */
-function legendColumnWidth(entries: LegendEntry[], t: ChartTheme): number {
-  return Math.sqrt(LEGEND_SYMBOL_SIZE) + 8 + 14 + Math.max(...entries.map((e) => e.label.length)) * (t.fontSize - 1) * 0.58;
+/** Estimated width of a legend column: glyph, gap, padding and the longest label (average glyph 0.58 em). */
+function legendColumnWidth(entries: LegendEntry[], layout: LegendLayout, fontSize: number): number {
+  return Math.sqrt(layout.symbolSize) + 8 + layout.columnPadding + Math.max(...entries.map((e) => e.label.length)) * fontSize * 0.58;
 }
 
 /** Three or four significant digits for tooltips (d3-format; `~` drops trailing zeros). */

@@ -9,6 +9,7 @@ import type { ChartViewState } from '../charts/types';
 import type { VlSpec } from '../specs';
 import type { ChartTheme } from '../theme';
 import { figureSize } from './options';
+import { legendForPlotWidth } from './legend';
 import { figureData, fitFigure, type FigureBuilder, type VegaKit } from './render';
 import { figureConfig, figureTheme, multiPanelPanels, multiPanelPlots, multiPanelSpec, scalePlots, singleFigureSpec, type TextWidth } from './spec';
 
@@ -34,13 +35,16 @@ export function figureBuilder(q: FigureRequest): { build: FigureBuilder; config:
   const text = { title: o.title, caption: o.caption, measure: q.measure };
   let build: FigureBuilder;
   if (o.figure === 'multi-panel') {
-    const { panels } = multiPanelPanels(q.report, theme, q.chartState);
-    const plots = multiPanelPlots(panels.length, size.width, size.height);
+    const shown = multiPanelPanels(q.report, theme, q.chartState).panels;
+    const plots = multiPanelPlots(shown.length, size.width, size.height);
+    // A narrow panel gets the compact legend (figure/legend.ts), decided at scale 1.
+    const panels = shown.map((p, i) => ({ ...p, spec: legendForPlotWidth(p.spec, theme, plots[i].width) }));
     build = (sx, sy, pad) => multiPanelSpec(panels, text, theme, scalePlots(plots, sx, sy), size.width, pad);
   } else {
     if (!q.chartSpec) throw new Error('No chart to export.');
-    const chart = q.chartSpec(theme);
     const plot = { width: Math.max(40, size.width - 80), height: Math.max(40, size.height - 90) };
+    // A small figure gets the compact legend (figure/legend.ts), decided at scale 1.
+    const chart = legendForPlotWidth(q.chartSpec(theme), theme, plot.width);
     build = (sx, sy, pad) => singleFigureSpec(chart, text, theme, { width: plot.width * sx, height: plot.height * sy }, size.width, pad);
   }
   return { build, config: figureConfig(theme), width: size.width, height: size.height };
