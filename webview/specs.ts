@@ -399,9 +399,12 @@ export function legendLayer(entries: LegendEntry[], t: ChartTheme, chartWidth = 
   // stroke only. Vega's legend symbols are encoded from the entry's value (the label).
   const pick = (values: (string | number)[]): string => `[${values.map((v) => JSON.stringify(v)).join(',')}][indexof([${domain.map((d) => JSON.stringify(d)).join(',')}], datum.value)]`;
   const fontSize = layout.labelFontSize ?? t.fontSize - 1;
-  const columnWidth = legendColumnWidth(entries, layout, fontSize);
   // Two columns when the longest label fits twice in the chart's width, else one (long reference names).
-  const columns = entries.length > 1 && 2 * columnWidth <= chartWidth ? 2 : 1;
+  // Fitted (small figures): vega fills the rows left to right, so each column is as wide as its own longest label.
+  const twoColumnWidth = layout.fitColumns
+    ? legendColumnWidth(entries.filter((_, i) => i % 2 === 0), layout, fontSize) + legendColumnWidth(entries.filter((_, i) => i % 2 === 1), layout, fontSize)
+    : 2 * legendColumnWidth(entries, layout, fontSize);
+  const columns = entries.length > 1 && twoColumnWidth <= chartWidth ? 2 : 1;
   const legend = {
     title: null,
     orient: 'bottom',

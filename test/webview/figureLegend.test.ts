@@ -103,3 +103,19 @@ describe('figure legend: wide figures', () => {
     assert.ok(m.legend.y1 >= m.plotHeight);
   });
 });
+
+describe('figure legend: the multi-panel figure', () => {
+  const panelA = (widthMm: number): VlSpec => {
+    const options: FigureOptions = { ...DEFAULT_FIGURE_OPTIONS, figure: 'multi-panel', unit: 'mm', width: widthMm, height: 150, format: 'svg' };
+    const { build } = figureBuilder({ options, report, shownTheme: DARK_THEME, chartState, kit, measure: ESTIMATED_TEXT_WIDTH });
+    return (build(1, 1, { left: 6, top: 6, right: 6, bottom: 6 }).vconcat as VlSpec[])[0];
+  };
+
+  it('180 mm: panel A keeps the chart\'s own legend; a narrow multi-panel figure (110 mm) gives panel A the compact one', () => {
+    const own = legendLayerOf(psiByLayerSpec(report, PRINT_THEME));
+    assert.deepEqual(legendLayerOf(panelA(180)), own);
+    const narrow = shapeOf(legendLayerOf(panelA(110)));
+    assert.equal(narrow.legend.symbolSize, compactLegendLayout(PRINT_THEME).symbolSize);
+    assert.deepEqual(narrow.scale.domain, psiByLayerLegend(report, PRINT_THEME).map((e) => e.label));
+  });
+});
