@@ -9,10 +9,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { SparsityReport } from '../../src/core/report/schema';
-import { indexView } from '../../src/core/report/indexView';
+import { indexView, viewIndex } from '../../src/core/report/indexView';
 import { CHART_IDS, type ChartId, type WebviewPersistedState } from '../../src/shared/protocol';
 import { CHART_MODULES, chartNote, type ChartContext, type ChartModule, type ChartViewState } from '../../webview/charts';
-import { shownScatterLayer } from '../../webview/charts/accuracyScatter';
+import { announcePoint, scatterPoints, scatterXTitle, shownScatterLayer } from '../../webview/charts/accuracyScatter';
 import { shownDistributionPass } from '../../webview/charts/psiDistribution';
 import type { VegaKit } from '../../webview/figure/render';
 import { accuracyScatterSpec, psiDistributionSpec } from '../../webview/specs';
@@ -177,6 +177,31 @@ describe('chart registry', () => {
       assert.equal(calls.opened.length, 1, 'a click beside the points opens nothing');
     } finally {
       view.finalize();
+    }
+  });
+
+  it('scatter keyboard order: the drawn points by the shown index (ties in category order), named by the drawn x-axis title', async () => {
+    const m = chart('accuracy-scatter');
+    for (const r of [psiOnly, indexView(every, 'hoyer:raw')]) {
+      const { ctx } = recordingContext(r);
+      const view = headlessView<{ runAsync(): Promise<unknown>; finalize(): void }>(kit, m.spec(r, LIGHT_THEME, r, ctx), vegaConfig(LIGHT_THEME));
+      try {
+        await view.runAsync();
+        const points = scatterPoints(view as never);
+        const layer = shownScatterLayer(r, ctx);
+        const values = r.passes.find((p) => p.kind === 'trained')!.layers.find((l) => l.name === layer)!.psi;
+        const expected = r.categories.map((c, i) => ({ name: c.name, v: values[i], i })).sort((a, b) => a.v - b.v || a.i - b.i);
+        assert.deepEqual(points.map((p) => p.category), expected.map((e) => e.name));
+        assert.deepEqual(points.map((p) => p.psi), expected.map((e) => e.v));
+        const xTitle = scatterXTitle(view as never);
+        // The index view's label (e.g. "Hoyer (raw)"), never "PSI", when the selector shows another index.
+        assert.equal(xTitle, `${viewIndex(r).label} (${layer})`);
+        if (r === psiOnly) assert.equal(xTitle, 'PSI (fc2)');
+        if (r !== psiOnly) assert.doesNotMatch(xTitle!, /^PSI/);
+        assert.match(announcePoint(points[0], xTitle, 1, points.length), new RegExp(`: ${xTitle!.replace(/[()]/g, '\\$&')} \\d\\.\\d{3}, accuracy \\d+\\.\\d%; 1 of ${points.length}\\.$`));
+      } finally {
+        view.finalize();
+      }
     }
   });
 });

@@ -305,3 +305,102 @@ describe('report panel: the distribution\'s Pass is saved with the panel', () =>
     assert.ok(!texts.some((t) => t.includes('Pass trained')), 'not the trained model');
   });
 });
+
+describe('report panel: the accuracy scatter by keyboard', () => {
+  const source: ReportSource = { kind: 'file', reportPath: '/runs/run-6/report.sparsity.json' };
+  const key = (target: HTMLElement, k: string) => target.dispatchEvent(new window.KeyboardEvent('keydown', { key: k, bubbles: true, cancelable: true }) as unknown as Event);
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+  /** The categories of the scatter's layer (the decoder layer, fc2) in order of PSI, with the report's numbers. */
+  function byPsi(r: SparsityReport, layer: string): { name: string; className: string; psi: number; accuracy: number }[] {
+    const psi = r.passes.find((p) => p.kind === 'trained')!.layers.find((l) => l.name === layer)!.psi;
+    return r.categories
+      .map((c, i) => ({ name: c.name, className: c.className ?? '', psi: psi[i], accuracy: r.accuracy!.perCategory[i] }))
+      .sort((a, b) => a.psi - b.psi);
+  }
+
+  it('the chart is a tab stop; the arrow keys move a highlighted category in order of PSI, announced; Enter opens it as a row click does; Escape leaves it', async () => {
+    const { app, root, logged } = panel();
+    app.showReport(complete, source);
+    await chartsDrawn(root, undefined);
+    const chart = viewOf(root, 'accuracy-scatter')!;
+    assert.equal(chart.getAttribute('tabindex'), '0');
+    assert.equal(chart.getAttribute('role'), 'application');
+    assert.match(chart.getAttribute('aria-label')!, /arrow keys move between categories in order of PSI \(fc2\).*Enter opens one/);
+    const live = chart.querySelector<HTMLElement>('[data-testid="scatter-live"]')!;
+    assert.equal(live.getAttribute('aria-live'), 'polite');
+    const ring = chart.querySelector<HTMLElement>('[data-testid="scatter-highlight"]')!;
+    assert.equal(ring.hidden, true, 'no highlight before a key');
+
+    chart.focus();
+    key(chart, 'ArrowRight');
+    key(chart, 'ArrowRight');
+    const order = byPsi(complete, 'fc2');
+    const second = order[1];
+    assert.notEqual(second.name, complete.categories[1].name, 'the order is by PSI, not the category order (else the check could not tell)');
+    assert.equal(live.textContent, `${second.className} (${second.name}): PSI (fc2) ${second.psi.toFixed(3)}, accuracy ${pct(second.accuracy)}; 2 of ${order.length}.`);
+    assert.equal(ring.hidden, false);
+    assert.equal(ring.dataset.category, second.name);
+    assert.match(ring.style.left, /^\d+(\.\d+)?px$/);
+
+    const dialog = root.querySelector<HTMLDialogElement>('[data-testid="drilldown"]')!;
+    assert.equal(dialog.open, false);
+    key(chart, 'Enter');
+    assert.equal(dialog.open, true, 'Enter opens the drill-down');
+    const byKey = root.querySelector('#sl-drilldown-title')!.textContent;
+    assert.match(byKey!, new RegExp(second.name));
+    dialog.close();
+    const row = Array.from(root.querySelectorAll<HTMLElement>('[data-testid="category-row"]')).find((tr) => tr.dataset.category === second.name)!;
+    row.click();
+    assert.equal(dialog.open, true);
+    assert.equal(root.querySelector('#sl-drilldown-title')!.textContent, byKey, 'the same dialog a row click opens');
+    dialog.close();
+
+    key(chart, 'Escape');
+    assert.equal(ring.hidden, true, 'Escape leaves the highlight');
+    assert.equal(live.textContent, 'No category highlighted.');
+    assert.equal(dialog.open, false);
+    key(chart, 'Enter');
+    assert.equal(dialog.open, false, 'Enter without a highlight opens nothing');
+    key(chart, 'ArrowLeft');
+    assert.equal(ring.dataset.category, order[order.length - 1].name, 'ArrowLeft from none: the last category');
+    assert.deepEqual(logged.filter((l) => l.startsWith('error')), []);
+  });
+
+  it('the highlight stays on its category when the chart is drawn again, and an exported chart does not show it', async () => {
+    const { app, root, logged, figures } = panel({ figure: { figure: 'chart', format: 'svg', style: 'shown', unit: 'px', width: 900, height: 600, dpi: 300, title: '', caption: '' } });
+    app.showReport(complete, source);
+    await chartsDrawn(root, undefined);
+    const exportSvg = async (): Promise<string> => {
+      const n = figures.length;
+      root.querySelector<HTMLElement>('[data-testid="export-accuracy-scatter"]')!.click();
+      root.querySelector<HTMLElement>('[data-testid="figure-export"]')!.click();
+      const deadline = Date.now() + 30_000;
+      while (figures.length === n && Date.now() < deadline) {
+        assert.deepEqual(logged.filter((l) => l.startsWith('error')), []);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(figures.length, n + 1, 'one figure exported');
+      return figures[n].data;
+    };
+    const plain = await exportSvg();
+    const chart = viewOf(root, 'accuracy-scatter')!;
+    key(chart, 'End');
+    const last = byPsi(complete, 'fc2').at(-1)!;
+    assert.equal(chart.querySelector<HTMLElement>('[data-testid="scatter-highlight"]')!.dataset.category, last.name);
+    const highlighted = await exportSvg();
+    assert.equal(highlighted, plain, 'the export is the same with and without the highlight');
+    assert.ok(!highlighted.includes('sl-scatter-highlight'));
+
+    // A live update redraws the chart into the same container: the highlight follows its category.
+    const drawn = root.dataset.chartsRendered;
+    app.showReport({ ...complete }, source);
+    await chartsDrawn(root, drawn);
+    const ring = chart.querySelector<HTMLElement>('[data-testid="scatter-highlight"]')!;
+    assert.equal(ring.hidden, false);
+    assert.equal(ring.dataset.category, last.name);
+    key(chart, 'ArrowLeft');
+    const live = chart.querySelector<HTMLElement>('[data-testid="scatter-live"]')!;
+    assert.match(live.textContent!, new RegExp(`^${byPsi(complete, 'fc2').at(-2)!.className}`));
+  });
+});
