@@ -40,9 +40,9 @@ interface Measured {
   legend: Bounds;
 }
 
-/** The PSI-by-layer figure in print style, fitted to `widthMm` x `heightMm`, and where its plot and legend are. */
-async function measured(widthMm: number, heightMm: number): Promise<Measured> {
-  const options: FigureOptions = { ...DEFAULT_FIGURE_OPTIONS, unit: 'mm', width: widthMm, height: heightMm, format: 'svg' };
+/** The PSI-by-layer figure in `style` (print unless told), fitted to `widthMm` x `heightMm`, and where its plot and legend are. */
+async function measured(widthMm: number, heightMm: number, style: FigureOptions['style'] = 'print'): Promise<Measured> {
+  const options: FigureOptions = { ...DEFAULT_FIGURE_OPTIONS, unit: 'mm', width: widthMm, height: heightMm, format: 'svg', style };
   const { build, config, width, height } = figureBuilder({ options, report, shownTheme: DARK_THEME, chartSpec: (t) => psiByLayerSpec(report, t), chartState, kit, measure: ESTIMATED_TEXT_WIDTH });
   const fitted = await fitFigure(kit, build, { width, height }, config);
   const view = headlessView<{ runAsync(): Promise<unknown>; origin(): [number, number]; signal(n: string): number; scenegraph(): { root: SceneItem }; finalize(): void }>(kit, fitted.spec, config);
@@ -63,9 +63,9 @@ const legendLayerOf = (spec: VlSpec) => (spec.layer as VlSpec[]).find((l) => l.n
 const shapeOf = (layer: VlSpec) => (layer.encoding as { shape: { scale: { domain: string[]; range: string[] }; legend: Record<string, unknown> } }).shape;
 
 describe('figure legend: small figures', () => {
-  it('85 mm: the plot takes at least 60% of the width and the legend sits below the data, inside the figure', async () => {
+  for (const style of ['print', 'shown'] as const) it(`85 mm, ${style} style: the plot takes at least 60% of the width and the legend sits below the data, inside the figure`, async () => {
     assert.ok(layoutPx(85, 'mm') - 80 < COMPACT_LEGEND_BELOW_PX, '85 mm is a small figure');
-    const m = await measured(85, 70);
+    const m = await measured(85, 70, style);
     assert.ok(m.plotWidth >= 0.6 * m.figureWidth, `plot ${m.plotWidth} px of ${m.figureWidth} px`);
     assert.ok(m.legend.y1 >= m.plotHeight, `legend top ${m.legend.y1} below the data (height ${m.plotHeight})`);
     assert.ok(m.legend.x1 >= 0 && m.legend.x2 <= m.plotWidth, `legend ${m.legend.x1}–${m.legend.x2} within the plot's width ${m.plotWidth}`);

@@ -17,9 +17,9 @@ import type { ChartTheme } from '../theme';
  */
 export const COMPACT_LEGEND_BELOW_PX = 420;
 
-/** The small figure's legend: 14 px glyphs, labels 3 px under the theme's (print: 8 px, 6 pt; journals ask for at least 5 pt), tight rows. */
+/** The small figure's legend: 14 px glyphs, 8 px labels (6 pt; journals ask for at least 5 pt) in every style, tight rows. */
 export function compactLegendLayout(theme: ChartTheme): LegendLayout {
-  return { symbolSize: 196, labelFontSize: Math.max(7, theme.fontSize - 3), columnPadding: 8, rowPadding: 2, fitColumns: true };
+  return { symbolSize: 196, labelFontSize: Math.max(7, Math.min(8, theme.fontSize - 3)), columnPadding: 8, rowPadding: 2, fitColumns: true };
 }
 
 /** The legend entries a chart's legend layer carries (empty when the chart has none). */
