@@ -341,7 +341,15 @@ describe('report panel: the accuracy scatter by keyboard', () => {
     assert.equal(live.textContent, `${second.className} (${second.name}): PSI (fc2) ${second.psi.toFixed(3)}, accuracy ${pct(second.accuracy)}; 2 of ${order.length}.`);
     assert.equal(ring.hidden, false);
     assert.equal(ring.dataset.category, second.name);
-    assert.match(ring.style.left, /^\d+(\.\d+)?px$/);
+    // The ring sits on the point as vega drew it: the plot's translate (padding + origin) plus the symbol's.
+    const translate = (t: string | null) => (t?.match(/translate\(([-\d.]+),\s*([-\d.]+)\)/) ?? []).slice(1).map(Number);
+    const [gx, gy] = translate(chart.querySelector('svg > g')!.getAttribute('transform'));
+    const drawn = Array.from(chart.querySelectorAll('.categoryScatter_marks path'), (p) => translate(p.getAttribute('transform'))).map(([x, y]) => `${x + gx},${y + gy}`);
+    assert.equal(drawn.length, order.length);
+    // (Symbols in data order: the report's category order, every category drawn.)
+    const mine = drawn[complete.categories.findIndex((c) => c.name === second.name)].split(',').map(Number);
+    const at = [parseFloat(ring.style.left), parseFloat(ring.style.top)];
+    assert.ok(Math.abs(at[0] - mine[0]) < 0.01 && Math.abs(at[1] - mine[1]) < 0.01, `the ring at ${at} is on ${second.name}'s point ${mine} (points: ${drawn.join(' ')})`);
 
     const dialog = root.querySelector<HTMLDialogElement>('[data-testid="drilldown"]')!;
     assert.equal(dialog.open, false);

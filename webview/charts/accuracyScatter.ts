@@ -60,6 +60,7 @@ type View = Result['view'] & {
   scenegraph(): unknown;
   container(): HTMLElement | null;
   origin(): [number, number];
+  padding(): { left?: number; top?: number };
 };
 
 /** A drawn point: its row (webview/specs.ts ScatterRow) and where vega drew it (in its group, the plot). */
@@ -211,7 +212,7 @@ function onKey(s: KeyboardState, ev: KeyboardEvent): void {
   showHighlight(s, true);
 }
 
-/** Places the ring over the highlighted point (vega's origin + the item's position) and, when `announce`, says it. */
+/** Places the ring over the highlighted point (vega's padding + origin + the item's position) and, when `announce`, says it. */
 function showHighlight(s: KeyboardState, announce: boolean): void {
   const at = s.highlighted === null ? -1 : s.points.findIndex((p) => p.category === s.highlighted);
   if (at < 0) {
@@ -220,9 +221,11 @@ function showHighlight(s: KeyboardState, announce: boolean): void {
     return;
   }
   const p = s.points[at];
+  // Vega's renderer translates the plot by the padding plus the origin (axes, title).
   const [ox, oy] = s.view.origin();
-  s.ring.style.left = `${ox + p.x}px`;
-  s.ring.style.top = `${oy + p.y}px`;
+  const pad = s.view.padding();
+  s.ring.style.left = `${(pad.left ?? 0) + ox + p.x}px`;
+  s.ring.style.top = `${(pad.top ?? 0) + oy + p.y}px`;
   s.ring.hidden = false;
   s.ring.dataset.category = p.category;
   if (announce) s.live.textContent = announcePoint(p, s.xTitle, at + 1, s.points.length);
