@@ -897,7 +897,7 @@ export function accuracyScatterSpec(report: SparsityReport, t: ChartTheme, layer
   const subtitle = d.r !== null ? `r = ${fmt(d.r, 3)}, ${pClause(d.p)}, n = ${d.rows.length}` : `n = ${d.rows.length}`;
   return {
     $schema: SCHEMA,
-    description: `Accuracy against PSI of layer ${layer} for ${d.rows.length} categories; ${subtitle}.`,
+    description: `Accuracy against ${viewIndex(report).label} of layer ${layer} for ${d.rows.length} categories; ${subtitle}.`,
     title: { text: `Layer ${layer}`, subtitle },
     width,
     height,

@@ -17,7 +17,7 @@ import { CHART_MODULES } from '../../webview/charts';
 import { diagnosticsData, diagnosticsSpec } from '../../webview/charts/layerDiagnostics';
 import { smallMultiplesData, smallMultiplesSpec } from '../../webview/charts/indexSmallMultiples';
 import { indexChoices, indexView } from '../../src/core/report/indexView';
-import { psiAccuracyRData, psiByLayerData, psiByLayerSpec, psiDistributionData, psiDistributionSpec, type VlSpec } from '../../webview/specs';
+import { accuracyScatterSpec, psiAccuracyRData, psiByLayerData, psiByLayerSpec, psiDistributionData, psiDistributionSpec, type VlSpec } from '../../webview/specs';
 import { LIGHT_THEME, vegaConfig } from '../../webview/theme';
 
 const read = (name: string): SparsityReport => JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'report', name), 'utf8'));
@@ -67,6 +67,11 @@ describe('index selector (indexView)', () => {
     assert.deepEqual(v.psiAccuracy!.regressions, [], 'the regressions are of PSI only');
     assert.notDeepEqual(depthTrendTable(v).rows, depthTrendTable(full).rows, 'the trend table switches');
     assert.deepEqual(categoryRows(v)[2][`psi:${full.passes[0].layers[1].name}`], full.passes[0].layers[1].indices['hoyer:raw'].values[2]);
+    // The scatter's accessible name (its SVG description) says the index it draws, not PSI.
+    const fc2 = full.passes[0].layers[full.passes[0].layers.length - 1].name;
+    const label = (accuracyScatterSpec(v, LIGHT_THEME, fc2) as { description?: string }).description ?? '';
+    assert.match(label, /^Accuracy against Hoyer \(raw\) of layer /);
+    assert.match((accuracyScatterSpec(full, LIGHT_THEME, fc2) as { description?: string }).description ?? '', /^Accuracy against PSI of layer /);
   });
 
   it('a per-unit index: distribution points per unit, no per-category values, no accuracy r', () => {
