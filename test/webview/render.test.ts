@@ -153,13 +153,7 @@ describe('report panel: the multi-panel figure', () => {
     const dialog = root.querySelector<HTMLElement>('[data-testid="figure-dialog"]');
     assert.ok(dialog, 'the figure dialog opened');
     assert.equal(root.querySelector<HTMLSelectElement>('[data-testid="figure-what"]')!.value, 'multi-panel');
-    root.querySelector<HTMLElement>('[data-testid="figure-export"]')!.click();
-    const deadline = Date.now() + 30_000;
-    while (figures.length === 0 && Date.now() < deadline) {
-      assert.deepEqual(logged.filter((l) => l.startsWith('error')), []);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.equal(figures.length, 1, 'one figure exported');
+    await exportFromDialog(root, logged, figures);
     assert.equal(figures[0].figure, 'multi-panel');
     assert.equal(figures[0].format, 'svg');
     assert.ok(figures[0].data.includes('PSI (conv2)'), 'panel C on the chosen layer');
@@ -168,6 +162,22 @@ describe('report panel: the multi-panel figure', () => {
 });
 
 /** Picks `value` in the card or header dropdown `testId` as a user does (the toolkit's dropdown: its value, then change). */
+/**
+ * Clicks the open figure dialog's Export and waits for the host to receive the figure (the
+ * `exportFigure` message the panel's host adapter records); no error may be logged meanwhile.
+ */
+async function exportFromDialog(root: HTMLElement, logged: string[], figures: { figure: FigureId; format: string; data: string }[]): Promise<{ figure: FigureId; format: string; data: string }> {
+  const n = figures.length;
+  root.querySelector<HTMLElement>('[data-testid="figure-export"]')!.click();
+  const deadline = Date.now() + 30_000;
+  while (figures.length === n && Date.now() < deadline) {
+    assert.deepEqual(logged.filter((l) => l.startsWith('error')), []);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(figures.length, n + 1, 'one figure exported');
+  return figures[n];
+}
+
 function choose(root: HTMLElement, testId: string, value: string): HTMLElement {
   const d = root.querySelector<HTMLElement & { value: string }>(`[data-testid="${testId}"]`);
   assert.ok(d, `a ${testId} dropdown`);
@@ -291,13 +301,7 @@ describe('report panel: the distribution\'s Pass is saved with the panel', () =>
     app.showReport(complete, source);
     root.querySelector<HTMLElement>('[data-testid="export-psi-distribution"]')!.click();
     assert.equal(root.querySelector<HTMLSelectElement>('[data-testid="figure-what"]')!.value, 'chart');
-    root.querySelector<HTMLElement>('[data-testid="figure-export"]')!.click();
-    const deadline = Date.now() + 30_000;
-    while (figures.length === 0 && Date.now() < deadline) {
-      assert.deepEqual(logged.filter((l) => l.startsWith('error')), []);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.equal(figures.length, 1, 'one figure exported');
+    await exportFromDialog(root, logged, figures);
     assert.deepEqual([figures[0].figure, figures[0].format], ['psi-distribution', 'svg']);
     const svg = new window.DOMParser().parseFromString(figures[0].data, 'image/svg+xml');
     const texts = Array.from(svg.querySelectorAll('text'), (t) => t.textContent ?? '');
@@ -380,16 +384,8 @@ describe('report panel: the accuracy scatter by keyboard', () => {
     app.showReport(complete, source);
     await chartsDrawn(root, undefined);
     const exportSvg = async (): Promise<string> => {
-      const n = figures.length;
       root.querySelector<HTMLElement>('[data-testid="export-accuracy-scatter"]')!.click();
-      root.querySelector<HTMLElement>('[data-testid="figure-export"]')!.click();
-      const deadline = Date.now() + 30_000;
-      while (figures.length === n && Date.now() < deadline) {
-        assert.deepEqual(logged.filter((l) => l.startsWith('error')), []);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      assert.equal(figures.length, n + 1, 'one figure exported');
-      return figures[n].data;
+      return (await exportFromDialog(root, logged, figures)).data;
     };
     const plain = await exportSvg();
     const chart = viewOf(root, 'accuracy-scatter')!;
