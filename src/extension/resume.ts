@@ -10,7 +10,7 @@
  * interrupted: it is still running elsewhere (another window, a terminal, a cluster task), and
  * resuming it would make a second writer; it is listed as in progress, for the messages. One
  * pass over the output roots (scanRunFolders) reads each run folder once and sorts it into one
- * list or the other (readRunFolder); the single-folder readers look at one folder only.
+ * list or the other (readRunFolder); readRunFolder alone looks at one folder only.
  *
  * "Run again" re-runs a report's dataset with the report's own settings (report.settings, as the
  * run resolved them, preprocessing included), not the workspace's current ones.
@@ -66,18 +66,6 @@ export function readRunFolder(runDir: string): RunFolderState {
   if (!run) return undefined;
   const lock = isRunLockedByLiveWriter(runDir);
   return !lock || isOrphanedWorker(lock) ? { kind: 'interrupted', run } : { kind: 'in-progress', run: { ...run, lock } };
-}
-
-/** The run in `runDir` when it is interrupted (readRunFolder), else undefined. */
-export function readInterruptedRun(runDir: string): InterruptedRun | undefined {
-  const folder = readRunFolder(runDir);
-  return folder?.kind === 'interrupted' ? folder.run : undefined;
-}
-
-/** The run in `runDir` when a live writer holds it (readRunFolder), else undefined. */
-export function readRunInProgress(runDir: string): RunInProgress | undefined {
-  const folder = readRunFolder(runDir);
-  return folder?.kind === 'in-progress' ? folder.run : undefined;
 }
 
 /** The run in `runDir` when it has a readable checkpoint and no report, whoever may be writing it. */

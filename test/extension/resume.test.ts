@@ -15,7 +15,17 @@ import * as path from 'node:path';
 import { analyze } from '../../src/core/analyze';
 import { parseReportJson } from '../../src/core/report/parse';
 import { runLockPath } from '../../src/core/runLock';
-import { describeInterruptedRun, describeRunInProgress, describeRunInProgressItem, readInterruptedRun, readRunFolder, readRunInProgress, runAgainPlan, runAgainProblems, scanRunFolders, settingsNotRecorded, type RunFolderState } from '../../src/extension/resume';
+import { describeInterruptedRun, describeRunInProgress, describeRunInProgressItem, readRunFolder, runAgainPlan, runAgainProblems, scanRunFolders, settingsNotRecorded, type RunFolderState } from '../../src/extension/resume';
+
+/** One folder read alone (readRunFolder), as each list of the scan sees it. */
+const readInterruptedRun = (dir: string) => {
+  const f = readRunFolder(dir);
+  return f?.kind === 'interrupted' ? f.run : undefined;
+};
+const readRunInProgress = (dir: string) => {
+  const f = readRunFolder(dir);
+  return f?.kind === 'in-progress' ? f.run : undefined;
+};
 import { REPORT_FILE } from '../../src/core/report/schema';
 import { buildClosedFormOnnx, writeStimuli } from '../helpers/tinyModels';
 import { killedRun } from '../helpers/killedRun';
