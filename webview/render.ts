@@ -77,8 +77,6 @@ interface ChartCard {
   note: HTMLElement;
   /** The container the chart's vega view is drawn into. */
   view: HTMLElement;
-  /** The card's dropdown (`ChartModule.controls`), if the chart offers one for this report. */
-  control: HTMLElement | null;
 }
 
 const FORMAT_LABEL: Record<ReportExportFormat, string> = { json: 'Export JSON', csv: 'Export CSV', html: 'Export HTML' };
@@ -425,12 +423,10 @@ export class ReportApp {
     head.append(el('h2', { id: `h-${def.id}` }, def.title));
     const controls = el('div', { class: 'sl-card-controls' });
     const options = m.controls?.options(r);
-    let control: HTMLElement | null = null;
     if (m.controls && options) {
       const c = m.controls;
       const ctx = this.chartContext(m, full);
-      control = ui.dropdown(options, c.value(r, ctx), { label: c.label, testId: c.testId, onChange: (v) => c.onChange(v, ctx) });
-      controls.append(control);
+      controls.append(ui.dropdown(options, c.value(r, ctx), { label: c.label, testId: c.testId, onChange: (v) => c.onChange(v, ctx) }));
     }
     controls.append(
       ui.button('Export…', {
@@ -444,7 +440,7 @@ export class ReportApp {
     const note = el('p', { class: 'sl-note', 'data-chart-note': def.id }, def.note);
     const view = el('div', { class: 'sl-chart', 'data-testid': `chart-${def.id}`, 'data-chart': def.id });
     card.append(note, view);
-    return { card, note, view, control };
+    return { card, note, view };
   }
 
   private pendingCharts: Set<ChartId> | 'all' = new Set();
